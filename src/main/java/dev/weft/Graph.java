@@ -1,0 +1,190 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.weft.internal.Plan;
+import dev.weft.internal.Run;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * A validated task graph, declared once and run per request.
+ *
+ * <pre>{@code
+ * var g = Graph.builder("listing-page");
+ * Input<Long> id = g.input("listingId", Long.class);
+ * Node<Listing> listing = g.task("listing", id, listings::fetch);
+ * Node<List<Review>> reviews = g.task("reviews", id, reviewService::top);
+ * Node<Page> page = g.task("page", listing, reviews.orElse(List.of()), Page::new);
+ * Graph graph = g.build();
+ *
+ * RunResult result = graph.run(Inputs.of(id, 42L));
+ * Page p = result.get(page);
+ * }</pre>
+ *
+ * <h2>Scheduling</h2>
+ * A task starts once every one of its dependencies has ended, never before, and runs at most once
+ * per run. Independent tasks run concurrently, by default each on its own virtual thread (see
+ * {@link RunOptions} for other executors).
+ *
+ * <h2>Failure modes</h2>
+ * Every node ends with exactly one {@link Outcome}. A task that throws (checked exceptions and
+ * {@code Error}s alike) fails; its dependents on required edges are skipped, naming it as the
+ * cause, while dependents reading it through {@link Node#orElse} or {@link Node#optional()} run
+ * with the fallback. With {@link FailureMode#CONTINUE} (the default) every independent branch
+ * still runs; with {@link FailureMode#FAIL_FAST} the first failure cancels the rest. A failed run
+ * still returns a {@link RunResult}: failures are outcomes, read with {@link RunResult#get},
+ * {@link RunResult#failures()} or {@link RunResult#throwIfFailed()}. Inputs that are missing, of
+ * another graph or of the wrong type are refused with {@link IllegalArgumentException} before any
+ * task starts.
+ *
+ * <h2>Cancellation</h2>
+ * Interrupting the thread blocked in {@link #run(Inputs)}, or calling {@code cancel} on the future
+ * of {@link #runAsync(Inputs)}, cancels the run: running tasks are interrupted, the others end
+ * {@link Outcome.Cancelled}. {@code run} then throws {@link CancellationException} with the
+ * thread's interrupt status set. Both return only once every task of the run has ended, so no
+ * task of a finished run is still running. The one exception is a task that ignores
+ * interruption: the run waits for it. Completing the future any other way ({@code complete},
+ * {@code orTimeout}) also cancels the run, without waiting.
+ *
+ * <h2>Memory consistency effects</h2>
+ * Actions of a task happen-before the start of its dependents, and actions of every task
+ * happen-before {@code run} returns or the future completes.
+ *
+ * <h2>Thread-safety</h2>
+ * Immutable and thread-safe: any number of threads may run one graph concurrently; runs share
+ * nothing but the graph.
+ */
+public final class Graph {
+  private final String name;
+  private final GraphBuilder owner;
+  private final Plan plan;
+  private final RunOptions options;
+
+  Graph(String name, GraphBuilder owner, Plan plan, RunOptions options) {
+    this.name = name;
+    this.owner = owner;
+    this.plan = plan;
+    this.options = options;
+  }
+
+  /**
+   * Starts declaring a graph.
+   *
+   * @param name the graph's name, used in every message, event and trace
+   * @return a new builder
+   */
+  public static GraphBuilder builder(String name) {
+    return new GraphBuilder(requireNonNull(name, "name"));
+  }
+
+  /** {@return the graph's name} */
+  public String name() {
+    return name;
+  }
+
+  /** {@return the options runs use unless they pass their own} */
+  public RunOptions options() {
+    return options;
+  }
+
+  /**
+   * Runs the graph with the graph's options and waits for it to end.
+   *
+   * @return the outcome of every node
+   * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
+   */
+  public RunResult run(Inputs inputs) {
+    return run(inputs, options);
+  }
+
+  /**
+   * Runs the graph with the given options and waits for it to end.
+   *
+   * @return the outcome of every node
+   * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
+   */
+  public RunResult run(Inputs inputs, RunOptions options) {
+    var future = runAsync(inputs, options);
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      var cancelled = new CancellationException("run of graph '" + name
+          + "' was cancelled: the calling thread was interrupted");
+      cancelled.initCause(e);
+      throw cancelled;
+    } catch (ExecutionException e) {
+      // Only a fault inside Weft completes the future exceptionally; task failures are outcomes.
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    }
+  }
+
+  /**
+   * Starts the graph with the graph's options.
+   *
+   * @return a future of the outcome of every node; see the class documentation on cancellation
+   * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   */
+  public CompletableFuture<RunResult> runAsync(Inputs inputs) {
+    return runAsync(inputs, options);
+  }
+
+  /**
+   * Starts the graph with the given options.
+   *
+   * @return a future of the outcome of every node; see the class documentation on cancellation
+   * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   */
+  public CompletableFuture<RunResult> runAsync(Inputs inputs, RunOptions options) {
+    requireNonNull(inputs, "inputs");
+    requireNonNull(options, "options");
+    var values = bind(inputs);
+    return Run.start(plan, values, options.executor(),
+        options.failureMode() == FailureMode.FAIL_FAST, run -> new RunResult(this, run));
+  }
+
+  private Object[] bind(Inputs inputs) {
+    var values = new Object[plan.size()];
+    for (int i = 0; i < inputs.size(); i++) {
+      var input = inputs.input(i);
+      var value = inputs.value(i);
+      if (input.owner != owner) {
+        throw new IllegalArgumentException("input '" + input.name() + "' belongs to graph '"
+            + input.owner.name() + "', not to graph '" + name + "'");
+      }
+      if (!input.type.isInstance(value)) {
+        throw new IllegalArgumentException("input '" + input.name() + "' of graph '" + name
+            + "' must be a " + input.type.getName() + ", not a " + value.getClass().getName());
+      }
+      values[input.index] = value;
+    }
+    for (int v : plan.inputs()) {
+      if (values[v] == null) {
+        throw new IllegalArgumentException("input '" + plan.name(v) + "' of graph '" + name
+            + "' is not bound; bind it with Inputs.of(...)");
+      }
+    }
+    return values;
+  }
+
+  /** {@return the vertex of {@code node}, which must belong to this graph} */
+  int vertex(Node<?> node) {
+    requireNonNull(node, "node");
+    if (node.owner != owner) {
+      throw new IllegalArgumentException("node '" + node.name() + "' belongs to graph '"
+          + node.owner.name() + "', not to graph '" + name + "'");
+    }
+    return node.index;
+  }
+
+  @Override
+  public String toString() {
+    return "Graph[" + name + ", " + plan.taskCount() + " tasks, " + (plan.size() - plan.taskCount())
+        + " inputs]";
+  }
+}

@@ -1,0 +1,195 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.weft.internal.PlanBuilder;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * Declares the nodes of a {@link Graph}. Obtained from {@link Graph#builder(String)}.
+ *
+ * <pre>{@code
+ * var g = Graph.builder("listing-page");
+ * Input<Long> id = g.input("listingId", Long.class);
+ * Node<Listing> listing = g.task("listing", id, listings::fetch);
+ * Node<User> host = g.task("host", listing, l -> users.fetch(l.hostId()));
+ * Node<Page> page = g.task("page", listing, host, Page::new);
+ * Graph graph = g.build();
+ * }</pre>
+ *
+ * <p>{@code task(...)} declares and defines a node at once. To let separate parts of a service
+ * contribute nodes in any order, {@link #declare(String)} a node first and define it later with
+ * {@link #node(Node)}; {@link #node(String)} also gives access to ordering-only dependencies
+ * ({@link NodeBuilder#after}).
+ *
+ * <h2>Failure</h2>
+ * Mistakes fail at the earliest point with {@link InvalidGraphException} naming the node: a
+ * duplicate name or a node of another graph when it is used; an undefined declaration or a cycle
+ * ({@code a -> b -> c -> a}) at {@link #build()}. Null arguments throw {@code
+ * NullPointerException}. Validation is O(V+E) and does not recurse.
+ *
+ * <h2>Thread-safety</h2>
+ * Not thread-safe: declare a graph from one thread (or synchronize externally). The built {@link
+ * Graph} is immutable and thread-safe; after {@link #build()} this builder refuses changes.
+ */
+public final class GraphBuilder {
+  private final String name;
+  private PlanBuilder plan;
+  private RunOptions options = RunOptions.defaults();
+
+  GraphBuilder(String name) {
+    this.name = name;
+    this.plan = new PlanBuilder(name);
+  }
+
+  /** {@return the graph's name} */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Declares an input: a value bound per run with {@link Inputs}. A run whose value is not an
+   * instance of {@code type} is refused before any task starts.
+   *
+   * @return the input's handle
+   */
+  public <T> Input<T> input(String name, Class<T> type) {
+    requireNonNull(name, "name");
+    requireNonNull(type, "type");
+    return new Input<>(this, plan().declare(name, true, type), name, type);
+  }
+
+  /**
+   * Declares an input whose type is checked by the compiler only, for generic types such as
+   * {@code Input<List<Long>> ids = g.input("ids")}.
+   *
+   * @return the input's handle
+   */
+  public <T> Input<T> input(String name) {
+    return input(name, Object.class).unchecked();
+  }
+
+  /**
+   * Declares a node to be defined later with {@link #node(Node)}, possibly by another part of the
+   * program; its type comes from the assignment: {@code Node<Quote> price = g.declare("price")}.
+   * {@link #build()} fails if it was never defined.
+   *
+   * @return the node's handle, usable as a dependency right away
+   */
+  public <T> Node<T> declare(String name) {
+    requireNonNull(name, "name");
+    return new Node<>(this, plan().declare(name, false, null), name);
+  }
+
+  /**
+   * Declares a node of the given type to be defined later; see {@link #declare(String)}.
+   *
+   * @return the node's handle
+   */
+  public <T> Node<T> declare(String name, Class<T> type) {
+    requireNonNull(type, "type");
+    return declare(name);
+  }
+
+  /**
+   * Declares a new node and returns a builder to give it options and define it with one of the
+   * {@code call} methods.
+   *
+   * @return the node's builder
+   */
+  public NodeBuilder<Object> node(String name) {
+    return new NodeBuilder<>(this, declare(name));
+  }
+
+  /**
+   * Returns a builder that defines a node declared earlier with {@link #declare(String)}; its body
+   * must produce the declared type.
+   *
+   * @return the node's builder
+   */
+  public <T> NodeBuilder<T> node(Node<T> declared) {
+    requireNonNull(declared, "declared");
+    check(declared);
+    if (plan().isDefined(declared.index)) {
+      throw new InvalidGraphException(name, List.of(declared.name()),
+          "node '" + declared.name() + "' of graph '" + name + "' is already defined");
+    }
+    return new NodeBuilder<>(this, declared);
+  }
+
+  /** Declares and defines a task without dependencies. {@return the node's handle} */
+  public <R> Node<R> task(String name, Callable<R> fn) {
+    return node(name).call(fn);
+  }
+
+  /** Declares and defines a task with one dependency. {@return the node's handle} */
+  public <A, R> Node<R> task(String name, Dep<A> a, Fn.F1<? super A, R> fn) {
+    return node(name).call(a, fn);
+  }
+
+  /** Declares and defines a task with two dependencies. {@return the node's handle} */
+  public <A, B, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Fn.F2<? super A, ? super B, R> fn) {
+    return node(name).call(a, b, fn);
+  }
+
+  /** Declares and defines a task with three dependencies. {@return the node's handle} */
+  public <A, B, C, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c,
+      Fn.F3<? super A, ? super B, ? super C, R> fn) {
+    return node(name).call(a, b, c, fn);
+  }
+
+  /** Declares and defines a task with four dependencies. {@return the node's handle} */
+  public <A, B, C, D, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c, Dep<D> d,
+      Fn.F4<? super A, ? super B, ? super C, ? super D, R> fn) {
+    return node(name).call(a, b, c, d, fn);
+  }
+
+  /**
+   * Declares and defines a task with any number of dependencies; the body reads them with {@link
+   * TaskContext#get(Dep)}. {@return the node's handle}
+   */
+  public <R> Node<R> task(String name, List<? extends Dep<?>> deps, Fn.N<R> fn) {
+    return node(name).call(deps, fn);
+  }
+
+  /**
+   * Sets the graph's default run options (failure mode, executor); a run may pass others.
+   *
+   * @return this builder
+   */
+  public GraphBuilder options(RunOptions options) {
+    requireNonNull(options, "options");
+    plan();
+    this.options = options;
+    return this;
+  }
+
+  /**
+   * Validates the graph and builds it. Afterwards this builder refuses every change.
+   *
+   * @return the immutable, thread-safe graph
+   * @throws InvalidGraphException if a declared node was never defined, or the graph has a cycle
+   */
+  public Graph build() {
+    var compiled = plan().compile();
+    plan = null;
+    return new Graph(name, this, compiled, options);
+  }
+
+  PlanBuilder plan() {
+    if (plan == null) {
+      throw new IllegalStateException("graph '" + name + "' is already built; its builder cannot "
+          + "change it");
+    }
+    return plan;
+  }
+
+  /** Checks that {@code node} belongs to this builder. */
+  void check(Node<?> node) {
+    if (node.owner != this) {
+      throw new InvalidGraphException(name, List.of(node.name()), "node '" + node.name()
+          + "' belongs to graph '" + node.owner.name + "', not to graph '" + name + "'");
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.weft;
+
+/**
+ * A named value bound per run, such as the request's listing id. Declared with {@link
+ * GraphBuilder#input(String, Class)}, bound with {@link Inputs#of(Input, Object)}; tasks depend on
+ * it like on any {@link Node}. An input always succeeds: its value is known when the run starts.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param <T> the type of the input's value
+ */
+public final class Input<T> extends Node<T> {
+  final Class<?> type;
+
+  Input(GraphBuilder owner, int index, String name, Class<?> type) {
+    super(owner, index, name);
+    this.type = type;
+  }
+
+  @SuppressWarnings("unchecked")
+  <U> Input<U> unchecked() {
+    return (Input<U>) this;
+  }
+}

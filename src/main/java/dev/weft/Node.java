@@ -1,0 +1,60 @@
+package dev.weft;
+
+import dev.weft.internal.Edges;
+import java.util.Optional;
+
+/**
+ * A typed handle to one node of a graph: an {@link Input} or a task. Pass it to later tasks as a
+ * dependency, and to {@link RunResult#get(Node)} to read its value after a run.
+ *
+ * <p>Using a node as a dependency makes its value required: if it fails, the dependent is skipped.
+ * {@link #orElse(Object)} and {@link #optional()} make the edge optional instead.
+ *
+ * <p>Immutable and thread-safe; compared by identity. A node belongs to the builder that created
+ * it; using it with another graph fails with {@link InvalidGraphException}.
+ *
+ * @param <T> the type of the node's value
+ */
+public sealed class Node<T> implements Dep<T> permits Input {
+  final GraphBuilder owner;
+  final int index;
+  private final String name;
+
+  Node(GraphBuilder owner, int index, String name) {
+    this.owner = owner;
+    this.index = index;
+    this.name = name;
+  }
+
+  /** {@return the node's name, unique within its graph} */
+  public final String name() {
+    return name;
+  }
+
+  /** {@return this node} */
+  @Override
+  public final Node<T> node() {
+    return this;
+  }
+
+  /**
+   * {@return a dependency on this node that yields {@code fallback} when the node fails, is
+   * skipped or is cancelled, so the dependent still runs} The fallback may be {@code null}.
+   */
+  public final Dep<T> orElse(T fallback) {
+    return new Edge<>(this, Edges.OR_ELSE, fallback);
+  }
+
+  /**
+   * {@return a dependency on this node that yields its value wrapped in an {@code Optional}, empty
+   * when the node did not succeed (or succeeded with {@code null}), so the dependent still runs}
+   */
+  public final Dep<Optional<T>> optional() {
+    return new Edge<>(this, Edges.OPTIONAL, null);
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

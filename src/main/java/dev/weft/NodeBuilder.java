@@ -1,0 +1,136 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.weft.internal.Edges;
+import dev.weft.internal.Invoker;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * Defines one node: optional ordering-only dependencies, then exactly one {@code call(...)} with
+ * the node's value dependencies and body. Obtained from {@link GraphBuilder#node(String)} or, for a
+ * forward declaration, {@link GraphBuilder#node(Node)}.
+ *
+ * <pre>{@code
+ * Node<Void> audit = g.node("audit").after(page).call(() -> auditLog.write(...));
+ * }</pre>
+ *
+ * <p>Not thread-safe, like its {@link GraphBuilder}. A second {@code call} fails with {@link
+ * InvalidGraphException}.
+ *
+ * @param <T> the type the body must produce: {@code Object} for a new node, the declared type
+ *     for a forward declaration
+ */
+public final class NodeBuilder<T> {
+  private final GraphBuilder graph;
+  private final Node<T> node;
+  private final List<Dep<?>> after = new ArrayList<>();
+
+  NodeBuilder(GraphBuilder graph, Node<T> node) {
+    this.graph = graph;
+    this.node = node;
+  }
+
+  /**
+   * Adds ordering-only dependencies: the node starts after them but does not receive their values.
+   * A plain node is a required edge (its failure skips this node); {@code dep.optional()} or
+   * {@code dep.orElse(x)} lets this node run whatever the upstream's outcome.
+   *
+   * @return this builder
+   */
+  public NodeBuilder<T> after(Dep<?>... deps) {
+    requireNonNull(deps, "deps");
+    for (var dep : deps) {
+      requireNonNull(dep, "deps[]");
+      graph.check(dep.node());
+      after.add(dep);
+    }
+    return this;
+  }
+
+  /** Defines the node with a body that has no value dependencies. {@return the node's handle} */
+  public <R extends T> Node<R> call(Callable<R> fn) {
+    requireNonNull(fn, "fn");
+    return define(List.of(), (run, v) -> fn.call());
+  }
+
+  /** Defines the node with one value dependency. {@return the node's handle} */
+  @SuppressWarnings("unchecked")
+  public <A, R extends T> Node<R> call(Dep<A> a, Fn.F1<? super A, R> fn) {
+    requireNonNull(a, "a");
+    requireNonNull(fn, "fn");
+    return define(List.of(a), (run, v) -> fn.apply((A) run.arg(v, 0)));
+  }
+
+  /** Defines the node with two value dependencies. {@return the node's handle} */
+  @SuppressWarnings("unchecked")
+  public <A, B, R extends T> Node<R> call(Dep<A> a, Dep<B> b,
+      Fn.F2<? super A, ? super B, R> fn) {
+    requireNonNull(a, "a");
+    requireNonNull(b, "b");
+    requireNonNull(fn, "fn");
+    return define(List.of(a, b), (run, v) -> fn.apply((A) run.arg(v, 0), (B) run.arg(v, 1)));
+  }
+
+  /** Defines the node with three value dependencies. {@return the node's handle} */
+  @SuppressWarnings("unchecked")
+  public <A, B, C, R extends T> Node<R> call(Dep<A> a, Dep<B> b, Dep<C> c,
+      Fn.F3<? super A, ? super B, ? super C, R> fn) {
+    requireNonNull(a, "a");
+    requireNonNull(b, "b");
+    requireNonNull(c, "c");
+    requireNonNull(fn, "fn");
+    return define(List.of(a, b, c),
+        (run, v) -> fn.apply((A) run.arg(v, 0), (B) run.arg(v, 1), (C) run.arg(v, 2)));
+  }
+
+  /** Defines the node with four value dependencies. {@return the node's handle} */
+  @SuppressWarnings("unchecked")
+  public <A, B, C, D, R extends T> Node<R> call(Dep<A> a, Dep<B> b, Dep<C> c, Dep<D> d,
+      Fn.F4<? super A, ? super B, ? super C, ? super D, R> fn) {
+    requireNonNull(a, "a");
+    requireNonNull(b, "b");
+    requireNonNull(c, "c");
+    requireNonNull(d, "d");
+    requireNonNull(fn, "fn");
+    return define(List.of(a, b, c, d), (run, v) -> fn.apply((A) run.arg(v, 0),
+        (B) run.arg(v, 1), (C) run.arg(v, 2), (D) run.arg(v, 3)));
+  }
+
+  /**
+   * Defines the node with any number of value dependencies, read in the body with {@link
+   * TaskContext#get(Dep)}; reading one not listed here fails the task with a message naming both.
+   *
+   * @return the node's handle
+   */
+  public <R extends T> Node<R> call(List<? extends Dep<?>> deps, Fn.N<R> fn) {
+    requireNonNull(deps, "deps");
+    requireNonNull(fn, "fn");
+    for (var dep : deps) {
+      requireNonNull(dep, "deps[]");
+    }
+    var owner = graph;
+    return define(List.copyOf(deps), (run, v) -> fn.apply(new TaskContext(owner, run, v)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <R> Node<R> define(List<? extends Dep<?>> values, Invoker invoker) {
+    int n = values.size() + after.size();
+    var deps = new int[n];
+    var kinds = new byte[n];
+    var fallbacks = new Object[n];
+    for (int i = 0; i < n; i++) {
+      boolean isValue = i < values.size();
+      var dep = isValue ? values.get(i) : after.get(i - values.size());
+      graph.check(dep.node());
+      deps[i] = dep.node().index;
+      byte kind = Edge.kindOf(dep);
+      kinds[i] = isValue ? kind : kind == Edges.REQUIRED ? Edges.ORDER : Edges.ORDER_OPTIONAL;
+      fallbacks[i] = dep instanceof Edge<?> e ? e.fallback : null;
+    }
+    graph.plan().define(node.index, deps, kinds, fallbacks, invoker);
+    return (Node<R>) node;
+  }
+}

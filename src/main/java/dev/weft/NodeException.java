@@ -1,0 +1,51 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A node's value was asked for but the node did not succeed. The message names the node and,
+ * when it was skipped, the node whose failure caused it; the cause is the failure's exception.
+ */
+public final class NodeException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Outcome<?> outcome;
+
+  /**
+   * Creates the exception for an outcome other than {@link Outcome.Succeeded}.
+   *
+   * @param outcome how the node ended
+   */
+  public NodeException(Outcome<?> outcome) {
+    super(message(requireNonNull(outcome, "outcome")), cause(outcome));
+    this.outcome = outcome;
+  }
+
+  /** {@return the name of the node} */
+  public String node() {
+    return outcome.node();
+  }
+
+  /** {@return how the node ended} */
+  public Outcome<?> outcome() {
+    return outcome;
+  }
+
+  private static String message(Outcome<?> outcome) {
+    return switch (outcome) {
+      case Outcome.Failed<?> f -> "node '" + f.node() + "' failed: " + f.error();
+      case Outcome.Skipped<?> s -> "node '" + s.node() + "' was skipped because '" + s.cause()
+          + "' failed: " + s.error();
+      case Outcome.Cancelled<?> c -> "node '" + c.node() + "' was cancelled";
+      case Outcome.Succeeded<?> s -> "node '" + s.node() + "' succeeded";
+    };
+  }
+
+  private static Throwable cause(Outcome<?> outcome) {
+    return switch (outcome) {
+      case Outcome.Failed<?> f -> f.error();
+      case Outcome.Skipped<?> s -> s.error();
+      default -> null;
+    };
+  }
+}

@@ -1,0 +1,77 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * How one node of a run ended. Every node of every run ends with exactly one outcome:
+ *
+ * <pre>{@code
+ * switch (result.outcome(reviews)) {
+ *   case Outcome.Succeeded<List<Review>> s -> show(s.value());
+ *   case Outcome.Failed<?> f -> log.warn("reviews failed", f.error());
+ *   case Outcome.Skipped<?> s -> log.info("reviews skipped: " + s.cause() + " failed");
+ *   case Outcome.Cancelled<?> c -> {}
+ * }
+ * }</pre>
+ *
+ * <p>Outcomes are immutable values; thread-safe as far as the values they hold are.
+ *
+ * @param <T> the type of the node's value
+ */
+public sealed interface Outcome<T> {
+  /** {@return the name of the node} */
+  String node();
+
+  /**
+   * The task returned a value, possibly {@code null}. Inputs always succeed.
+   *
+   * @param node the node's name
+   * @param value the value the task returned
+   */
+  record Succeeded<T>(String node, T value) implements Outcome<T> {
+    public Succeeded {
+      requireNonNull(node, "node");
+    }
+  }
+
+  /**
+   * The task threw (an exception or an {@code Error}), or the executor refused to run it.
+   *
+   * @param node the node's name
+   * @param error what it threw
+   */
+  record Failed<T>(String node, Throwable error) implements Outcome<T> {
+    public Failed {
+      requireNonNull(node, "node");
+      requireNonNull(error, "error");
+    }
+  }
+
+  /**
+   * The task did not run because a dependency it required did not succeed.
+   *
+   * @param node the node's name
+   * @param cause the name of the node whose failure caused the skip (the root, not the nearest
+   *     skipped dependency)
+   * @param error what {@code cause} threw
+   */
+  record Skipped<T>(String node, String cause, Throwable error) implements Outcome<T> {
+    public Skipped {
+      requireNonNull(node, "node");
+      requireNonNull(cause, "cause");
+      requireNonNull(error, "error");
+    }
+  }
+
+  /**
+   * The run was cancelled (by the caller, or by {@link FailureMode#FAIL_FAST}) before the task
+   * started, or while it ran and it ended by throwing after being interrupted.
+   *
+   * @param node the node's name
+   */
+  record Cancelled<T>(String node) implements Outcome<T> {
+    public Cancelled {
+      requireNonNull(node, "node");
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package dev.weft;
+
+import dev.weft.internal.Run;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The outcome of every node of one run. Returned once the run has ended, so nothing in it changes.
+ *
+ * <pre>{@code
+ * RunResult r = graph.run(Inputs.of(listingId, 42L));
+ * Page page = r.get(pageNode);            // the value, or NodeException naming the node
+ * r.failures().forEach(f -> log.warn(f.node() + " failed", f.error()));
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe (as far as the nodes' values are). Asking about a node of another
+ * graph throws {@link IllegalArgumentException}.
+ */
+public final class RunResult {
+  private final Graph graph;
+  private final Run run;
+
+  RunResult(Graph graph, Run run) {
+    this.graph = graph;
+    this.run = run;
+  }
+
+  /** {@return the graph's name} */
+  public String graph() {
+    return graph.name();
+  }
+
+  /** {@return the run's id, unique within this JVM} */
+  public long runId() {
+    return run.id();
+  }
+
+  /**
+   * {@return the value of {@code node}, possibly {@code null}}
+   *
+   * @throws NodeException if the node failed, was skipped (naming the node whose failure caused
+   *     it) or was cancelled; its cause is the failure's exception
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T get(Node<T> node) {
+    int v = graph.vertex(node);
+    if (run.outcome(v) != Run.SUCCEEDED) {
+      throw new NodeException(outcomeOf(run, v));
+    }
+    return (T) run.slot(v);
+  }
+
+  /** {@return how {@code node} ended} */
+  @SuppressWarnings("unchecked")
+  public <T> Outcome<T> outcome(Node<T> node) {
+    return (Outcome<T>) outcomeOf(run, graph.vertex(node));
+  }
+
+  /** {@return the nodes that failed, in the order they ended; empty when none did} */
+  public List<Outcome.Failed<?>> failures() {
+    var failed = new ArrayList<Integer>();
+    for (int v = 0; v < run.plan().size(); v++) {
+      if (run.outcome(v) == Run.FAILED) {
+        failed.add(v);
+      }
+    }
+    failed.sort(Comparator.comparingLong(run::endNanos));
+    var list = new ArrayList<Outcome.Failed<?>>(failed.size());
+    for (int v : failed) {
+      list.add((Outcome.Failed<?>) outcomeOf(run, v));
+    }
+    return Collections.unmodifiableList(list);
+  }
+
+  /** {@return whether every node succeeded} */
+  public boolean succeeded() {
+    for (int v = 0; v < run.plan().size(); v++) {
+      if (run.outcome(v) != Run.SUCCEEDED) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Throws if any node failed, for callers that want all or nothing.
+   *
+   * @return this result, when no node failed
+   * @throws NodeException for the first failure, with later ones attached as suppressed
+   */
+  public RunResult throwIfFailed() {
+    var failures = failures();
+    if (failures.isEmpty()) {
+      return this;
+    }
+    var first = new NodeException(failures.get(0));
+    for (int i = 1; i < failures.size(); i++) {
+      first.addSuppressed(new NodeException(failures.get(i)));
+    }
+    throw first;
+  }
+
+  /** {@return how long the run took, from start until its last node ended} */
+  public Duration elapsed() {
+    return Duration.ofNanos(run.elapsedNanos());
+  }
+
+  /** {@return when each task became ready, started and ended, in the order they started} */
+  public List<Span> spans() {
+    var spans = new ArrayList<Span>(run.plan().taskCount());
+    for (int v = 0; v < run.plan().size(); v++) {
+      if (!run.plan().isInput(v)) {
+        spans.add(new Span(run.plan().name(v), outcomeOf(run, v),
+            Duration.ofNanos(run.readyNanos(v)), Duration.ofNanos(run.startNanos(v)),
+            Duration.ofNanos(run.endNanos(v))));
+      }
+    }
+    spans.sort(Comparator.comparing(Span::started));
+    return Collections.unmodifiableList(spans);
+  }
+
+  @Override
+  public String toString() {
+    int[] counts = new int[4];
+    for (int v = 0; v < run.plan().size(); v++) {
+      counts[run.outcome(v) - Run.SUCCEEDED]++;
+    }
+    return "RunResult[graph=" + graph() + ", run=" + runId() + ", succeeded=" + counts[0]
+        + ", failed=" + counts[1] + ", skipped=" + counts[2] + ", cancelled=" + counts[3]
+        + ", elapsed=" + elapsed() + "]";
+  }
+
+  static Outcome<?> outcomeOf(Run run, int v) {
+    var name = run.plan().name(v);
+    return switch (run.outcome(v)) {
+      case Run.SUCCEEDED -> new Outcome.Succeeded<>(name, run.slot(v));
+      case Run.FAILED -> new Outcome.Failed<>(name, (Throwable) run.slot(v));
+      case Run.SKIPPED -> {
+        int root = run.skipRoot(v);
+        yield new Outcome.Skipped<>(name, run.plan().name(root), (Throwable) run.slot(root));
+      }
+      case Run.CANCELLED -> new Outcome.Cancelled<>(name);
+      default -> throw new IllegalStateException("node '" + name + "' has not ended");
+    };
+  }
+}

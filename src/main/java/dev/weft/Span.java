@@ -1,0 +1,37 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/**
+ * When one node of a run became ready (all its dependencies ended), started and ended, relative
+ * to the start of the run. A node that never started (skipped, cancelled early) has {@code
+ * started == ended}. Immutable and thread-safe.
+ *
+ * @param node the node's name
+ * @param outcome how it ended
+ * @param ready when its last dependency ended
+ * @param started when its task started
+ * @param ended when it ended
+ */
+public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
+    Duration ended) {
+  public Span {
+    requireNonNull(node, "node");
+    requireNonNull(outcome, "outcome");
+    requireNonNull(ready, "ready");
+    requireNonNull(started, "started");
+    requireNonNull(ended, "ended");
+  }
+
+  /** {@return how long the node waited between becoming ready and starting} */
+  public Duration queued() {
+    return started.minus(ready);
+  }
+
+  /** {@return how long the node's task ran} */
+  public Duration ran() {
+    return ended.minus(started);
+  }
+}

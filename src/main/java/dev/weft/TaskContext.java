@@ -1,0 +1,84 @@
+package dev.weft;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.weft.internal.Edges;
+import dev.weft.internal.Run;
+
+/**
+ * What a task with any number of dependencies ({@link Fn.N}) sees of its run: its dependencies'
+ * values, and who it is.
+ *
+ * <pre>{@code
+ * Node<Page> page = g.task("page", List.of(listing, host, reviews.orElse(List.of())),
+ *     ctx -> new Page(ctx.get(listing), ctx.get(host), ctx.get(reviews.orElse(List.of()))));
+ * }</pre>
+ *
+ * <p>Valid only during the task's execution, on any thread the task hands it to; not meant to be
+ * kept. Reading a node the task did not declare throws {@link IllegalArgumentException} naming
+ * both nodes, which fails the task.
+ */
+public final class TaskContext {
+  private final GraphBuilder owner;
+  private final Run run;
+  private final int vertex;
+
+  TaskContext(GraphBuilder owner, Run run, int vertex) {
+    this.owner = owner;
+    this.run = run;
+    this.vertex = vertex;
+  }
+
+  /**
+   * {@return the value of a declared dependency, read the way {@code dep} says} A plain node
+   * yields its value ({@link NodeException} if it did not succeed, which can only happen when it
+   * was declared optional); {@code node.orElse(x)} yields the value or {@code x}; {@code
+   * node.optional()} an {@code Optional}.
+   *
+   * @throws IllegalArgumentException if the node is not a declared value dependency of this task
+   */
+  @SuppressWarnings("unchecked")
+  public <T> T get(Dep<T> dep) {
+    requireNonNull(dep, "dep");
+    var up = dep.node();
+    var plan = run.plan();
+    int edge = up.owner == owner ? plan.findDep(vertex, up.index) : -1;
+    if (edge < 0) {
+      throw new IllegalArgumentException("node '" + node() + "' did not declare a dependency on '"
+          + up.name() + "'; it declared " + plan.dependencyNames(vertex));
+    }
+    if (Edges.orderingOnly(plan.edgeKind(edge))) {
+      throw new IllegalArgumentException("node '" + node() + "' declared '" + up.name()
+          + "' with after(), which orders without passing a value; list it among the node's "
+          + "dependencies to read it");
+    }
+    byte kind = Edge.kindOf(dep);
+    if (kind == Edges.REQUIRED && run.outcome(up.index) != Run.SUCCEEDED) {
+      throw new NodeException(RunResult.outcomeOf(run, up.index));
+    }
+    if (kind == Edges.OR_ELSE && run.outcome(up.index) != Run.SUCCEEDED) {
+      return (T) ((Edge<?>) dep).fallback;
+    }
+    return (T) run.resolve(edge, kind);
+  }
+
+  /** {@return the name of the node this task computes} */
+  public String node() {
+    return run.plan().name(vertex);
+  }
+
+  /** {@return the name of the graph} */
+  public String graph() {
+    return run.plan().graph();
+  }
+
+  /** {@return the id of the run, unique within this JVM} */
+  public long runId() {
+    return run.id();
+  }
+
+  @Override
+  public String toString() {
+    return "TaskContext[node=" + node() + ", graph=" + graph() + ", run=" + runId() + "]";
+  }
+}

@@ -1,0 +1,129 @@
+package dev.weft.internal;
+
+import java.util.HashMap;
+
+/**
+ * A validated graph compiled to arrays: the part of a graph that every run shares. Immutable and
+ * safe to share between threads; nothing in it changes per run.
+ *
+ * <p>Vertices are numbered in declaration order; inputs are vertices too. Dependencies of vertex
+ * {@code i} are {@code depNode[depStart[i] .. depStart[i+1])}, value dependencies first, then
+ * ordering-only ones, each with its edge kind and fallback. Dependents are the reverse edges
+ * {@code outNode[outStart[i] .. outStart[i+1])}, leaving out edges from inputs, which are satisfied
+ * before a run starts.
+ */
+public final class Plan {
+  final String graph;
+  final String[] names;
+  final boolean[] input;
+  final int[] inputs;
+  final Class<?>[] inputTypes;
+  final Invoker[] invokers;
+  final int[] depStart;
+  final int[] depNode;
+  final byte[] depKind;
+  final Object[] depFallback;
+  final int[] outStart;
+  final int[] outNode;
+  final boolean[] outRequired;
+  /** Per vertex, how many dependencies (edges from tasks) must end before it may start. */
+  final int[] initialPending;
+  /** Tasks with nothing to wait for, in declaration order. */
+  final int[] roots;
+  /** Per vertex: every dependent tolerates its failure, so FAIL_FAST does not cancel for it. */
+  final boolean[] absorbs;
+  final int taskCount;
+  /** For vertices with many dependencies: upstream vertex to its first edge position. */
+  private final HashMap<Integer, Integer>[] depIndex;
+
+  @SuppressWarnings("unchecked")
+  Plan(String graph, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
+      Invoker[] invokers, int[] depStart, int[] depNode, byte[] depKind, Object[] depFallback,
+      int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
+      boolean[] absorbs, int taskCount) {
+    this.graph = graph;
+    this.names = names;
+    this.input = input;
+    this.inputs = inputs;
+    this.inputTypes = inputTypes;
+    this.invokers = invokers;
+    this.depStart = depStart;
+    this.depNode = depNode;
+    this.depKind = depKind;
+    this.depFallback = depFallback;
+    this.outStart = outStart;
+    this.outNode = outNode;
+    this.outRequired = outRequired;
+    this.initialPending = initialPending;
+    this.roots = roots;
+    this.absorbs = absorbs;
+    this.taskCount = taskCount;
+    this.depIndex = new HashMap[names.length];
+    for (int i = 0; i < names.length; i++) {
+      if (depStart[i + 1] - depStart[i] > 16) {
+        var map = new HashMap<Integer, Integer>();
+        for (int k = depStart[i + 1] - 1; k >= depStart[i]; k--) {
+          map.put(depNode[k], k);
+        }
+        depIndex[i] = map;
+      }
+    }
+  }
+
+  public String graph() {
+    return graph;
+  }
+
+  public int size() {
+    return names.length;
+  }
+
+  public int taskCount() {
+    return taskCount;
+  }
+
+  public String name(int vertex) {
+    return names[vertex];
+  }
+
+  public boolean isInput(int vertex) {
+    return input[vertex];
+  }
+
+  /** {@return the input vertices, in declaration order} */
+  public int[] inputs() {
+    return inputs.clone();
+  }
+
+  public Class<?> inputType(int vertex) {
+    return inputTypes[vertex];
+  }
+
+  /** {@return the edge position of {@code upstream} among {@code vertex}'s dependencies, or -1} */
+  public int findDep(int vertex, int upstream) {
+    var index = depIndex[vertex];
+    if (index != null) {
+      var k = index.get(upstream);
+      return k == null ? -1 : k;
+    }
+    for (int k = depStart[vertex]; k < depStart[vertex + 1]; k++) {
+      if (depNode[k] == upstream) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  public byte edgeKind(int edge) {
+    return depKind[edge];
+  }
+
+  /** {@return the names of {@code vertex}'s dependencies, in declaration order} */
+  public java.util.List<String> dependencyNames(int vertex) {
+    var list = new java.util.ArrayList<String>();
+    for (int k = depStart[vertex]; k < depStart[vertex + 1]; k++) {
+      list.add(names[depNode[k]]);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,463 @@
+package dev.weft.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * One execution of a {@link Plan}: per-vertex state, values, outcomes and timings.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>Every vertex moves through a small state machine held in {@link #state}, changed only by
+ * compare-and-set, so that exactly one thread decides each vertex's outcome:
+ *
+ * <pre>
+ *   WAITING --(last dependency ended)--> SCHEDULED --(a thread claims it)--> RUNNING
+ *   RUNNING --(canceller)--> INTERRUPTING --> INTERRUPTED
+ *   RUNNING | INTERRUPTED --(the task returns or throws)--> SUCCEEDED | FAILED | CANCELLED
+ *   WAITING --(a required dependency did not succeed)--> SKIPPED | CANCELLED
+ *   WAITING | SCHEDULED --(run cancelled)--> CANCELLED
+ * </pre>
+ *
+ * <p>There is no coordinator thread. The thread that ends a vertex tells its dependents: it skips
+ * those that needed a value it could not give, decrements the pending count of the others, and
+ * launches those whose count reached zero. It runs one of them itself (saving a thread hop) and
+ * hands the rest to the executor. Skips cascade through an explicit stack, never recursion, so a
+ * chain of any length is safe. A synchronous executor (one that runs the task inside
+ * {@code execute}) is detected by the {@link Worker} and turned into a loop on the same stack.
+ *
+ * <p>Cancellation (fail-fast, the caller, the future) sets {@link #cancelled} once, then sweeps
+ * the vertices: unstarted ones become CANCELLED, running ones are interrupted. The
+ * RUNNING/INTERRUPTING/INTERRUPTED handshake (as in {@code FutureTask}) guarantees an interrupt
+ * meant for one task never reaches the next task run on the same thread: the task's thread waits
+ * out INTERRUPTING, then clears the interrupt it was sent.
+ *
+ * <p>{@link #remaining} counts tasks not yet ended; the thread that brings it to zero completes
+ * the future. Memory consistency: a task's writes happen-before its dependents read them (the
+ * pending count is decremented with a volatile read-modify-write after the value is stored), and
+ * all writes happen-before the future completes (the same holds for {@code remaining}).
+ */
+public final class Run {
+  static final int WAITING = 0;
+  static final int SCHEDULED = 1;
+  static final int RUNNING = 2;
+  static final int INTERRUPTING = 3;
+  static final int INTERRUPTED = 4;
+  public static final int SUCCEEDED = 5;
+  public static final int FAILED = 6;
+  public static final int SKIPPED = 7;
+  public static final int CANCELLED = 8;
+
+  /** Why a run was cancelled; 0 while it is not. */
+  static final int FAIL_FAST = 1;
+  static final int BY_CALLER = 2;
+  static final int ENGINE_FAULT = 3;
+
+  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+  private static final VarHandle REMAINING;
+  private static final VarHandle CANCELLED_WHY;
+  private static final AtomicLong IDS = new AtomicLong();
+
+  static {
+    try {
+      var lookup = MethodHandles.lookup();
+      REMAINING = lookup.findVarHandle(Run.class, "remaining", int.class);
+      CANCELLED_WHY = lookup.findVarHandle(Run.class, "cancelled", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final Plan plan;
+  private final long id;
+  private final Executor executor;
+  private final boolean failFast;
+  private final RunFuture<?> future;
+  private final Function<Run, ?> resultFactory;
+
+  // Per vertex. state and pending are accessed atomically by any thread of the run; the others
+  // are written only by the thread that owns the vertex's transition (see the notes above).
+  private final int[] state;
+  private final int[] pending;
+  private final Object[] slot;
+  private final Thread[] threads;
+  private final long[] readyAt;
+  private final long[] startAt;
+  private final long[] endAt;
+  private final long startNanos;
+  // written by the thread that completes the run, before the future completes
+  private long endNanos;
+
+  private volatile int remaining;
+  private volatile int cancelled;
+
+  private Run(Plan plan, Executor executor, boolean failFast, Function<Run, ?> resultFactory) {
+    this.plan = plan;
+    this.id = IDS.incrementAndGet();
+    this.executor = executor;
+    this.failFast = failFast;
+    this.resultFactory = resultFactory;
+    int n = plan.size();
+    this.state = new int[n];
+    this.pending = plan.initialPending.clone();
+    this.slot = new Object[n];
+    this.threads = new Thread[n];
+    this.readyAt = new long[n];
+    this.startAt = new long[n];
+    this.endAt = new long[n];
+    this.future = new RunFuture<>(this);
+    this.startNanos = System.nanoTime();
+  }
+
+  /**
+   * Starts a run; {@code inputValues} is indexed by vertex and already checked. Tasks with nothing
+   * to wait for are handed to {@code executor}; with a synchronous executor the whole run happens
+   * before this method returns.
+   */
+  @SuppressWarnings("unchecked")
+  public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues, Executor executor,
+      boolean failFast, Function<Run, R> resultFactory) {
+    var run = new Run(plan, executor, failFast, resultFactory);
+    run.begin(inputValues);
+    return (CompletableFuture<R>) run.future;
+  }
+
+  private void begin(Object[] inputValues) {
+    try {
+      for (int v : plan.inputs) {
+        slot[v] = inputValues[v];
+        state[v] = SUCCEEDED;
+        readyAt[v] = startAt[v] = endAt[v] = startNanos;
+      }
+      remaining = plan.taskCount;
+      if (plan.taskCount == 0) {
+        finish();
+        return;
+      }
+      var frame = new Frame(false);
+      for (int r : plan.roots) {
+        becameReady(r, startNanos, frame);
+      }
+      drainEnded(frame);
+      loop(-1, frame);
+    } catch (Throwable t) {
+      abort(t);
+    }
+  }
+
+  /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
+  void work(int first) {
+    try {
+      loop(first, new Frame(true));
+    } catch (Throwable t) {
+      abort(t);
+    }
+  }
+
+  private void loop(int first, Frame frame) {
+    for (int v = first < 0 ? frame.next() : first; v >= 0; v = frame.next()) {
+      runVertex(v, frame);
+    }
+  }
+
+  private void runVertex(int v, Frame frame) {
+    threads[v] = Thread.currentThread();
+    if (!INTS.compareAndSet(state, v, SCHEDULED, RUNNING)) {
+      threads[v] = null; // cancelled, or refused by the executor, before it could start
+      return;
+    }
+    startAt[v] = System.nanoTime();
+    Object result;
+    int outcome;
+    if (cancelled != 0) {
+      result = null;
+      outcome = CANCELLED;
+    } else {
+      try {
+        result = plan.invokers[v].invoke(this, v);
+        outcome = SUCCEEDED;
+      } catch (Throwable t) {
+        result = t;
+        outcome = FAILED;
+      }
+    }
+    long now = System.nanoTime();
+    for (;;) {
+      int s = (int) INTS.getVolatile(state, v);
+      if (s == INTERRUPTING) {
+        Thread.onSpinWait(); // the canceller is between its CAS and interrupt(): wait it out
+        continue;
+      }
+      // A task interrupted by cancellation that then throws was cancelled; one that returns a
+      // value despite the interrupt succeeded.
+      int end = s == INTERRUPTED && outcome == FAILED ? CANCELLED : outcome;
+      slot[v] = result;
+      endAt[v] = now;
+      if (INTS.compareAndSet(state, v, s, end)) {
+        threads[v] = null;
+        if (s == INTERRUPTED) {
+          Thread.interrupted(); // the interrupt was ours and meant for this task only
+        }
+        break;
+      }
+    }
+    frame.ended.push(v);
+    drainEnded(frame);
+  }
+
+  /** Tells the dependents of every vertex on the frame's ended stack, cascading skips. */
+  private void drainEnded(Frame frame) {
+    int finished = 0;
+    long now = 0;
+    for (int e = frame.ended.pop(); e >= 0; e = frame.ended.pop()) {
+      finished++;
+      int s = (int) INTS.getVolatile(state, e);
+      if (now == 0) {
+        now = endAt[e];
+      }
+      if (s == FAILED && failFast && !plan.absorbs[e]) {
+        cancel(FAIL_FAST);
+      }
+      for (int k = plan.outStart[e]; k < plan.outStart[e + 1]; k++) {
+        int d = plan.outNode[k];
+        if (s != SUCCEEDED && plan.outRequired[k]) {
+          int end = s == CANCELLED ? CANCELLED : SKIPPED;
+          if (INTS.compareAndSet(state, d, WAITING, end)) {
+            slot[d] = s == SKIPPED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
+            readyAt[d] = startAt[d] = endAt[d] = now;
+            frame.ended.push(d);
+          }
+        } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
+          becameReady(d, now, frame);
+        }
+      }
+    }
+    if (finished > 0 && (int) REMAINING.getAndAdd(this, -finished) == finished) {
+      finish();
+    }
+  }
+
+  private void becameReady(int v, long now, Frame frame) {
+    if (cancelled != 0) {
+      if (INTS.compareAndSet(state, v, WAITING, CANCELLED)) {
+        readyAt[v] = startAt[v] = endAt[v] = now;
+        frame.ended.push(v);
+      }
+    } else if (INTS.compareAndSet(state, v, WAITING, SCHEDULED)) {
+      readyAt[v] = now;
+      if (frame.inline && frame.nextVertex < 0) {
+        frame.nextVertex = v;
+      } else {
+        submit(v, frame);
+      }
+    }
+  }
+
+  private void submit(int v, Frame frame) {
+    var worker = new Worker(this, v, Thread.currentThread(), frame);
+    try {
+      executor.execute(worker);
+    } catch (Throwable t) {
+      if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
+        slot[v] = t; // the executor refused it: a failure of this node, not of the run
+        startAt[v] = endAt[v] = System.nanoTime();
+        frame.ended.push(v);
+      }
+    } finally {
+      worker.handBack = null;
+    }
+  }
+
+  /**
+   * Cancels the run once: unstarted tasks become CANCELLED, running ones are interrupted.
+   * {@return whether this call cancelled it}
+   */
+  boolean cancel(int why) {
+    if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
+      return false;
+    }
+    long now = System.nanoTime();
+    int count = 0;
+    for (int v = 0; v < state.length; v++) {
+      for (;;) {
+        int s = (int) INTS.getVolatile(state, v);
+        if (s == WAITING || s == SCHEDULED) {
+          if (INTS.compareAndSet(state, v, s, CANCELLED)) {
+            if (s == WAITING) {
+              readyAt[v] = now;
+            }
+            startAt[v] = endAt[v] = now;
+            count++;
+            break;
+          }
+        } else if (s == RUNNING) {
+          if (INTS.compareAndSet(state, v, RUNNING, INTERRUPTING)) {
+            var thread = threads[v];
+            if (thread != null) {
+              thread.interrupt();
+            }
+            INTS.setVolatile(state, v, INTERRUPTED);
+            break;
+          }
+        } else {
+          break;
+        }
+      }
+    }
+    if (count > 0 && (int) REMAINING.getAndAdd(this, -count) == count) {
+      finish();
+    }
+    return true;
+  }
+
+  private void finish() {
+    endNanos = System.nanoTime();
+    future.completeFromRun(resultFactory.apply(this));
+  }
+
+  /** A fault in the engine itself: still complete the future, and stop what can be stopped. */
+  private void abort(Throwable t) {
+    try {
+      cancel(ENGINE_FAULT);
+    } finally {
+      future.failFromRun(new IllegalStateException(
+          "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t));
+    }
+  }
+
+  /** {@return whether {@code thread} is running one of this run's tasks now} */
+  boolean isRunningTaskOn(Thread thread) {
+    for (var t : threads) {
+      if (t == thread) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- reads for tasks (their dependencies have ended, so these are stable) ----
+
+  /** {@return the argument at value position {@code position} of {@code vertex}} */
+  public Object arg(int vertex, int position) {
+    return resolve(plan.depStart[vertex] + position, plan.depKind[plan.depStart[vertex] + position]);
+  }
+
+  /** {@return the value the edge at {@code edge} yields when read as an edge of {@code kind}} */
+  public Object resolve(int edge, byte kind) {
+    int up = plan.depNode[edge];
+    boolean ok = (int) INTS.getVolatile(state, up) == SUCCEEDED;
+    return switch (kind) {
+      case Edges.REQUIRED -> slot[up];
+      case Edges.OR_ELSE -> ok ? slot[up] : plan.depFallback[edge];
+      case Edges.OPTIONAL -> ok ? Optional.ofNullable(slot[up]) : Optional.empty();
+      default -> throw new IllegalStateException("ordering-only edge has no value");
+    };
+  }
+
+  // ---- reads for the result, after the run completed ----
+
+  public Plan plan() {
+    return plan;
+  }
+
+  public long id() {
+    return id;
+  }
+
+  /** {@return the terminal state of {@code vertex}: SUCCEEDED, FAILED, SKIPPED or CANCELLED} */
+  public int outcome(int vertex) {
+    return (int) INTS.getVolatile(state, vertex);
+  }
+
+  /** {@return the value of a succeeded vertex, or the throwable of a failed one} */
+  public Object slot(int vertex) {
+    return slot[vertex];
+  }
+
+  /** {@return the vertex whose failure skipped {@code vertex}} */
+  public int skipRoot(int vertex) {
+    return (Integer) slot[vertex];
+  }
+
+  public long readyNanos(int vertex) {
+    return readyAt[vertex] - startNanos;
+  }
+
+  public long startNanos(int vertex) {
+    return startAt[vertex] - startNanos;
+  }
+
+  public long endNanos(int vertex) {
+    return endAt[vertex] - startNanos;
+  }
+
+  public long elapsedNanos() {
+    return endNanos - startNanos;
+  }
+
+  /** The per-thread scratch of one loop: ended vertices to propagate, ready ones to run here. */
+  static final class Frame {
+    final boolean inline;
+    final IntStack ended = new IntStack();
+    private IntStack handedBack;
+    int nextVertex = -1;
+
+    Frame(boolean inline) {
+      this.inline = inline;
+    }
+
+    void handBack(int v) {
+      if (handedBack == null) {
+        handedBack = new IntStack();
+      }
+      handedBack.push(v);
+    }
+
+    int next() {
+      int v = nextVertex;
+      if (v >= 0) {
+        nextVertex = -1;
+        return v;
+      }
+      return handedBack == null ? -1 : handedBack.pop();
+    }
+  }
+
+  /** A vertex handed to the executor. */
+  static final class Worker implements Runnable {
+    private final Run run;
+    private final int vertex;
+    private final Thread submitter;
+    // set while the submitter is inside execute(); read racily, see run()
+    Frame handBack;
+
+    Worker(Run run, int vertex, Thread submitter, Frame handBack) {
+      this.run = run;
+      this.vertex = vertex;
+      this.submitter = submitter;
+      this.handBack = handBack;
+    }
+
+    @Override
+    public void run() {
+      var frame = handBack;
+      // Run by the submitting thread inside execute(): a synchronous executor. Give the vertex
+      // back to the submitter's loop instead of recursing.
+      if (frame != null && submitter == Thread.currentThread()) {
+        frame.handBack(vertex);
+      } else {
+        run.work(vertex);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "weft task '" + run.plan.name(vertex) + "' of run " + run.id;
+    }
+  }
+}
