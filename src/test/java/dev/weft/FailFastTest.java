@@ -1,0 +1,212 @@
+package dev.weft;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@link FailureMode#FAIL_FAST}: the first unabsorbed failure cancels the rest of the run. */
+class FailFastTest {
+  private static final CountDownLatch NEVER = new CountDownLatch(1);
+
+  /** A sleeper that blocks until interrupted, a task that fails once the sleeper is running. */
+  static final class Scenario {
+    final CountDownLatch sleeperStarted = new CountDownLatch(1);
+    final AtomicBoolean sleeperInterrupted = new AtomicBoolean();
+    final AtomicBoolean afterSleeperRan = new AtomicBoolean();
+    final AtomicInteger running = new AtomicInteger();
+    final IllegalStateException boom = new IllegalStateException("boom");
+    final Node<String> sleeper;
+    final Node<String> afterSleeper;
+    final Node<String> failing;
+    final Graph graph;
+
+    Scenario(RunOptions options) {
+      var g = Graph.builder("fail-fast").options(options);
+      sleeper = g.task("sleeper", () -> {
+        running.incrementAndGet();
+        try {
+          sleeperStarted.countDown();
+          NEVER.await();
+          return "slept";
+        } catch (InterruptedException e) {
+          sleeperInterrupted.set(true);
+          throw e;
+        } finally {
+          running.decrementAndGet();
+        }
+      });
+      afterSleeper = g.task("afterSleeper", sleeper, s -> {
+        afterSleeperRan.set(true);
+        return s;
+      });
+      failing = g.task("failing", () -> {
+        if (!sleeperStarted.await(10, SECONDS)) {
+          throw new AssertionError("sleeper never started");
+        }
+        throw boom;
+      });
+      graph = g.build();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#concurrent")
+  void firstFailure_interruptsASleepingTaskAndCancelsItsDependents(Executor executor) {
+    var s = new Scenario(RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST)
+        .withExecutor(executor));
+
+    var result = s.graph.run(Inputs.empty());
+
+    assertTrue(s.sleeperInterrupted.get(), "the sleeping task should be interrupted");
+    assertEquals(0, s.running.get(), "no task may still run when run() returns");
+    var failed = assertInstanceOf(Outcome.Failed.class, result.outcome(s.failing));
+    assertSame(s.boom, failed.error());
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(s.sleeper));
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(s.afterSleeper));
+    assertFalse(s.afterSleeperRan.get());
+    assertEquals(List.of("failing"), result.failures().stream().map(Outcome::node).toList(),
+        "the failure must reach the caller; cancelled tasks are not failures");
+  }
+
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#concurrent")
+  void continueMode_letsAnIndependentSleeperRunOn(Executor executor) throws Exception {
+    var sleeperStarted = new CountDownLatch(1);
+    var failureSeen = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var g = Graph.builder("continue");
+    Node<String> sleeper = g.task("sleeper", () -> {
+      sleeperStarted.countDown();
+      release.await();
+      return "slept";
+    });
+    Node<String> failing = g.task("failing", () -> {
+      assertTrue(sleeperStarted.await(10, SECONDS));
+      throw new IllegalStateException("boom");
+    });
+    // Runs only once 'failing' has ended: by then a fail-fast run would already be cancelled.
+    g.task("observer", failing.optional(), f -> {
+      failureSeen.countDown();
+      return f.isPresent();
+    });
+    var graph = g.build();
+    var future = graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor));
+
+    assertTrue(failureSeen.await(10, SECONDS), "the failure should be observed");
+    assertFalse(future.isDone(), "CONTINUE must not cancel the independent sleeper");
+    release.countDown();
+
+    var result = future.get(10, SECONDS);
+    assertEquals("slept", result.get(sleeper));
+    assertInstanceOf(Outcome.Failed.class, result.outcome(failing));
+  }
+
+  @Test
+  void perRunOverride_turnsFailFastOnForOneRun() {
+    var s = new Scenario(RunOptions.defaults());
+    assertEquals(FailureMode.CONTINUE, s.graph.options().failureMode());
+
+    var result = s.graph.run(Inputs.empty(),
+        s.graph.options().withFailureMode(FailureMode.FAIL_FAST));
+
+    assertTrue(s.sleeperInterrupted.get());
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(s.sleeper));
+  }
+
+  @Test
+  void perRunOverride_turnsFailFastOffForOneRun() {
+    var g = Graph.builder("override").options(
+        RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
+    var gate = new CountDownLatch(1);
+    Node<String> failing = g.task("failing", () -> {
+      throw new IllegalStateException("boom");
+    });
+    Node<String> waiter = g.task("waiter", () -> {
+      assertTrue(gate.await(10, SECONDS));
+      return "ran to the end";
+    });
+    g.node("opener").after(failing.optional()).call(() -> {
+      gate.countDown();
+      return null;
+    });
+    var graph = g.build();
+
+    var result = graph.run(Inputs.empty(),
+        graph.options().withFailureMode(FailureMode.CONTINUE));
+
+    assertEquals("ran to the end", result.get(waiter));
+  }
+
+  @Test
+  void failureAbsorbedByOptionalEdges_doesNotCancelTheRun() {
+    var g = Graph.builder("absorbed").options(
+        RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
+    var started = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    Node<Integer> flaky = g.task("flaky", () -> {
+      assertTrue(started.await(10, SECONDS));
+      throw new IllegalStateException("flaky");
+    });
+    Node<Integer> slow = g.task("slow", () -> {
+      started.countDown();
+      assertTrue(release.await(10, SECONDS));
+      return 2;
+    });
+    Node<Integer> sum = g.task("sum", flaky.orElse(40), slow, (a, b) -> a + b);
+    g.node("releaser").after(flaky.optional()).call(() -> {
+      release.countDown();
+      return null;
+    });
+    var graph = g.build();
+
+    var result = graph.run(Inputs.empty());
+
+    assertEquals(42, result.get(sum));
+    assertEquals(1, result.failures().size());
+  }
+
+  @Test
+  void unstartedTasks_areCancelledAndNeverRun() {
+    var g = Graph.builder("chain").options(
+        RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
+    var ran = new AtomicInteger();
+    var gate = new CountDownLatch(1);
+    Node<Integer> slowRoot = g.task("slowRoot", () -> {
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return 1; // returns a value despite the interrupt: it succeeded
+    });
+    Node<Integer> next = slowRoot;
+    for (int i = 0; i < 50; i++) {
+      next = g.task("c" + i, next, x -> {
+        ran.incrementAndGet();
+        return x + 1;
+      });
+    }
+    g.task("failing", () -> {
+      throw new IllegalArgumentException("no");
+    });
+    var graph = g.build();
+
+    var result = graph.run(Inputs.empty());
+
+    assertEquals(0, ran.get());
+    assertEquals(1, (int) result.get(slowRoot), "a task that returns despite the interrupt succeeds");
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(next));
+  }
+}
