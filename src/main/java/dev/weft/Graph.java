@@ -159,15 +159,20 @@ public final class Graph {
       }
       if (!input.type.isInstance(value)) {
         throw new IllegalArgumentException("input '" + input.name() + "' of graph '" + name
-            + "' must be a " + input.type.getName() + ", not a " + value.getClass().getName());
+            + "' must be an instance of " + input.type.getName() + ", not of "
+            + value.getClass().getName());
       }
       values[input.index] = value;
     }
+    var missing = new StringBuilder();
     for (int v : plan.inputs()) {
       if (values[v] == null) {
-        throw new IllegalArgumentException("input '" + plan.name(v) + "' of graph '" + name
-            + "' is not bound; bind it with Inputs.of(...)");
+        missing.append(missing.isEmpty() ? "'" : ", '").append(plan.name(v)).append('\'');
       }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalArgumentException("graph '" + name + "' needs inputs that are not bound: "
+          + missing + "; bind them with Inputs.of(...)");
     }
     return values;
   }

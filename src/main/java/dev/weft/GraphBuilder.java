@@ -3,6 +3,7 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.PlanBuilder;
+import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -57,7 +58,9 @@ public final class GraphBuilder {
   public <T> Input<T> input(String name, Class<T> type) {
     requireNonNull(name, "name");
     requireNonNull(type, "type");
-    return new Input<>(this, plan().declare(name, true, type), name, type);
+    // int.class and friends: values arrive boxed, so check against the wrapper
+    var checked = type.isPrimitive() ? MethodType.methodType(type).wrap().returnType() : type;
+    return new Input<>(this, plan().declare(name, true, checked), name, checked);
   }
 
   /**
@@ -93,13 +96,15 @@ public final class GraphBuilder {
   }
 
   /**
-   * Declares a new node and returns a builder to give it options and define it with one of the
-   * {@code call} methods.
+   * Starts declaring a new node: give it options, then define it with one of the {@code call}
+   * methods. The name is checked now; the node exists once {@code call} succeeds.
    *
    * @return the node's builder
    */
   public NodeBuilder<Object> node(String name) {
-    return new NodeBuilder<>(this, declare(name));
+    requireNonNull(name, "name");
+    plan().checkFree(name);
+    return new NodeBuilder<>(this, name);
   }
 
   /**
@@ -110,8 +115,13 @@ public final class GraphBuilder {
    */
   public <T> NodeBuilder<T> node(Node<T> declared) {
     requireNonNull(declared, "declared");
+    var plan = plan();
     check(declared);
-    if (plan().isDefined(declared.index)) {
+    if (declared instanceof Input<?>) {
+      throw new InvalidGraphException(name, List.of(declared.name()), "'" + declared.name()
+          + "' is an input of graph '" + name + "'; inputs are bound per run, not defined");
+    }
+    if (plan.isDefined(declared.index)) {
       throw new InvalidGraphException(name, List.of(declared.name()),
           "node '" + declared.name() + "' of graph '" + name + "' is already defined");
     }
@@ -129,7 +139,8 @@ public final class GraphBuilder {
   }
 
   /** Declares and defines a task with two dependencies. {@return the node's handle} */
-  public <A, B, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Fn.F2<? super A, ? super B, R> fn) {
+  public <A, B, R> Node<R> task(String name, Dep<A> a, Dep<B> b,
+      Fn.F2<? super A, ? super B, R> fn) {
     return node(name).call(a, b, fn);
   }
 

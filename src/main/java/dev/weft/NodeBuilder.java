@@ -25,12 +25,22 @@ import java.util.concurrent.Callable;
  */
 public final class NodeBuilder<T> {
   private final GraphBuilder graph;
-  private final Node<T> node;
+  private final String name;
+  // the forward declaration this builder defines, or null: declared when call() succeeds
+  private final Node<T> declared;
   private final List<Dep<?>> after = new ArrayList<>();
+  private boolean defined;
 
-  NodeBuilder(GraphBuilder graph, Node<T> node) {
+  NodeBuilder(GraphBuilder graph, Node<T> declared) {
     this.graph = graph;
-    this.node = node;
+    this.name = declared.name();
+    this.declared = declared;
+  }
+
+  NodeBuilder(GraphBuilder graph, String name) {
+    this.graph = graph;
+    this.name = name;
+    this.declared = null;
   }
 
   /**
@@ -117,6 +127,11 @@ public final class NodeBuilder<T> {
 
   @SuppressWarnings("unchecked")
   private <R> Node<R> define(List<? extends Dep<?>> values, Invoker invoker) {
+    var plan = graph.plan();
+    if (defined) {
+      throw new InvalidGraphException(graph.name(), List.of(name),
+          "node '" + name + "' of graph '" + graph.name() + "' is already defined");
+    }
     int n = values.size() + after.size();
     var deps = new int[n];
     var kinds = new byte[n];
@@ -130,7 +145,9 @@ public final class NodeBuilder<T> {
       kinds[i] = isValue ? kind : kind == Edges.REQUIRED ? Edges.ORDER : Edges.ORDER_OPTIONAL;
       fallbacks[i] = dep instanceof Edge<?> e ? e.fallback : null;
     }
-    graph.plan().define(node.index, deps, kinds, fallbacks, invoker);
+    Node<?> node = declared != null ? declared : graph.declare(name);
+    plan.define(node.index, deps, kinds, fallbacks, invoker);
+    defined = true;
     return (Node<R>) node;
   }
 }

@@ -42,7 +42,11 @@ public final class TaskContext {
     requireNonNull(dep, "dep");
     var up = dep.node();
     var plan = run.plan();
-    int edge = up.owner == owner ? plan.findDep(vertex, up.index) : -1;
+    if (up.owner != owner) {
+      throw new IllegalArgumentException("node '" + node() + "' asked for '" + up.name()
+          + "' of graph '" + up.owner.name() + "', not of its own graph '" + graph() + "'");
+    }
+    int edge = plan.findDep(vertex, up.index);
     if (edge < 0) {
       throw new IllegalArgumentException("node '" + node() + "' did not declare a dependency on '"
           + up.name() + "'; it declared " + plan.dependencyNames(vertex));

@@ -206,7 +206,8 @@ class FailFastTest {
     var result = graph.run(Inputs.empty());
 
     assertEquals(0, ran.get());
-    assertEquals(1, (int) result.get(slowRoot), "a task that returns despite the interrupt succeeds");
+    assertEquals(1, (int) result.get(slowRoot),
+        "a task that returns despite the interrupt succeeds");
     assertInstanceOf(Outcome.Cancelled.class, result.outcome(next));
   }
 }

@@ -38,14 +38,20 @@ public final class PlanBuilder {
 
   /** Adds a vertex and returns its index; a duplicate name fails at once. */
   public int declare(String name, boolean input, Class<?> type) {
-    Integer previous = byName.putIfAbsent(name, vertices.size());
+    checkFree(name);
+    byName.put(name, vertices.size());
+    vertices.add(new Vertex(name, input, type));
+    return vertices.size() - 1;
+  }
+
+  /** Fails if {@code name} is taken. */
+  public void checkFree(String name) {
+    Integer previous = byName.get(name);
     if (previous != null) {
       var what = vertices.get(previous).input ? "an input" : "a node";
       throw new InvalidGraphException(graph, List.of(name),
           "graph '" + graph + "' already has " + what + " named '" + name + "'");
     }
-    vertices.add(new Vertex(name, input, type));
-    return vertices.size() - 1;
   }
 
   public String name(int index) {
@@ -177,7 +183,7 @@ public final class PlanBuilder {
     if (tail < taskCount) {
       var cycle = findCycle(n, input, indegree, depStart, depNode);
       throw new InvalidGraphException(graph, cycle, "graph '" + graph + "' has a cycle: "
-          + String.join(" -> ", cycle) + " (a -> b: b depends on a)");
+          + String.join(" -> ", cycle) + " (x -> y: y depends on x)");
     }
     var roots = new int[rootCount];
     System.arraycopy(queue, 0, roots, 0, rootCount);

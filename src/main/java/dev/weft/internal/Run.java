@@ -213,13 +213,9 @@ public final class Run {
   /** Tells the dependents of every vertex on the frame's ended stack, cascading skips. */
   private void drainEnded(Frame frame) {
     int finished = 0;
-    long now = 0;
     for (int e = frame.ended.pop(); e >= 0; e = frame.ended.pop()) {
       finished++;
       int s = (int) INTS.getVolatile(state, e);
-      if (now == 0) {
-        now = endAt[e];
-      }
       if (s == FAILED && failFast && !plan.absorbs[e]) {
         cancel(FAIL_FAST);
       }
@@ -229,11 +225,12 @@ public final class Run {
           int end = s == CANCELLED ? CANCELLED : SKIPPED;
           if (INTS.compareAndSet(state, d, WAITING, end)) {
             slot[d] = s == SKIPPED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
-            readyAt[d] = startAt[d] = endAt[d] = now;
+            readyAt[d] = startAt[d] = endAt[d] = endAt[e];
             frame.ended.push(d);
           }
         } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
-          becameReady(d, now, frame);
+          // Read the clock only now: every dependency stored its end time before decrementing.
+          becameReady(d, System.nanoTime(), frame);
         }
       }
     }
@@ -344,7 +341,8 @@ public final class Run {
 
   /** {@return the argument at value position {@code position} of {@code vertex}} */
   public Object arg(int vertex, int position) {
-    return resolve(plan.depStart[vertex] + position, plan.depKind[plan.depStart[vertex] + position]);
+    int edge = plan.depStart[vertex] + position;
+    return resolve(edge, plan.depKind[edge]);
   }
 
   /** {@return the value the edge at {@code edge} yields when read as an edge of {@code kind}} */
