@@ -145,7 +145,8 @@ public final class Graph {
     requireNonNull(options, "options");
     var values = bind(inputs);
     return Run.start(plan, values, options.executor(),
-        options.failureMode() == FailureMode.FAIL_FAST, run -> new RunResult(this, run));
+        options.failureMode() == FailureMode.FAIL_FAST, options.scheduler(),
+        options.deadlineNanos(), run -> new RunResult(this, run));
   }
 
   private Object[] bind(Inputs inputs) {

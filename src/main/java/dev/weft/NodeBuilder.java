@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Edges;
 import dev.weft.internal.Invoker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -15,7 +16,22 @@ import java.util.concurrent.Callable;
  *
  * <pre>{@code
  * Node<Void> audit = g.node("audit").after(page).call(() -> auditLog.write(...));
+ * Node<Quote> price = g.node("price")
+ *     .timeout(Duration.ofMillis(80))
+ *     .retry(RetryPolicy.exponential(3, Duration.ofMillis(5)))
+ *     .circuitBreaker(PRICING_BREAKER)
+ *     .bulkhead(PRICING_BULKHEAD)
+ *     .call(listing, pricing::quote);
  * }</pre>
+ *
+ * <h2>Policies</h2>
+ * Whatever order they are given in, policies nest the same way, as Failsafe writes it:
+ * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}. Each attempt takes a breaker
+ * admission, then a bulkhead place, then runs under its timeout; a failed attempt is retried by
+ * the retry policy; what still fails goes to the fallback ({@link GraphBuilder#fallback(Node, Object)}). The
+ * timeout is per attempt so every retry gets the full time; the bulkhead sits inside the breaker
+ * so a rejected call never takes a place; the breaker sits inside the retry so every attempt is
+ * counted and an opened breaker stops further attempts; the fallback sees only what is left.
  *
  * <p>Not thread-safe, like its {@link GraphBuilder}. A second {@code call} fails with {@link
  * InvalidGraphException}.
@@ -30,6 +46,10 @@ public final class NodeBuilder<T> {
   private final Node<T> declared;
   private final List<Dep<?>> after = new ArrayList<>();
   private boolean defined;
+  private long timeoutNanos;
+  private RetryPolicy retry;
+  private CircuitBreaker breaker;
+  private Bulkhead bulkhead;
 
   NodeBuilder(GraphBuilder graph, Node<T> declared) {
     this.graph = graph;
@@ -57,6 +77,46 @@ public final class NodeBuilder<T> {
       graph.check(dep.node());
       after.add(dep);
     }
+    return this;
+  }
+
+  /**
+   * Limits each attempt to {@code timeout} (positive): when it passes, the task's thread is
+   * interrupted and the attempt fails with {@link NodeTimeoutException}. A timeout never reaches
+   * past the run's deadline, which cancels the run first.
+   *
+   * @return this builder
+   */
+  public NodeBuilder<T> timeout(Duration timeout) {
+    this.timeoutNanos = RetryPolicy.positive(timeout, "timeout");
+    return this;
+  }
+
+  /** Retries failed attempts as {@code policy} says. {@return this builder} */
+  public NodeBuilder<T> retry(RetryPolicy policy) {
+    this.retry = requireNonNull(policy, "policy");
+    return this;
+  }
+
+  /**
+   * Runs each attempt only if {@code breaker}, shared with other nodes, admits it; otherwise the
+   * attempt fails with {@link CircuitOpenException} without running.
+   *
+   * @return this builder
+   */
+  public NodeBuilder<T> circuitBreaker(CircuitBreaker breaker) {
+    this.breaker = requireNonNull(breaker, "breaker");
+    return this;
+  }
+
+  /**
+   * Runs each attempt only with a place in {@code bulkhead}, shared with other nodes; otherwise the
+   * attempt fails with {@link BulkheadFullException} without running.
+   *
+   * @return this builder
+   */
+  public NodeBuilder<T> bulkhead(Bulkhead bulkhead) {
+    this.bulkhead = requireNonNull(bulkhead, "bulkhead");
     return this;
   }
 
@@ -147,6 +207,7 @@ public final class NodeBuilder<T> {
     }
     Node<?> node = declared != null ? declared : graph.declare(name);
     plan.define(node.index, deps, kinds, fallbacks, invoker);
+    graph.policies(node.index, timeoutNanos, retry, breaker, bulkhead);
     defined = true;
     return (Node<R>) node;
   }

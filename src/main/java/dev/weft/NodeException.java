@@ -36,7 +36,7 @@ public final class NodeException extends RuntimeException {
       case Outcome.Failed<?> f -> "node '" + f.node() + "' failed: " + f.error();
       case Outcome.Skipped<?> s -> "node '" + s.node() + "' was skipped because '" + s.cause()
           + "' failed: " + s.error();
-      case Outcome.Cancelled<?> c -> "node '" + c.node() + "' was cancelled";
+      case Outcome.Cancelled<?> c -> "node '" + c.node() + "' was cancelled: " + c.reason();
       case Outcome.Succeeded<?> s -> "node '" + s.node() + "' succeeded";
     };
   }

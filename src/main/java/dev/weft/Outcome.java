@@ -64,14 +64,17 @@ public sealed interface Outcome<T> {
   }
 
   /**
-   * The run was cancelled (by the caller, or by {@link FailureMode#FAIL_FAST}) before the task
-   * started, or while it ran and it ended by throwing after being interrupted.
+   * The run was cancelled (by the caller, by {@link FailureMode#FAIL_FAST} or by its deadline)
+   * before the task started, or while it ran and it ended by throwing after being interrupted, or
+   * it was cut off as a straggler at the deadline.
    *
    * @param node the node's name
+   * @param reason why the run was cancelled, e.g. {@code the run's deadline of 200 ms passed}
    */
-  record Cancelled<T>(String node) implements Outcome<T> {
+  record Cancelled<T>(String node, String reason) implements Outcome<T> {
     public Cancelled {
       requireNonNull(node, "node");
+      requireNonNull(reason, "reason");
     }
   }
 }

@@ -2,11 +2,14 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * How a graph runs: its {@link FailureMode} and the {@link Executor} its tasks run on. A graph
+ * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline
+ * and the {@link Scheduler} it reads time from. A graph
  * has defaults ({@link GraphBuilder#options}); a run may pass its own, typically derived from them:
  * {@code graph.run(inputs, graph.options().withFailureMode(FailureMode.FAIL_FAST))}.
  *
@@ -23,29 +26,78 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class RunOptions {
   private static final RunOptions DEFAULTS =
-      new RunOptions(FailureMode.CONTINUE, new VirtualThreads());
+      new RunOptions(FailureMode.CONTINUE, new VirtualThreads(), 0, Scheduler.system());
 
   private final FailureMode failureMode;
   private final Executor executor;
+  private final long deadlineNanos;
+  private final Scheduler scheduler;
 
-  private RunOptions(FailureMode failureMode, Executor executor) {
+  private RunOptions(FailureMode failureMode, Executor executor, long deadlineNanos,
+      Scheduler scheduler) {
     this.failureMode = failureMode;
     this.executor = executor;
+    this.deadlineNanos = deadlineNanos;
+    this.scheduler = scheduler;
   }
 
-  /** {@return the defaults: {@link FailureMode#CONTINUE}, a virtual thread per task} */
+  /**
+   * {@return the defaults: {@link FailureMode#CONTINUE}, a virtual thread per task, no deadline,
+   * the {@link Scheduler#system() system scheduler}}
+   */
   public static RunOptions defaults() {
     return DEFAULTS;
   }
 
   /** {@return a copy with the given failure mode} */
   public RunOptions withFailureMode(FailureMode failureMode) {
-    return new RunOptions(requireNonNull(failureMode, "failureMode"), executor);
+    return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadlineNanos,
+        scheduler);
   }
 
   /** {@return a copy whose tasks run on {@code executor}} */
   public RunOptions withExecutor(Executor executor) {
-    return new RunOptions(failureMode, requireNonNull(executor, "executor"));
+    return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadlineNanos,
+        scheduler);
+  }
+
+  /**
+   * {@return a copy whose runs must end within {@code deadline} (positive) of their start} When it
+   * passes, running tasks are interrupted and the others cancelled. Tasks that ignore the
+   * interrupt get 10 ms more; any still running then are cut off: they end {@link
+   * Outcome.Cancelled}, are listed in {@link RunResult#stragglers()}, and the run completes
+   * without waiting for them (their threads run on, and their late results are dropped). So a run
+   * with a deadline completes at most about 10 ms after it. Tasks can read the time left with
+   * {@link TaskContext#remaining()}; retries never wait past it.
+   */
+  public RunOptions withDeadline(Duration deadline) {
+    return new RunOptions(failureMode, executor, RetryPolicy.positive(deadline, "deadline"),
+        scheduler);
+  }
+
+  /** {@return a copy without a deadline} */
+  public RunOptions withoutDeadline() {
+    return new RunOptions(failureMode, executor, 0, scheduler);
+  }
+
+  /** {@return a copy that reads time and sets timers through {@code scheduler}} */
+  public RunOptions withScheduler(Scheduler scheduler) {
+    return new RunOptions(failureMode, executor, deadlineNanos,
+        requireNonNull(scheduler, "scheduler"));
+  }
+
+  /** {@return the deadline, if runs have one} */
+  public Optional<Duration> deadline() {
+    return deadlineNanos == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(deadlineNanos));
+  }
+
+  /** {@return the scheduler} */
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  long deadlineNanos() {
+    return deadlineNanos;
   }
 
   /** {@return the failure mode} */
@@ -60,7 +112,9 @@ public final class RunOptions {
 
   @Override
   public String toString() {
-    return "RunOptions[failureMode=" + failureMode + ", executor=" + executor + "]";
+    return "RunOptions[failureMode=" + failureMode + ", executor=" + executor
+        + deadline().map(d -> ", deadline=" + Durations.text(d)).orElse("") + ", scheduler="
+        + scheduler + "]";
   }
 
   /** One new virtual thread per task, named "weft" for thread dumps. */

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The outcome of every node of one run. Returned once the run has ended, so nothing in it changes.
@@ -115,7 +117,7 @@ public final class RunResult {
       if (!run.plan().isInput(v)) {
         spans.add(new Span(run.plan().name(v), outcomeOf(run, v),
             Duration.ofNanos(run.readyNanos(v)), Duration.ofNanos(run.startNanos(v)),
-            Duration.ofNanos(run.endNanos(v))));
+            Duration.ofNanos(run.endNanos(v)), run.attempts(v)));
       }
     }
     spans.sort(Comparator.comparing(Span::started));
@@ -133,6 +135,35 @@ public final class RunResult {
         + ", elapsed=" + elapsed() + "]";
   }
 
+  private static String cancelReason(Run run, int v) {
+    return switch (run.cancelReason()) {
+      case Run.FAIL_FAST -> "the run failed fast after node '"
+          + run.plan().name(run.failFastCause()) + "' failed";
+      case Run.DEADLINE -> "the run's deadline of "
+          + Durations.text(Duration.ofNanos(run.deadlineNanos())) + " passed"
+          + (run.stragglers().containsKey(v) ? "; the task ignored the interrupt and was cut off"
+              : "");
+      case Run.ENGINE_FAULT -> "an internal error in Weft stopped the run";
+      default -> "the run was cancelled by its caller";
+    };
+  }
+
+  /** {@return whether the run's deadline passed before it ended} */
+  public boolean deadlineExceeded() {
+    return run.cancelReason() == Run.DEADLINE;
+  }
+
+  /**
+   * {@return the tasks that still ran, ignoring their interrupt, when the run was cut off at its
+   * deadline, each with the thread running it (for its stack trace); empty almost always} Their
+   * outcome is {@link Outcome.Cancelled}; whatever they return later is dropped.
+   */
+  public Map<String, Thread> stragglers() {
+    var map = new LinkedHashMap<String, Thread>();
+    run.stragglers().forEach((v, thread) -> map.put(run.plan().name(v), thread));
+    return Collections.unmodifiableMap(map);
+  }
+
   static Outcome<?> outcomeOf(Run run, int v) {
     var name = run.plan().name(v);
     return switch (run.outcome(v)) {
@@ -142,7 +173,7 @@ public final class RunResult {
         int root = run.skipRoot(v);
         yield new Outcome.Skipped<>(name, run.plan().name(root), (Throwable) run.slot(root));
       }
-      case Run.CANCELLED -> new Outcome.Cancelled<>(name);
+      case Run.CANCELLED -> new Outcome.Cancelled<>(name, cancelReason(run, v));
       default -> throw new IllegalStateException("node '" + name + "' has not ended");
     };
   }

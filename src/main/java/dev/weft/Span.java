@@ -14,9 +14,11 @@ import java.time.Duration;
  * @param ready when its last dependency ended
  * @param started when its task started
  * @param ended when it ended
+ * @param attempts how many times its task was tried (0 if it never started; more than 1 when it
+ *     was retried)
  */
 public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
-    Duration ended) {
+    Duration ended, int attempts) {
   public Span {
     requireNonNull(node, "node");
     requireNonNull(outcome, "outcome");

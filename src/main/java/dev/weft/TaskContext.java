@@ -3,7 +3,9 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Edges;
+import dev.weft.internal.Plan;
 import dev.weft.internal.Run;
+import java.time.Duration;
 
 /**
  * What a task with any number of dependencies ({@link Fn.N}) sees of its run: its dependencies'
@@ -19,6 +21,8 @@ import dev.weft.internal.Run;
  * both nodes, which fails the task.
  */
 public final class TaskContext {
+  private static final Duration MAX = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+
   private final GraphBuilder owner;
   private final Run run;
   private final int vertex;
@@ -66,6 +70,21 @@ public final class TaskContext {
     return (T) run.resolve(edge, kind);
   }
 
+  /**
+   * {@return the time this attempt has left: until its {@link NodeBuilder#timeout timeout} or the
+   * run's {@link RunOptions#withDeadline deadline}, whichever is nearer; pass it on to the
+   * downstream call} Negative once passed; the largest {@code Duration} when neither is set.
+   */
+  public Duration remaining() {
+    long nanos = run.remainingNanos(vertex);
+    return nanos == Long.MAX_VALUE ? MAX : Duration.ofNanos(nanos);
+  }
+
+  /** {@return the attempt running now: 1 for the first, 2 for the first retry, ...} */
+  public int attempt() {
+    return Math.max(1, run.attempts(vertex) + (plan().guardedVertex(vertex) ? 1 : 0));
+  }
+
   /** {@return the name of the node this task computes} */
   public String node() {
     return run.plan().name(vertex);
@@ -79,6 +98,10 @@ public final class TaskContext {
   /** {@return the id of the run, unique within this JVM} */
   public long runId() {
     return run.id();
+  }
+
+  private Plan plan() {
+    return run.plan();
   }
 
   @Override

@@ -33,6 +33,10 @@ public final class Plan {
   /** Per vertex: every dependent tolerates its failure, so FAIL_FAST does not cancel for it. */
   final boolean[] absorbs;
   final int taskCount;
+  /** Per vertex: its invoker runs attempts through {@link Run#endAttempt} (retries, timeouts). */
+  final boolean[] guardedVertex;
+  /** Whether any vertex is guarded. */
+  final boolean guarded;
   /** For vertices with many dependencies: upstream vertex to its first edge position. */
   private final HashMap<Integer, Integer>[] depIndex;
 
@@ -40,7 +44,7 @@ public final class Plan {
   Plan(String graph, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
       Invoker[] invokers, int[] depStart, int[] depNode, byte[] depKind, Object[] depFallback,
       int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
-      boolean[] absorbs, int taskCount) {
+      boolean[] absorbs, int taskCount, boolean[] guardedVertex) {
     this.graph = graph;
     this.names = names;
     this.input = input;
@@ -58,6 +62,12 @@ public final class Plan {
     this.roots = roots;
     this.absorbs = absorbs;
     this.taskCount = taskCount;
+    this.guardedVertex = guardedVertex;
+    boolean any = false;
+    for (boolean g : guardedVertex) {
+      any |= g;
+    }
+    this.guarded = any;
     this.depIndex = new HashMap[names.length];
     for (int i = 0; i < names.length; i++) {
       if (depStart[i + 1] - depStart[i] > 16) {
@@ -112,6 +122,10 @@ public final class Plan {
       }
     }
     return -1;
+  }
+
+  public boolean guardedVertex(int vertex) {
+    return guardedVertex[vertex];
   }
 
   public byte edgeKind(int edge) {

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Mutable vertex table behind the public graph builder. Not thread-safe: confined to the thread
@@ -24,6 +25,7 @@ public final class PlanBuilder {
     byte[] kinds;
     Object[] fallbacks;
     Invoker invoker;
+    boolean guarded;
 
     Vertex(String name, boolean input, Class<?> type) {
       this.name = name;
@@ -76,6 +78,16 @@ public final class PlanBuilder {
     v.invoker = invoker;
   }
 
+  /**
+   * Wraps a defined task's body in one that runs attempts through {@link Run#endAttempt}
+   * (timeouts, retries, circuit breakers, bulkheads, fallbacks).
+   */
+  public void guard(int index, UnaryOperator<Invoker> wrapper) {
+    var v = vertices.get(index);
+    v.invoker = wrapper.apply(v.invoker);
+    v.guarded = true;
+  }
+
   /** Validates the graph and compiles it to arrays; the builder must not be used afterwards. */
   public Plan compile() {
     int n = vertices.size();
@@ -97,6 +109,7 @@ public final class PlanBuilder {
     var input = new boolean[n];
     var inputTypes = new Class<?>[n];
     var invokers = new Invoker[n];
+    var guarded = new boolean[n];
     var depStart = new int[n + 1];
     var depNode = new int[edges];
     var depKind = new byte[edges];
@@ -116,6 +129,7 @@ public final class PlanBuilder {
         continue;
       }
       invokers[i] = v.invoker;
+      guarded[i] = v.guarded;
       for (int k = 0; k < v.deps.length; k++, e++) {
         int d = v.deps[k];
         depNode[e] = d;
@@ -194,7 +208,7 @@ public final class PlanBuilder {
       }
     }
     return new Plan(graph, names, input, inputs, inputTypes, invokers, depStart, depNode, depKind,
-        depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount);
+        depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount, guarded);
   }
 
   /**

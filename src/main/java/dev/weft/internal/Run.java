@@ -2,11 +2,17 @@ package dev.weft.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import dev.weft.Scheduler;
 
 /**
  * One execution of a {@link Plan}: per-vertex state, values, outcomes and timings.
@@ -19,9 +25,12 @@ import java.util.function.Function;
  * <pre>
  *   WAITING --(last dependency ended)--> SCHEDULED --(a thread claims it)--> RUNNING
  *   RUNNING --(canceller)--> INTERRUPTING --> INTERRUPTED
+ *   RUNNING --(attempt timer)--> INTERRUPTING --> TIMED_OUT
+ *   RUNNING | TIMED_OUT | INTERRUPTED --(attempt ends)--> PAUSED --> RUNNING | INTERRUPTED
  *   RUNNING | INTERRUPTED --(the task returns or throws)--> SUCCEEDED | FAILED | CANCELLED
  *   WAITING --(a required dependency did not succeed)--> SKIPPED | CANCELLED
  *   WAITING | SCHEDULED --(run cancelled)--> CANCELLED
+ *   RUNNING | TIMED_OUT | INTERRUPTED --(deadline grace over: a straggler)--> CANCELLED
  * </pre>
  *
  * <p>There is no coordinator thread. The thread that ends a vertex tells its dependents: it skips
@@ -37,6 +46,16 @@ import java.util.function.Function;
  * meant for one task never reaches the next task run on the same thread: the task's thread waits
  * out INTERRUPTING, then clears the interrupt it was sent.
  *
+ * <p>Timeouts are per attempt. An attempt's timer interrupts the task only if the vertex is still in
+ * that attempt: the timer checks the attempt number after winning RUNNING -> INTERRUPTING, and the
+ * task's thread bumps the number (in PAUSED, which no one else may leave) before the next attempt
+ * becomes interruptible. So a late timer can never hit the next attempt or the next task.
+ *
+ * <p>A run deadline cancels the run when it passes. Tasks that ignore the interrupt get a short
+ * grace ({@link #STRAGGLER_GRACE_NANOS}); those still running then are cut off as CANCELLED
+ * stragglers and the run completes without them. When such a task finally ends, it finds its
+ * vertex already ended and leaves without touching the run.
+ *
  * <p>{@link #remaining} counts tasks not yet ended; the thread that brings it to zero completes
  * the future. Memory consistency: a task's writes happen-before its dependents read them (the
  * pending count is decremented with a volatile read-modify-write after the value is stored), and
@@ -47,16 +66,26 @@ public final class Run {
   static final int SCHEDULED = 1;
   static final int RUNNING = 2;
   static final int INTERRUPTING = 3;
-  static final int INTERRUPTED = 4;
-  public static final int SUCCEEDED = 5;
-  public static final int FAILED = 6;
-  public static final int SKIPPED = 7;
-  public static final int CANCELLED = 8;
+  /** Interrupted by cancellation; also returned by {@link #endAttempt}. */
+  public static final int INTERRUPTED = 4;
+  /** Interrupted by its attempt's timeout; also returned by {@link #endAttempt}. */
+  public static final int TIMED_OUT = 5;
+  static final int PAUSED = 6;
+  public static final int SUCCEEDED = 10;
+  public static final int FAILED = 11;
+  public static final int SKIPPED = 12;
+  public static final int CANCELLED = 13;
+  /** Returned by {@link #endAttempt} when the vertex was cut off as a straggler. */
+  public static final int ABANDONED = -1;
 
   /** Why a run was cancelled; 0 while it is not. */
-  static final int FAIL_FAST = 1;
-  static final int BY_CALLER = 2;
-  static final int ENGINE_FAULT = 3;
+  public static final int FAIL_FAST = 1;
+  public static final int BY_CALLER = 2;
+  public static final int ENGINE_FAULT = 3;
+  public static final int DEADLINE = 4;
+
+  /** How long interrupted tasks get, after the deadline, before they are cut off. */
+  public static final long STRAGGLER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
   private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle REMAINING;
@@ -79,6 +108,9 @@ public final class Run {
   private final boolean failFast;
   private final RunFuture<?> future;
   private final Function<Run, ?> resultFactory;
+  private final Scheduler scheduler;
+  private final long deadlineNanos;
+  private final long deadlineAt;
 
   // Per vertex. state and pending are accessed atomically by any thread of the run; the others
   // are written only by the thread that owns the vertex's transition (see the notes above).
@@ -89,18 +121,30 @@ public final class Run {
   private final long[] readyAt;
   private final long[] startAt;
   private final long[] endAt;
+  // attempt counts attempts: set to 1 when an unguarded task starts, bumped atomically when a
+  // guarded one ends an attempt (see endAttempt). attemptEnd, only for plans with guarded
+  // vertices, is the current attempt's own deadline, used by the vertex's thread alone.
+  private final int[] attempt;
+  private final long[] attemptEnd;
   private final long startNanos;
   // written by the thread that completes the run, before the future completes
   private long endNanos;
 
   private volatile int remaining;
   private volatile int cancelled;
+  private volatile int failFastCause = -1;
+  private volatile Future<?> deadlineTimer;
+  // written under the run's straggler cut-off, read after the run completed
+  private Map<Integer, Thread> stragglers = Map.of();
 
-  private Run(Plan plan, Executor executor, boolean failFast, Function<Run, ?> resultFactory) {
+  private Run(Plan plan, Executor executor, boolean failFast, Scheduler scheduler,
+      long deadlineNanos, Function<Run, ?> resultFactory) {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
     this.executor = executor;
     this.failFast = failFast;
+    this.scheduler = scheduler;
+    this.deadlineNanos = deadlineNanos;
     this.resultFactory = resultFactory;
     int n = plan.size();
     this.state = new int[n];
@@ -110,19 +154,23 @@ public final class Run {
     this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
+    this.attempt = new int[n];
+    this.attemptEnd = plan.guarded ? new long[n] : null;
     this.future = new RunFuture<>(this);
-    this.startNanos = System.nanoTime();
+    this.startNanos = scheduler.nanoTime();
+    this.deadlineAt = deadlineNanos > 0 ? startNanos + deadlineNanos : Long.MAX_VALUE;
   }
 
   /**
    * Starts a run; {@code inputValues} is indexed by vertex and already checked. Tasks with nothing
    * to wait for are handed to {@code executor}; with a synchronous executor the whole run happens
-   * before this method returns.
+   * before this method returns. {@code deadlineNanos} is 0 for none.
    */
   @SuppressWarnings("unchecked")
   public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues, Executor executor,
-      boolean failFast, Function<Run, R> resultFactory) {
-    var run = new Run(plan, executor, failFast, resultFactory);
+      boolean failFast, Scheduler scheduler, long deadlineNanos,
+      Function<Run, R> resultFactory) {
+    var run = new Run(plan, executor, failFast, scheduler, deadlineNanos, resultFactory);
     run.begin(inputValues);
     return (CompletableFuture<R>) run.future;
   }
@@ -138,6 +186,10 @@ public final class Run {
       if (plan.taskCount == 0) {
         finish();
         return;
+      }
+      if (deadlineNanos > 0) {
+        deadlineTimer = scheduler.schedule(() -> offTimerThread(this::deadlinePassed),
+            deadlineNanos, TimeUnit.NANOSECONDS);
       }
       var frame = new Frame(false);
       for (int r : plan.roots) {
@@ -171,13 +223,16 @@ public final class Run {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
     }
-    startAt[v] = System.nanoTime();
+    startAt[v] = scheduler.nanoTime();
     Object result;
     int outcome;
     if (cancelled != 0) {
       result = null;
       outcome = CANCELLED;
     } else {
+      if (!plan.guardedVertex[v]) {
+        attempt[v] = 1;
+      }
       try {
         result = plan.invokers[v].invoke(this, v);
         outcome = SUCCEEDED;
@@ -186,12 +241,17 @@ public final class Run {
         outcome = FAILED;
       }
     }
-    long now = System.nanoTime();
+    long now = scheduler.nanoTime();
     for (;;) {
       int s = (int) INTS.getVolatile(state, v);
-      if (s == INTERRUPTING) {
-        Thread.onSpinWait(); // the canceller is between its CAS and interrupt(): wait it out
+      if (s == INTERRUPTING || s == PAUSED) {
+        Thread.onSpinWait(); // another thread is between its CAS and interrupt(): wait it out
         continue;
+      }
+      if (s >= SUCCEEDED) {
+        // Cut off as a straggler after the deadline: the run has ended without this task.
+        Thread.interrupted();
+        return;
       }
       // A task interrupted by cancellation that then throws was cancelled; one that returns a
       // value despite the interrupt succeeded.
@@ -200,7 +260,7 @@ public final class Run {
       endAt[v] = now;
       if (INTS.compareAndSet(state, v, s, end)) {
         threads[v] = null;
-        if (s == INTERRUPTED) {
+        if (s == INTERRUPTED || s == TIMED_OUT) {
           Thread.interrupted(); // the interrupt was ours and meant for this task only
         }
         break;
@@ -216,7 +276,8 @@ public final class Run {
     for (int e = frame.ended.pop(); e >= 0; e = frame.ended.pop()) {
       finished++;
       int s = (int) INTS.getVolatile(state, e);
-      if (s == FAILED && failFast && !plan.absorbs[e]) {
+      if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == 0) {
+        failFastCause = e;
         cancel(FAIL_FAST);
       }
       for (int k = plan.outStart[e]; k < plan.outStart[e + 1]; k++) {
@@ -230,7 +291,7 @@ public final class Run {
           }
         } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
           // Read the clock only now: every dependency stored its end time before decrementing.
-          becameReady(d, System.nanoTime(), frame);
+          becameReady(d, scheduler.nanoTime(), frame);
         }
       }
     }
@@ -262,7 +323,7 @@ public final class Run {
     } catch (Throwable t) {
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
-        startAt[v] = endAt[v] = System.nanoTime();
+        startAt[v] = endAt[v] = scheduler.nanoTime();
         frame.ended.push(v);
       }
     } finally {
@@ -278,7 +339,7 @@ public final class Run {
     if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
       return false;
     }
-    long now = System.nanoTime();
+    long now = scheduler.nanoTime();
     int count = 0;
     for (int v = 0; v < state.length; v++) {
       for (;;) {
@@ -292,8 +353,10 @@ public final class Run {
             count++;
             break;
           }
-        } else if (s == RUNNING) {
-          if (INTS.compareAndSet(state, v, RUNNING, INTERRUPTING)) {
+        } else if (s == PAUSED) {
+          Thread.onSpinWait(); // between two attempts, for a moment
+        } else if (s == RUNNING || s == TIMED_OUT) {
+          if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
             var thread = threads[v];
             if (thread != null) {
               thread.interrupt();
@@ -313,8 +376,167 @@ public final class Run {
   }
 
   private void finish() {
-    endNanos = System.nanoTime();
+    endNanos = scheduler.nanoTime();
+    var timer = deadlineTimer;
+    if (timer != null) {
+      timer.cancel(false);
+    }
     future.completeFromRun(resultFactory.apply(this));
+  }
+
+  // ---- time: deadline, stragglers, attempts ----
+
+  /** Timer actions may complete the future, which runs callers' callbacks: not on the timer. */
+  private static void offTimerThread(Runnable action) {
+    Thread.ofVirtual().name("weft-deadline").start(action);
+  }
+
+  private void deadlinePassed() {
+    try {
+      if (cancel(DEADLINE) && remaining > 0) {
+        scheduler.schedule(() -> offTimerThread(this::cutStragglers), STRAGGLER_GRACE_NANOS,
+            TimeUnit.NANOSECONDS);
+      }
+    } catch (Throwable t) {
+      abort(t);
+    }
+  }
+
+  /** Ends, as CANCELLED, every task still running after the deadline's grace, and the run. */
+  private void cutStragglers() {
+    try {
+      long now = scheduler.nanoTime();
+      var cut = new LinkedHashMap<Integer, Thread>();
+      for (int v = 0; v < state.length; v++) {
+        for (;;) {
+          int s = (int) INTS.getVolatile(state, v);
+          if (s == INTERRUPTING || s == PAUSED) {
+            Thread.onSpinWait();
+          } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
+            var thread = threads[v];
+            if (INTS.compareAndSet(state, v, s, CANCELLED)) {
+              endAt[v] = now;
+              cut.put(v, thread);
+              break;
+            }
+          } else {
+            break;
+          }
+        }
+      }
+      if (!cut.isEmpty()) {
+        stragglers = cut; // published by the decrement below, read after completion
+        if ((int) REMAINING.getAndAdd(this, -cut.size()) == cut.size()) {
+          finish();
+        }
+      }
+    } catch (Throwable t) {
+      abort(t);
+    }
+  }
+
+  /**
+   * Starts a timer that interrupts the current attempt of {@code vertex} after {@code nanos}.
+   * Only the vertex's own thread calls this, while the vertex is RUNNING.
+   */
+  public Future<?> scheduleTimeout(int vertex, long nanos) {
+    int current = (int) INTS.getVolatile(attempt, vertex);
+    attemptEnd[vertex] = scheduler.nanoTime() + nanos;
+    return scheduler.schedule(() -> interruptAttempt(vertex, current), nanos,
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void interruptAttempt(int vertex, int which) {
+    for (;;) {
+      int s = (int) INTS.getVolatile(state, vertex);
+      if (s != RUNNING) {
+        return; // ending, ended, or already interrupted
+      }
+      if (INTS.compareAndSet(state, vertex, RUNNING, INTERRUPTING)) {
+        break;
+      }
+    }
+    if ((int) INTS.getVolatile(attempt, vertex) != which) {
+      INTS.setVolatile(state, vertex, RUNNING); // that attempt is over; leave the next one alone
+      return;
+    }
+    var thread = threads[vertex];
+    if (thread != null) {
+      thread.interrupt();
+    }
+    INTS.setVolatile(state, vertex, TIMED_OUT);
+  }
+
+  /**
+   * Closes the current attempt of {@code vertex}; only its own thread calls this. Clears an
+   * interrupt the attempt was sent, and leaves the vertex ready for another attempt.
+   *
+   * @return {@link #TIMED_OUT} if the attempt's timer interrupted it, {@link #INTERRUPTED} if the
+   *     run was cancelled (the vertex stays cancelled), {@link #ABANDONED} if it was cut off as a
+   *     straggler, else {@link #RUNNING}
+   */
+  public int endAttempt(int vertex) {
+    attemptEnd[vertex] = 0;
+    for (;;) {
+      int s = (int) INTS.getVolatile(state, vertex);
+      if (s == INTERRUPTING) {
+        Thread.onSpinWait();
+        continue;
+      }
+      if (s >= SUCCEEDED) {
+        return ABANDONED;
+      }
+      if (INTS.compareAndSet(state, vertex, s, PAUSED)) {
+        INTS.getAndAdd(attempt, vertex, 1);
+        if (s != RUNNING) {
+          Thread.interrupted();
+        }
+        INTS.setVolatile(state, vertex, s == INTERRUPTED ? INTERRUPTED : RUNNING);
+        return s;
+      }
+    }
+  }
+
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /** {@return the absolute time (scheduler clock) of the run's deadline, or Long.MAX_VALUE} */
+  public long deadlineAt() {
+    return deadlineAt;
+  }
+
+  /** {@return the time left to {@code vertex}'s current attempt: to its timeout or the deadline} */
+  public long remainingNanos(int vertex) {
+    long end = deadlineAt;
+    if (attemptEnd != null && attemptEnd[vertex] != 0) {
+      end = Math.min(end, attemptEnd[vertex]);
+    }
+    return end == Long.MAX_VALUE ? Long.MAX_VALUE : end - scheduler.nanoTime();
+  }
+
+  /** {@return why the run was cancelled: 0, FAIL_FAST, BY_CALLER, ENGINE_FAULT or DEADLINE} */
+  public int cancelReason() {
+    return cancelled;
+  }
+
+  /** {@return the vertex whose failure made a fail-fast run cancel, or -1} */
+  public int failFastCause() {
+    return failFastCause;
+  }
+
+  public long deadlineNanos() {
+    return deadlineNanos;
+  }
+
+  /** {@return the vertices cut off at the deadline, with the threads still running them} */
+  public Map<Integer, Thread> stragglers() {
+    return stragglers;
+  }
+
+  /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
+  public int attempts(int vertex) {
+    return (int) INTS.getVolatile(attempt, vertex);
   }
 
   /** A fault in the engine itself: still complete the future, and stop what can be stopped. */

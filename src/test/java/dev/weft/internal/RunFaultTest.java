@@ -27,7 +27,7 @@ class RunFaultTest {
     var bug = new IllegalStateException("bug in the result factory");
     Executor virtual = Thread::startVirtualThread;
 
-    var future = Run.start(twoTasks(), new Object[2], virtual, false, run -> {
+    var future = Run.start(twoTasks(), new Object[2], virtual, false, dev.weft.Scheduler.system(), 0, run -> {
       throw bug;
     });
 
@@ -41,7 +41,8 @@ class RunFaultTest {
   void faultOnTheCallersThread_completesTheFutureExceptionally() {
     var bug = new IllegalStateException("bug");
 
-    var future = Run.start(twoTasks(), new Object[2], Runnable::run, false, run -> {
+    var future = Run.start(twoTasks(), new Object[2], Runnable::run, false, dev.weft.Scheduler.system(), 0,
+        run -> {
       throw bug;
     });
 

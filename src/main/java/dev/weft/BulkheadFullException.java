@@ -1,0 +1,47 @@
+package dev.weft;
+
+import java.time.Duration;
+
+/**
+ * A node was not run because its {@link Bulkhead} had no free place within the time it could
+ * wait (the bulkhead's maximum wait, or less when the run's deadline was nearer). Retried by
+ * default.
+ */
+public final class BulkheadFullException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String bulkhead;
+  private final String node;
+  private final Duration waited;
+
+  /**
+   * Creates the exception.
+   *
+   * @param bulkhead the bulkhead's name
+   * @param node the node that was not run
+   * @param limit how many calls the bulkhead lets run at once
+   * @param waited how long the node was allowed to wait
+   */
+  public BulkheadFullException(String bulkhead, String node, int limit, Duration waited) {
+    super("bulkhead '" + bulkhead + "' is full (" + limit + " running): node '" + node
+        + "' was not run after waiting " + Durations.text(waited));
+    this.bulkhead = bulkhead;
+    this.node = node;
+    this.waited = waited;
+  }
+
+  /** {@return the bulkhead's name} */
+  public String bulkhead() {
+    return bulkhead;
+  }
+
+  /** {@return the node that was not run} */
+  public String node() {
+    return node;
+  }
+
+  /** {@return how long the node was allowed to wait} */
+  public Duration waited() {
+    return waited;
+  }
+}

@@ -1,0 +1,34 @@
+package dev.weft;
+
+/**
+ * A node was not run because its {@link CircuitBreaker} was open (or half-open with all its probes
+ * taken). Not retried by default.
+ */
+public final class CircuitOpenException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String breaker;
+  private final String node;
+
+  /**
+   * Creates the exception.
+   *
+   * @param breaker the breaker's name
+   * @param node the node that was not run
+   */
+  public CircuitOpenException(String breaker, String node) {
+    super("circuit breaker '" + breaker + "' is open: node '" + node + "' was not run");
+    this.breaker = breaker;
+    this.node = node;
+  }
+
+  /** {@return the breaker's name} */
+  public String breaker() {
+    return breaker;
+  }
+
+  /** {@return the node that was not run} */
+  public String node() {
+    return node;
+  }
+}

@@ -1,0 +1,167 @@
+package dev.weft;
+
+import dev.weft.internal.Invoker;
+import dev.weft.internal.Run;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A task body wrapped in its node's policies, nested as Failsafe writes it:
+ * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}.
+ *
+ * <p>Why this order: the timeout is innermost so that every attempt gets its own limit and a
+ * bulkhead place is held only while an attempt runs; the bulkhead sits inside the breaker so that a
+ * call the breaker rejects never takes a place, and a call the bulkhead rejects is not counted
+ * against the downstream; the breaker sits inside the retry so that every attempt is counted and
+ * an opening breaker stops further attempts at once; the fallback is outermost so that it sees the
+ * failure that is left once everything else has been tried.
+ */
+final class Guard implements Invoker {
+  /** The node's policies; any may be absent (0 or null). */
+  record Policies(long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker, Bulkhead bulkhead,
+      Fn.F1<? super Throwable, ?> fallback) {
+    boolean any() {
+      return timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
+          || fallback != null;
+    }
+  }
+
+  private final String node;
+  private final Invoker body;
+  private final Policies p;
+
+  Guard(String node, Invoker body, Policies policies) {
+    this.node = node;
+    this.body = body;
+    this.p = policies;
+  }
+
+  @Override
+  public Object invoke(Run run, int v) throws Exception {
+    var clock = run.scheduler();
+    long first = clock.nanoTime();
+    Throwable failure;
+    ArrayList<Throwable> earlier = null;
+    for (int attempt = 1; ; attempt++) {
+      failure = null;
+      Object value = null;
+      long ticket = -1;
+      boolean countable = false;
+      try {
+        if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+          throw new CircuitOpenException(p.breaker.name(), node);
+        }
+        value = bulkheadAndTimeout(run, v);
+        countable = true;
+      } catch (Throwable t) {
+        failure = t;
+        countable = !(t instanceof CircuitOpenException || t instanceof BulkheadFullException);
+      }
+      int how = run.endAttempt(v);
+      if (how == Run.ABANDONED) {
+        throw new CancellationException("cut off at the run's deadline");
+      }
+      if (how == Run.TIMED_OUT) {
+        failure = new NodeTimeoutException(node, Duration.ofNanos(p.timeoutNanos), attempt,
+            failure);
+        countable = true;
+      }
+      if (p.breaker != null && ticket >= 0) {
+        if (how == Run.INTERRUPTED || !countable) {
+          p.breaker.release(ticket);
+        } else {
+          p.breaker.record(ticket, failure == null);
+        }
+      }
+      if (failure == null) {
+        return value;
+      }
+      if (how == Run.INTERRUPTED) {
+        throw rethrow(failure); // the run was cancelled: no retry, no fallback
+      }
+      if (!retryAgain(run, attempt, failure, first)) {
+        break;
+      }
+      if (earlier == null) {
+        earlier = new ArrayList<>();
+      }
+      earlier.add(failure);
+    }
+    if (earlier != null) {
+      for (var e : earlier) {
+        if (e != failure) {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (p.fallback != null) {
+      try {
+        return p.fallback.apply(failure);
+      } catch (Throwable t) {
+        t.addSuppressed(failure);
+        throw t;
+      }
+    }
+    throw rethrow(failure);
+  }
+
+  /** Decides on a retry and, if there is one, waits out its delay. */
+  private boolean retryAgain(Run run, int attempt, Throwable failure, long first)
+      throws InterruptedException {
+    var retry = p.retry;
+    if (retry == null || attempt >= retry.maxAttempts() || !retry.retries(failure)
+        || run.cancelReason() != 0) {
+      return false;
+    }
+    long delay = retry.delayNanos(attempt);
+    var clock = run.scheduler();
+    long now = clock.nanoTime();
+    if (now - first > retry.maxDurationNanos() - delay || now >= run.deadlineAt() - delay) {
+      return false; // the retry could not even start in time
+    }
+    if (delay > 0) {
+      clock.sleep(delay, TimeUnit.NANOSECONDS);
+    }
+    return true;
+  }
+
+  private Object bulkheadAndTimeout(Run run, int v) throws Exception {
+    var bulkhead = p.bulkhead;
+    if (bulkhead != null) {
+      long budget = run.remainingNanos(v);
+      if (!bulkhead.acquire(budget)) {
+        throw new BulkheadFullException(bulkhead.name(), node, bulkhead.maxConcurrent(),
+            Duration.ofNanos(Math.max(0, Math.min(bulkhead.maxWaitNanos(), budget))));
+      }
+    }
+    try {
+      // A timeout past the deadline is moot: the deadline cancels the run first.
+      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < run.remainingNanos(v)
+          ? run.scheduleTimeout(v, p.timeoutNanos) : null;
+      try {
+        return body.invoke(run, v);
+      } finally {
+        if (timer != null) {
+          timer.cancel(false);
+        }
+      }
+    } finally {
+      if (bulkhead != null) {
+        bulkhead.release();
+      }
+    }
+  }
+
+  private static Exception rethrow(Throwable t) {
+    if (t instanceof Exception e) {
+      return e;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return new IllegalStateException(t); // a Throwable that is neither: still an outcome
+  }
+}

@@ -1,0 +1,84 @@
+package dev.weft.testing;
+
+import java.util.List;
+
+/**
+ * What a generated task does when it runs ({@link Probe#body} carries it out). Every behaviour that
+ * produces a value computes it from the task's arguments with {@link Dag#mix}, so a wrong argument
+ * shows up as a wrong value downstream.
+ */
+public enum Behaviour {
+  /** Returns its value. */
+  RETURN,
+  /** Returns {@code null}. */
+  RETURN_NULL,
+  /** Throws {@link InjectedException}, a checked exception. */
+  THROW_CHECKED,
+  /** Throws {@link InjectedRuntimeException}. */
+  THROW_UNCHECKED,
+  /** Throws {@link InjectedError}. */
+  THROW_ERROR,
+  /** Sleeps a few dozen microseconds, then returns its value; an interrupt ends it (it throws). */
+  SLEEP,
+  /** Waits for the run's gate, which the harness opens once the run has started. */
+  BLOCK,
+  /** Sleeps in short steps, swallowing every interrupt, then returns its value. */
+  IGNORE_INTERRUPT,
+  /** Waits until interrupted, then throws {@link InterruptedException}; never returns. */
+  HANG,
+  /** Arrives at the run's rendezvous latch and waits until every rendezvous task has arrived. */
+  RENDEZVOUS;
+
+  /** {@return whether the task throws of its own accord} */
+  public boolean fails() {
+    return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR;
+  }
+
+  /** {@return the behaviours the shrinker tries instead of this one, simplest first} */
+  public List<Behaviour> simpler() {
+    return switch (this) {
+      case RETURN -> List.of();
+      case THROW_UNCHECKED -> List.of(RETURN);
+      case THROW_CHECKED, THROW_ERROR -> List.of(RETURN, THROW_UNCHECKED);
+      default -> List.of(RETURN);
+    };
+  }
+
+  /** {@return the throwable a failing behaviour throws for {@code node}} */
+  Throwable failure(String node) {
+    var message = name() + " in " + node;
+    return switch (this) {
+      case THROW_CHECKED -> new InjectedException(message);
+      case THROW_UNCHECKED -> new InjectedRuntimeException(message);
+      case THROW_ERROR -> new InjectedError(message);
+      default -> throw new IllegalStateException(this + " does not fail");
+    };
+  }
+
+  /** The checked exception of {@link #THROW_CHECKED}; no stack trace, failures are common. */
+  public static final class InjectedException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    InjectedException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The unchecked exception of {@link #THROW_UNCHECKED}. */
+  public static final class InjectedRuntimeException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InjectedRuntimeException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  /** The error of {@link #THROW_ERROR}. */
+  public static final class InjectedError extends Error {
+    private static final long serialVersionUID = 1L;
+
+    InjectedError(String message) {
+      super(message, null, false, false);
+    }
+  }
+}
