@@ -45,8 +45,16 @@ import java.util.concurrent.ExecutionException;
  * {@link Outcome.Cancelled}. {@code run} then throws {@link CancellationException} with the
  * thread's interrupt status set. Both return only once every task of the run has ended, so no
  * task of a finished run is still running. The one exception is a task that ignores
- * interruption: the run waits for it. Completing the future any other way ({@code complete},
+ * interruption: the run waits for it, unless the run has a deadline (see Time). Completing the future any other way ({@code complete},
  * {@code orTimeout}) also cancels the run, without waiting.
+ *
+ * <h2>Time</h2>
+ * A run may have a deadline ({@link RunOptions#withDeadline}). When it passes, the run is cancelled
+ * as above, except that it does not wait for tasks that ignore the interrupt: after a grace of
+ * 10 ms such tasks are cut off, end {@link Outcome.Cancelled}, are reported by {@link
+ * RunResult#stragglers()}, and the run completes without them. Their threads run on until the
+ * tasks return; what they return is dropped. Per-node timeouts, retries, circuit breakers,
+ * bulkheads and fallbacks are described on {@link NodeBuilder}.
  *
  * <h2>Memory consistency effects</h2>
  * Actions of a task happen-before the start of its dependents, and actions of every task
