@@ -68,7 +68,8 @@ public final class RunOptions {
    * Outcome.Cancelled}, are listed in {@link RunResult#stragglers()}, and the run completes
    * without waiting for them (their threads run on, and their late results are dropped). So a run
    * with a deadline completes at most about 10 ms after it. Tasks can read the time left with
-   * {@link TaskContext#remaining()}; retries never wait past it.
+   * {@link TaskContext#remaining()}; retries never wait past it. With a synchronous executor
+   * ({@code Runnable::run}) tasks run on the caller's thread, which a deadline cannot free.
    */
   public RunOptions withDeadline(Duration deadline) {
     return new RunOptions(failureMode, executor, RetryPolicy.positive(deadline, "deadline"),

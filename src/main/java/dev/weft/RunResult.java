@@ -136,13 +136,15 @@ public final class RunResult {
   }
 
   private static String cancelReason(Run run, int v) {
+    if (run.stragglers().containsKey(v)) {
+      return "the run's deadline of " + Durations.text(Duration.ofNanos(run.deadlineNanos()))
+          + " passed; the task ignored the interrupt and was cut off";
+    }
     return switch (run.cancelReason()) {
       case Run.FAIL_FAST -> "the run failed fast after node '"
           + run.plan().name(run.failFastCause()) + "' failed";
       case Run.DEADLINE -> "the run's deadline of "
-          + Durations.text(Duration.ofNanos(run.deadlineNanos())) + " passed"
-          + (run.stragglers().containsKey(v) ? "; the task ignored the interrupt and was cut off"
-              : "");
+          + Durations.text(Duration.ofNanos(run.deadlineNanos())) + " passed";
       case Run.ENGINE_FAULT -> "an internal error in Weft stopped the run";
       default -> "the run was cancelled by its caller";
     };
@@ -150,7 +152,7 @@ public final class RunResult {
 
   /** {@return whether the run's deadline passed before it ended} */
   public boolean deadlineExceeded() {
-    return run.cancelReason() == Run.DEADLINE;
+    return run.pastDeadline();
   }
 
   /**

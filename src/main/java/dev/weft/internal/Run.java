@@ -133,6 +133,7 @@ public final class Run {
   private volatile int remaining;
   private volatile int cancelled;
   private volatile int failFastCause = -1;
+  private volatile boolean pastDeadline;
   private volatile Future<?> deadlineTimer;
   // written under the run's straggler cut-off, read after the run completed
   private Map<Integer, Thread> stragglers = Map.of();
@@ -393,7 +394,9 @@ public final class Run {
 
   private void deadlinePassed() {
     try {
-      if (cancel(DEADLINE) && remaining > 0) {
+      pastDeadline = true;
+      cancel(DEADLINE); // no-op if already cancelled, but stragglers are cut off all the same
+      if (remaining > 0) {
         scheduler.schedule(() -> offTimerThread(this::cutStragglers), STRAGGLER_GRACE_NANOS,
             TimeUnit.NANOSECONDS);
       }
@@ -518,6 +521,11 @@ public final class Run {
   /** {@return why the run was cancelled: 0, FAIL_FAST, BY_CALLER, ENGINE_FAULT or DEADLINE} */
   public int cancelReason() {
     return cancelled;
+  }
+
+  /** {@return whether the deadline passed before the run ended} */
+  public boolean pastDeadline() {
+    return pastDeadline;
   }
 
   /** {@return the vertex whose failure made a fail-fast run cancel, or -1} */

@@ -1,0 +1,335 @@
+package dev.weft.testing;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The instrumented body of every task of one run of a {@link Dag}, and what it saw: when each task
+ * started and ended on a global logical clock (never wall time), how often it was called, what it
+ * returned or threw, whether it saw an interrupt, and how many bodies are running right now.
+ * Bodies never block without a bound: a wait that should have ended but did not is recorded in
+ * {@link #violations()} and the task gives up.
+ *
+ * <p>One probe per run; thread-safe.
+ */
+public final class Probe {
+  /** The logical clock: ticks of all probes are comparable across threads and runs. */
+  static final AtomicLong TICK = new AtomicLong();
+  /** Bound of every wait inside a task; reaching it is a violation, reported with its node. */
+  static final long BOUND_SECONDS = 10;
+  private static final Object NULL = new Object();
+  private static final CountDownLatch NEVER = new CountDownLatch(1);
+
+  private final Dag dag;
+  private final boolean[] absorbs;
+  private final AtomicLongArray starts;
+  private final AtomicLongArray ends;
+  private final AtomicIntegerArray calls;
+  private final AtomicIntegerArray interrupts;
+  private final AtomicIntegerArray late;
+  private final AtomicReferenceArray<Object> returned;
+  private final AtomicReferenceArray<Throwable> thrown;
+  private final AtomicInteger running = new AtomicInteger();
+  private final AtomicInteger chaosInterrupts = new AtomicInteger();
+  private final Queue<String> violations = new ConcurrentLinkedQueue<>();
+  private final CountDownLatch gate = new CountDownLatch(1);
+  private final CountDownLatch rendezvous;
+  private final int rendezvousSize;
+  private final CountDownLatch signal = new CountDownLatch(1);
+  private final int trigger;
+  private final boolean watchLateStarts;
+  // 0: no fail-fast failure yet; -1: one is being announced; else the tick it was announced at
+  private final AtomicLong failTick = new AtomicLong();
+  // guarded by this: the thread of each task while it sits in a blocking call
+  private final Thread[] blocked;
+  private final BlockingQueue<Integer> blockedEvents;
+
+  /**
+   * @param dag the graph whose tasks this probe runs
+   * @param watchLateStarts fail-fast mode: a task that starts after a failure that is not absorbed
+   *     waits to be interrupted (and records a violation if it is not)
+   * @param trigger a task whose start opens {@link #awaitSignal}, or -1; a hang always does
+   * @param chaos whether {@link #interruptSomeBlockedTask} may be used
+   */
+  public Probe(Dag dag, boolean watchLateStarts, int trigger, boolean chaos) {
+    this.dag = dag;
+    int n = dag.size();
+    this.absorbs = new boolean[n];
+    for (int v = 0; v < n; v++) {
+      absorbs[v] = dag.absorbs(v);
+    }
+    this.starts = new AtomicLongArray(n);
+    this.ends = new AtomicLongArray(n);
+    this.calls = new AtomicIntegerArray(n);
+    this.interrupts = new AtomicIntegerArray(n);
+    this.late = new AtomicIntegerArray(n);
+    this.returned = new AtomicReferenceArray<>(n);
+    this.thrown = new AtomicReferenceArray<>(n);
+    this.rendezvousSize = dag.count(Behaviour.RENDEZVOUS);
+    this.rendezvous = new CountDownLatch(rendezvousSize);
+    this.trigger = trigger;
+    this.watchLateStarts = watchLateStarts;
+    this.blocked = new Thread[n];
+    this.blockedEvents = chaos ? new LinkedBlockingQueue<>() : null;
+  }
+
+  /** {@return a probe for a plain run: no fail-fast watch, no trigger, no chaos} */
+  public static Probe plain(Dag dag) {
+    return new Probe(dag, false, -1, false);
+  }
+
+  /** Runs task {@code v} with the arguments Weft passed it. */
+  Object body(int v, List<Object> args) throws Exception {
+    long start = TICK.incrementAndGet();
+    starts.set(v, start);
+    calls.incrementAndGet(v);
+    running.incrementAndGet();
+    if (v == trigger) {
+      signal.countDown();
+    }
+    var spec = dag.spec(v);
+    try {
+      boolean ignoring = spec.behaviour() == Behaviour.IGNORE_INTERRUPT;
+      if (watchLateStarts && startedAfterFailure(start)) {
+        late.set(v, 1);
+        try {
+          awaitInterrupt(v, "it started after the fail-fast failure at tick " + failTick.get()
+              + " (at tick " + start + "), yet was not interrupted");
+        } catch (InterruptedException e) {
+          if (!ignoring) {
+            throw e;
+          }
+        }
+      }
+      var value = Dag.mix(spec.salt(), args);
+      Object result = switch (spec.behaviour()) {
+        case RETURN -> value;
+        case RETURN_NULL -> null;
+        case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR -> {
+          var failure = announce(v);
+          if (failure instanceof Exception e) {
+            throw e;
+          }
+          throw (Error) failure;
+        }
+        case SLEEP -> {
+          long nanos = 20_000 + (spec.salt() & 0xffff) * 3;
+          blocking(v, () -> Thread.sleep(Duration.ofNanos(nanos)));
+          yield value;
+        }
+        case BLOCK -> {
+          blocking(v, () -> bounded(gate, v, "the run's gate never opened"));
+          yield value;
+        }
+        case IGNORE_INTERRUPT -> {
+          for (int step = 0; step < 5; step++) {
+            try {
+              blocking(v, () -> Thread.sleep(Duration.ofNanos(100_000)));
+            } catch (InterruptedException swallowed) {
+              // this task ignores interruption
+            }
+          }
+          yield value;
+        }
+        case HANG -> {
+          signal.countDown();
+          awaitInterrupt(v, "it hangs until interrupted, and never was");
+          yield value;
+        }
+        case RENDEZVOUS -> {
+          rendezvous.countDown();
+          blocking(v, () -> {
+            if (!rendezvous.await(BOUND_SECONDS, TimeUnit.SECONDS)) {
+              violation(v, "only " + (rendezvousSize - rendezvous.getCount()) + " of the "
+                  + rendezvousSize + " rendezvous tasks were running at once");
+            }
+          });
+          yield value;
+        }
+      };
+      returned.set(v, result == null ? NULL : result);
+      return result;
+    } catch (Throwable t) {
+      thrown.set(v, t);
+      throw t;
+    } finally {
+      ends.set(v, TICK.incrementAndGet());
+      running.decrementAndGet();
+    }
+  }
+
+  private boolean startedAfterFailure(long start) {
+    long f = failTick.get();
+    while (f == -1) { // a failure is being announced: its tick is about to be known
+      Thread.onSpinWait();
+      f = failTick.get();
+    }
+    return f > 0 && start > f;
+  }
+
+  /** Records the first failure that fail-fast mode acts on; {@return the task's throwable} */
+  private Throwable announce(int v) {
+    if (watchLateStarts && !absorbs[v] && failTick.compareAndSet(0, -1)) {
+      failTick.set(TICK.incrementAndGet());
+    }
+    return dag.spec(v).behaviour().failure(dag.spec(v).name());
+  }
+
+  private void awaitInterrupt(int v, String unless) throws InterruptedException {
+    blocking(v, () -> {
+      if (!NEVER.await(BOUND_SECONDS, TimeUnit.SECONDS)) {
+        violation(v, unless);
+      }
+    });
+  }
+
+  private void bounded(CountDownLatch latch, int v, String unless) throws InterruptedException {
+    if (!latch.await(BOUND_SECONDS, TimeUnit.SECONDS)) {
+      violation(v, unless + " within " + BOUND_SECONDS + " s");
+    }
+  }
+
+  private interface Blocker {
+    void block() throws InterruptedException;
+  }
+
+  /**
+   * Runs a blocking call where {@link #interruptSomeBlockedTask} may reach it. An interrupt that
+   * lands just after the call returned is taken as an interrupt of the call, so no interrupt
+   * outlives the task on a pooled thread.
+   */
+  private void blocking(int v, Blocker call) throws InterruptedException {
+    synchronized (this) {
+      blocked[v] = Thread.currentThread();
+    }
+    if (blockedEvents != null) {
+      blockedEvents.add(v);
+    }
+    try {
+      call.block();
+    } catch (InterruptedException e) {
+      interrupts.incrementAndGet(v);
+      throw e;
+    } finally {
+      synchronized (this) {
+        blocked[v] = null;
+      }
+    }
+    if (Thread.interrupted()) {
+      interrupts.incrementAndGet(v);
+      throw new InterruptedException(dag.spec(v).name() + " was interrupted as it unblocked");
+    }
+  }
+
+  private void violation(int v, String what) {
+    violations.add(dag.spec(v).name() + ": " + what);
+  }
+
+  // ---- for the harness ----
+
+  /** Opens the gate that {@link Behaviour#BLOCK} tasks wait for. */
+  public void openGate() {
+    gate.countDown();
+  }
+
+  /** Also opens {@link #awaitSignal}, e.g. when the run completed. */
+  public void signal() {
+    signal.countDown();
+  }
+
+  /** {@return whether the trigger task or a hanging task started within the bound} */
+  public boolean awaitSignal() throws InterruptedException {
+    return signal.await(BOUND_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Waits (bounded) for some task to enter a blocking call and interrupts it if it is still
+   * there. {@return whether it interrupted one}
+   */
+  public boolean interruptSomeBlockedTask(long timeoutMillis) throws InterruptedException {
+    var v = blockedEvents.poll(timeoutMillis, TimeUnit.MILLISECONDS);
+    if (v == null) {
+      return false;
+    }
+    synchronized (this) {
+      if (blocked[v] == null) {
+        return false;
+      }
+      blocked[v].interrupt();
+    }
+    chaosInterrupts.incrementAndGet();
+    return true;
+  }
+
+  public Dag dag() {
+    return dag;
+  }
+
+  public long start(int v) {
+    return starts.get(v);
+  }
+
+  public long end(int v) {
+    return ends.get(v);
+  }
+
+  public int calls(int v) {
+    return calls.get(v);
+  }
+
+  public boolean startedLate(int v) {
+    return late.get(v) != 0;
+  }
+
+  public int interrupts(int v) {
+    return interrupts.get(v);
+  }
+
+  /** {@return whether the body returned, and so {@link #returned} is meaningful} */
+  public boolean hasReturned(int v) {
+    return returned.get(v) != null;
+  }
+
+  public Object returned(int v) {
+    var r = returned.get(v);
+    return r == NULL ? null : r;
+  }
+
+  public Throwable thrown(int v) {
+    return thrown.get(v);
+  }
+
+  /** {@return how many task bodies are running now} */
+  public int running() {
+    return running.get();
+  }
+
+  public int chaosInterrupts() {
+    return chaosInterrupts.get();
+  }
+
+  /** {@return the tick of the first fail-fast failure, 0 if none} */
+  public long failTick() {
+    return Math.max(0, failTick.get());
+  }
+
+  public List<String> violations() {
+    return List.copyOf(violations);
+  }
+
+  /** {@return the current value of the logical clock} */
+  public static long now() {
+    return TICK.get();
+  }
+}

@@ -1,0 +1,289 @@
+package dev.weft.testing;
+
+import dev.weft.testing.Dag.Edge;
+import dev.weft.testing.Dag.Kind;
+import dev.weft.testing.Dag.Spec;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A seeded generator of {@link Dag}s in the shapes that stress a scheduler: long chains, wide
+ * fan-outs and fan-ins, chains of diamonds, layered graphs, forests with many roots and sinks, and
+ * sparse random graphs; with inputs, optional ({@code orElse}, {@code optional()}) and
+ * ordering-only ({@code after}) edges, the occasional duplicate edge, forward declarations, and
+ * per-task behaviours drawn from a bag. The same seed always gives the same graph.
+ */
+public final class RandomDags {
+  /** The structural families the generator draws from. */
+  public enum Shape { CHAIN, FAN_OUT, FAN_IN, DIAMONDS, LAYERED, FOREST, SPARSE }
+
+  /** Only values flow; nothing fails or blocks for long. */
+  public static final List<Behaviour> SUCCEEDING = bag(
+      Behaviour.RETURN, 8, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 1, Behaviour.BLOCK, 1,
+      Behaviour.IGNORE_INTERRUPT, 1);
+
+  /** {@link #SUCCEEDING} plus about one task in eight throwing (checked, unchecked or Error). */
+  public static final List<Behaviour> FAILING = bag(
+      Behaviour.RETURN, 16, Behaviour.RETURN_NULL, 2, Behaviour.SLEEP, 2, Behaviour.BLOCK, 2,
+      Behaviour.IGNORE_INTERRUPT, 2, Behaviour.THROW_CHECKED, 1, Behaviour.THROW_UNCHECKED, 1,
+      Behaviour.THROW_ERROR, 1);
+
+  /** Cheap behaviours only, for shapes where a structural property is checked. */
+  public static final List<Behaviour> CHEAP = bag(Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1);
+
+  private final Random rnd;
+  private final int maxTasks;
+  private final List<Behaviour> behaviours;
+
+  /**
+   * @param rnd the source of every choice
+   * @param maxTasks a soft bound on the number of tasks (shapes stay within about this size)
+   * @param behaviours the bag task behaviours are drawn from, uniformly
+   */
+  public RandomDags(Random rnd, int maxTasks, List<Behaviour> behaviours) {
+    this.rnd = rnd;
+    this.maxTasks = Math.max(2, maxTasks);
+    this.behaviours = List.copyOf(behaviours);
+  }
+
+  /** {@return a bag: each behaviour followed by how many times it is in it} */
+  public static List<Behaviour> bag(Object... behaviourThenCount) {
+    var bag = new ArrayList<Behaviour>();
+    for (int i = 0; i < behaviourThenCount.length; i += 2) {
+      bag.addAll(Collections.nCopies((Integer) behaviourThenCount[i + 1],
+          (Behaviour) behaviourThenCount[i]));
+    }
+    return List.copyOf(bag);
+  }
+
+  /** {@return a graph of a random shape} */
+  public Dag next() {
+    return next(Shape.values()[rnd.nextInt(Shape.values().length)]);
+  }
+
+  /** {@return a graph of the given shape} */
+  public Dag next(Shape shape) {
+    var deps = switch (shape) {
+      case CHAIN -> chain(2 + rnd.nextInt(maxTasks - 1));
+      case FAN_OUT -> fanOut();
+      case FAN_IN -> fanIn();
+      case DIAMONDS -> diamonds();
+      case LAYERED -> layered();
+      case FOREST -> forest();
+      case SPARSE -> sparse();
+    };
+    addExtraEdges(deps);
+    return decorate(deps);
+  }
+
+  private List<List<Integer>> chain(int n) {
+    var deps = empty(n);
+    for (int i = 1; i < n; i++) {
+      deps.get(i).add(i - 1);
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> fanOut() {
+    int sources = 1 + rnd.nextInt(2);
+    int width = 2 + rnd.nextInt(Math.max(1, maxTasks - sources - 1));
+    boolean join = rnd.nextInt(10) < 7;
+    var deps = empty(sources + width + (join ? 1 : 0));
+    for (int b = sources; b < sources + width; b++) {
+      deps.get(b).add(rnd.nextInt(sources));
+      if (sources > 1 && rnd.nextBoolean()) {
+        deps.get(b).add(sources - 1);
+      }
+    }
+    if (join) {
+      for (int b = sources; b < sources + width; b++) {
+        if (rnd.nextInt(10) < 8) {
+          deps.getLast().add(b);
+        }
+      }
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> fanIn() {
+    int roots = 2 + rnd.nextInt(Math.max(1, maxTasks - 4));
+    int sinks = 1 + rnd.nextInt(3);
+    var deps = empty(roots + sinks);
+    for (int s = roots; s < roots + sinks; s++) {
+      for (int r = 0; r < roots; r++) {
+        if (s == roots || rnd.nextInt(3) == 0) {
+          deps.get(s).add(r);
+        }
+      }
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> diamonds() {
+    int count = 1 + rnd.nextInt(Math.max(1, Math.min(10, maxTasks / 4)));
+    var deps = empty(1);
+    int top = 0;
+    for (int d = 0; d < count; d++) {
+      int width = 2 + rnd.nextInt(3);
+      int bottom = deps.size() + width;
+      for (int m = 0; m < width; m++) {
+        deps.add(new ArrayList<>(List.of(top)));
+      }
+      deps.add(new ArrayList<>());
+      for (int m = bottom - width; m < bottom; m++) {
+        deps.get(bottom).add(m);
+      }
+      top = bottom;
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> layered() {
+    int layers = 2 + rnd.nextInt(7);
+    int maxWidth = Math.max(1, Math.min(12, maxTasks / layers));
+    var deps = new ArrayList<List<Integer>>();
+    int prevStart = 0;
+    int prevEnd = 0;
+    for (int l = 0; l < layers; l++) {
+      int start = deps.size();
+      int width = 1 + rnd.nextInt(maxWidth);
+      for (int w = 0; w < width; w++) {
+        var d = new ArrayList<Integer>();
+        if (l > 0) {
+          int fanIn = 1 + rnd.nextInt(3);
+          for (int k = 0; k < fanIn; k++) {
+            // mostly the previous layer, sometimes any earlier node
+            d.add(rnd.nextInt(4) == 0 ? rnd.nextInt(start)
+                : prevStart + rnd.nextInt(prevEnd - prevStart));
+          }
+        }
+        deps.add(dedupe(d));
+      }
+      prevStart = start;
+      prevEnd = deps.size();
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> forest() {
+    int components = 2 + rnd.nextInt(7);
+    var deps = new ArrayList<List<Integer>>();
+    for (int c = 0; c < components; c++) {
+      int start = deps.size();
+      int size = 1 + rnd.nextInt(Math.max(1, Math.min(8, maxTasks / components)));
+      for (int i = 0; i < size; i++) {
+        var d = new ArrayList<Integer>();
+        if (i > 0) {
+          // a random tree: each node below one earlier node of its component
+          d.add(start + rnd.nextInt(i));
+        }
+        deps.add(d);
+      }
+    }
+    return deps;
+  }
+
+  private List<List<Integer>> sparse() {
+    int n = 1 + rnd.nextInt(Math.min(40, maxTasks));
+    double p = 0.02 + rnd.nextDouble() * 0.25;
+    var deps = empty(n);
+    for (int j = 1; j < n; j++) {
+      for (int i = 0; i < j && deps.get(j).size() < 8; i++) {
+        if (rnd.nextDouble() < p) {
+          deps.get(j).add(i);
+        }
+      }
+    }
+    return deps;
+  }
+
+  private void addExtraEdges(List<List<Integer>> deps) {
+    int n = deps.size();
+    int extra = n < 3 ? 0 : rnd.nextInt(n / 3 + 1);
+    for (int k = 0; k < extra; k++) {
+      int j = 1 + rnd.nextInt(n - 1);
+      deps.get(j).add(rnd.nextInt(j));
+    }
+  }
+
+  /** Turns index lists into a Dag: inputs first, then tasks with kinds, behaviours, salts. */
+  private Dag decorate(List<List<Integer>> taskDeps) {
+    int inputs = rnd.nextInt(4);
+    int n = taskDeps.size();
+    var nodes = new ArrayList<Spec>(inputs + n);
+    for (int i = 0; i < inputs; i++) {
+      nodes.add(new Spec("in" + i, true, Behaviour.RETURN, List.of(), rnd.nextInt(1000), false,
+          0));
+    }
+    for (int t = 0; t < n; t++) {
+      var edges = new ArrayList<Edge>();
+      var seen = new BitSet();
+      for (int d : taskDeps.get(t)) {
+        // the occasional duplicate edge (same upstream twice, maybe read two ways) stays
+        if (seen.get(d) && rnd.nextInt(10) != 0) {
+          continue;
+        }
+        seen.set(d);
+        edges.add(new Edge(inputs + d, kind()));
+      }
+      if (inputs > 0 && rnd.nextInt(4) == 0) {
+        edges.add(rnd.nextInt(edges.size() + 1), new Edge(rnd.nextInt(inputs), kind()));
+      }
+      var behaviour = behaviours.get(rnd.nextInt(behaviours.size()));
+      boolean viaContext = rnd.nextInt(5) == 0;
+      nodes.add(new Spec("n" + t, false, behaviour, edges, rnd.nextLong(), viaContext,
+          rnd.nextLong()));
+    }
+    return new Dag(nodes, rnd.nextInt(4) == 0);
+  }
+
+  private Kind kind() {
+    int r = rnd.nextInt(100);
+    return r < 55 ? Kind.VALUE : r < 67 ? Kind.OR_ELSE : r < 79 ? Kind.OPTIONAL
+        : r < 90 ? Kind.AFTER : Kind.AFTER_OPTIONAL;
+  }
+
+  /**
+   * {@return up to {@code k} tasks of {@code dag} no two of which are ancestor and descendant:
+   * an antichain, greedily from a random order}
+   */
+  public BitSet antichain(Dag dag, int k) {
+    var up = dag.ancestors();
+    var order = new ArrayList<Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      if (!dag.isInput(v)) {
+        order.add(v);
+      }
+    }
+    Collections.shuffle(order, rnd);
+    var chosen = new BitSet();
+    for (int v : order) {
+      if (chosen.cardinality() == k) {
+        break;
+      }
+      boolean free = true;
+      for (int u = chosen.nextSetBit(0); u >= 0 && free; u = chosen.nextSetBit(u + 1)) {
+        free = !Dag.comparable(up, u, v);
+      }
+      if (free) {
+        chosen.set(v);
+      }
+    }
+    return chosen;
+  }
+
+  private static List<List<Integer>> empty(int n) {
+    var deps = new ArrayList<List<Integer>>(n);
+    for (int i = 0; i < n; i++) {
+      deps.add(new ArrayList<>());
+    }
+    return deps;
+  }
+
+  private static List<Integer> dedupe(List<Integer> list) {
+    return new ArrayList<>(list.stream().distinct().toList());
+  }
+}
