@@ -76,8 +76,9 @@ public final class CircuitBreaker {
   }
 
   /**
-   * Starts configuring a breaker. Defaults: a window of 100 calls, 20 minimum calls, threshold
-   * 0.5, open for 30 s, 1 probe, the {@link Scheduler#system() system} clock.
+   * Starts configuring a breaker. Defaults: a window of 100 calls, 20 minimum calls (or the
+   * window, if smaller), threshold 0.5, open for 30 s, 1 probe, the {@link Scheduler#system()
+   * system} clock.
    *
    * @param name names the breaker in exceptions and in its {@code toString}
    * @return a builder
@@ -213,7 +214,7 @@ public final class CircuitBreaker {
   public static final class Builder {
     private final String name;
     private int window = 100;
-    private int minimumCalls = 20;
+    private int minimumCalls = -1; // unset: 20, or the window if smaller
     private double threshold = 0.5;
     private long openNanos = Duration.ofSeconds(30).toNanos();
     private int probes = 1;
@@ -268,7 +269,9 @@ public final class CircuitBreaker {
      * @throws IllegalArgumentException if {@code minimumCalls} exceeds {@code slidingWindow}
      */
     public CircuitBreaker build() {
-      if (minimumCalls > window) {
+      if (minimumCalls < 0) {
+        minimumCalls = Math.min(20, window);
+      } else if (minimumCalls > window) {
         throw new IllegalArgumentException("minimumCalls (" + minimumCalls
             + ") must not exceed slidingWindow (" + window + "), or the breaker never opens");
       }

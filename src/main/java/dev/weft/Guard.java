@@ -62,6 +62,9 @@ final class Guard implements Invoker {
       }
       int how = run.endAttempt(v);
       if (how == Run.ABANDONED) {
+        if (ticket >= 0) {
+          p.breaker.release(ticket); // a cut-off probe must give its place back
+        }
         throw new CancellationException("cut off at the run's deadline");
       }
       if (how == Run.TIMED_OUT) {
@@ -119,7 +122,9 @@ final class Guard implements Invoker {
     long delay = retry.delayNanos(attempt);
     var clock = run.scheduler();
     long now = clock.nanoTime();
-    if (now - first > retry.maxDurationNanos() - delay || now >= run.deadlineAt() - delay) {
+    long untilDeadline = run.deadlineAt() == Long.MAX_VALUE ? Long.MAX_VALUE
+        : run.deadlineAt() - now;
+    if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
     if (delay > 0) {

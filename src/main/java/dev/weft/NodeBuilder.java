@@ -82,8 +82,11 @@ public final class NodeBuilder<T> {
 
   /**
    * Limits each attempt to {@code timeout} (positive): when it passes, the task's thread is
-   * interrupted and the attempt fails with {@link NodeTimeoutException}. A timeout never reaches
-   * past the run's deadline, which cancels the run first.
+   * interrupted and the attempt fails with {@link NodeTimeoutException} once the task returns or
+   * throws. A task that ignores the interrupt holds its node until it does; only a run deadline
+   * ({@link RunOptions#withDeadline}) cuts such a task off. A timeout never reaches past the run's
+   * deadline, which cancels the run first. The task can read the time it has left with {@link
+   * TaskContext#remaining()} (in the {@code call(List, ctx -> ...)} form).
    *
    * @return this builder
    */

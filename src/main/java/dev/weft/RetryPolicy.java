@@ -160,7 +160,8 @@ public final class RetryPolicy {
     if (!jitter || nominal == 0) {
       return nominal;
     }
-    return ThreadLocalRandom.current().nextLong(nominal + 1);
+    var random = ThreadLocalRandom.current();
+    return nominal == Long.MAX_VALUE ? random.nextLong(nominal) : random.nextLong(nominal + 1);
   }
 
   long maxDurationNanos() {

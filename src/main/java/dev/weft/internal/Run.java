@@ -135,6 +135,7 @@ public final class Run {
   private volatile int failFastCause = -1;
   private volatile boolean pastDeadline;
   private volatile Future<?> deadlineTimer;
+  private volatile Future<?> stragglerTimer;
   // written under the run's straggler cut-off, read after the run completed
   private Map<Integer, Thread> stragglers = Map.of();
 
@@ -159,7 +160,9 @@ public final class Run {
     this.attemptEnd = plan.guarded ? new long[n] : null;
     this.future = new RunFuture<>(this);
     this.startNanos = scheduler.nanoTime();
-    this.deadlineAt = deadlineNanos > 0 ? startNanos + deadlineNanos : Long.MAX_VALUE;
+    // saturating: a deadline too far away to represent is no deadline
+    long at = startNanos + deadlineNanos;
+    this.deadlineAt = deadlineNanos > 0 && at > startNanos ? at : Long.MAX_VALUE;
   }
 
   /**
@@ -354,8 +357,8 @@ public final class Run {
             count++;
             break;
           }
-        } else if (s == PAUSED) {
-          Thread.onSpinWait(); // between two attempts, for a moment
+        } else if (s == PAUSED || s == INTERRUPTING) {
+          Thread.onSpinWait(); // between two attempts, or a timeout mid-interrupt: a moment
         } else if (s == RUNNING || s == TIMED_OUT) {
           if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
             var thread = threads[v];
@@ -378,9 +381,10 @@ public final class Run {
 
   private void finish() {
     endNanos = scheduler.nanoTime();
-    var timer = deadlineTimer;
-    if (timer != null) {
-      timer.cancel(false);
+    for (var timer : new Future<?>[] {deadlineTimer, stragglerTimer}) {
+      if (timer != null) {
+        timer.cancel(false);
+      }
     }
     future.completeFromRun(resultFactory.apply(this));
   }
@@ -397,8 +401,11 @@ public final class Run {
       pastDeadline = true;
       cancel(DEADLINE); // no-op if already cancelled, but stragglers are cut off all the same
       if (remaining > 0) {
-        scheduler.schedule(() -> offTimerThread(this::cutStragglers), STRAGGLER_GRACE_NANOS,
-            TimeUnit.NANOSECONDS);
+        stragglerTimer = scheduler.schedule(() -> offTimerThread(this::cutStragglers),
+            STRAGGLER_GRACE_NANOS, TimeUnit.NANOSECONDS);
+        if (remaining == 0) {
+          stragglerTimer.cancel(false); // the run ended meanwhile
+        }
       }
     } catch (Throwable t) {
       abort(t);
