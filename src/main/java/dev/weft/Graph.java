@@ -69,6 +69,7 @@ public final class Graph {
   private final GraphBuilder owner;
   private final Plan plan;
   private final RunOptions options;
+  private Shape shape;
 
   Graph(String name, GraphBuilder owner, Plan plan, RunOptions options) {
     this.name = name;
@@ -184,6 +185,27 @@ public final class Graph {
           + missing + "; bind them with Inputs.of(...)");
     }
     return values;
+  }
+
+  /**
+   * {@return the graph as Graphviz DOT: inputs and tasks, each edge labelled required, optional,
+   * ordering or ordering-optional} Render with {@code dot -Tsvg graph.dot -o graph.svg}.
+   */
+  public String toDot() {
+    return Exports.graphDot(shape());
+  }
+
+  /** {@return the graph as a Mermaid flowchart, edges labelled like {@link #toDot()}} */
+  public String toMermaid() {
+    return Exports.graphMermaid(shape());
+  }
+
+  Shape shape() {
+    var s = shape;
+    if (s == null) {
+      shape = s = Shape.of(plan); // racy but idempotent: every thread computes the same value
+    }
+    return s;
   }
 
   /** {@return the vertex of {@code node}, which must belong to this graph} */

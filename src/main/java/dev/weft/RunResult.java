@@ -117,7 +117,7 @@ public final class RunResult {
       if (!run.plan().isInput(v)) {
         spans.add(new Span(run.plan().name(v), outcomeOf(run, v),
             Duration.ofNanos(run.readyNanos(v)), Duration.ofNanos(run.startNanos(v)),
-            Duration.ofNanos(run.endNanos(v)), run.attempts(v)));
+            Duration.ofNanos(run.endNanos(v)), run.attempts(v), run.threadOf(v)));
       }
     }
     spans.sort(Comparator.comparing(Span::started));
@@ -148,6 +148,11 @@ public final class RunResult {
       case Run.ENGINE_FAULT -> "an internal error in Weft stopped the run";
       default -> "the run was cancelled by its caller";
     };
+  }
+
+  /** {@return where the time of this run went: spans, critical path, exports} */
+  public Trace trace() {
+    return new Trace(graph.shape(), runId(), elapsed(), spans());
   }
 
   /** {@return whether the run's deadline passed before it ended} */

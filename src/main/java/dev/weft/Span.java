@@ -16,11 +16,13 @@ import java.time.Duration;
  * @param ended when it ended
  * @param attempts how many times its task was tried (0 if it never started; more than 1 when it
  *     was retried)
+ * @param thread the thread its last attempt ran on, as {@code "#id name"}; empty if it never ran
  */
 public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
-    Duration ended, int attempts) {
+    Duration ended, int attempts, String thread) {
   public Span {
     requireNonNull(node, "node");
+    requireNonNull(thread, "thread");
     requireNonNull(outcome, "outcome");
     requireNonNull(ready, "ready");
     requireNonNull(started, "started");

@@ -132,6 +132,16 @@ public final class Plan {
     return depKind[edge];
   }
 
+  /** {@return the vertices {@code vertex} depends on, in declaration order} */
+  public int[] dependencies(int vertex) {
+    return java.util.Arrays.copyOfRange(depNode, depStart[vertex], depStart[vertex + 1]);
+  }
+
+  /** {@return the kinds of {@code vertex}'s dependency edges, see {@link Edges}} */
+  public byte[] dependencyKinds(int vertex) {
+    return java.util.Arrays.copyOfRange(depKind, depStart[vertex], depStart[vertex + 1]);
+  }
+
   /** {@return the names of {@code vertex}'s dependencies, in declaration order} */
   public java.util.List<String> dependencyNames(int vertex) {
     var list = new java.util.ArrayList<String>();

@@ -118,6 +118,8 @@ public final class Run {
   private final int[] pending;
   private final Object[] slot;
   private final Thread[] threads;
+  // the thread a vertex's task last ran on, kept after it ended (threads[] is cleared)
+  private final Thread[] ranOn;
   private final long[] readyAt;
   private final long[] startAt;
   private final long[] endAt;
@@ -153,6 +155,7 @@ public final class Run {
     this.pending = plan.initialPending.clone();
     this.slot = new Object[n];
     this.threads = new Thread[n];
+    this.ranOn = new Thread[n];
     this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
@@ -228,6 +231,7 @@ public final class Run {
       return;
     }
     startAt[v] = scheduler.nanoTime();
+    ranOn[v] = threads[v];
     Object result;
     int outcome;
     if (cancelled != 0) {
@@ -547,6 +551,12 @@ public final class Run {
   /** {@return the vertices cut off at the deadline, with the threads still running them} */
   public Map<Integer, Thread> stragglers() {
     return stragglers;
+  }
+
+  /** {@return the thread {@code vertex}'s task ran on, as "#id name", or "" if it never ran} */
+  public String threadOf(int vertex) {
+    var t = ranOn[vertex];
+    return t == null ? "" : "#" + t.threadId() + " " + t.getName();
   }
 
   /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
