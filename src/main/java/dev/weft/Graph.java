@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Plan;
 import dev.weft.internal.Run;
+import dev.weft.internal.Settings;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -153,9 +154,28 @@ public final class Graph {
     requireNonNull(inputs, "inputs");
     requireNonNull(options, "options");
     var values = bind(inputs);
-    return Run.start(plan, values, options.executor(),
+    var settings = new Settings(options.executor(),
         options.failureMode() == FailureMode.FAIL_FAST, options.scheduler(),
-        options.deadlineNanos(), run -> new RunResult(this, run));
+        options.deadlineNanos(), hooks(options),
+        options.propagators().toArray(ContextPropagator[]::new));
+    return Run.start(plan, values, settings, run -> new RunResult(this, run));
+  }
+
+  // The emitter for the graph's own options, made once; other options get one per run.
+  private Emitter emitter;
+
+  private Emitter hooks(RunOptions options) {
+    if (options.listeners().isEmpty()) {
+      return null;
+    }
+    if (options == this.options) {
+      var e = emitter;
+      if (e == null) {
+        emitter = e = new Emitter(this, options.listeners()); // racy but idempotent
+      }
+      return e;
+    }
+    return new Emitter(this, options.listeners());
   }
 
   private Object[] bind(Inputs inputs) {

@@ -50,6 +50,8 @@ final class Guard implements Invoker {
       Object value = null;
       long ticket = -1;
       boolean countable = false;
+      run.attemptStarted(v, attempt);
+      var jfr = Run.beginJfr();
       try {
         if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
           throw new CircuitOpenException(p.breaker.name(), node);
@@ -61,6 +63,10 @@ final class Guard implements Invoker {
         countable = !(t instanceof CircuitOpenException || t instanceof BulkheadFullException);
       }
       int how = run.endAttempt(v);
+      if (jfr != null) {
+        run.commitJfr(jfr, v, attempt, how == Run.INTERRUPTED || how == Run.ABANDONED ? "cancelled"
+            : failure == null && how != Run.TIMED_OUT ? "succeeded" : "failed");
+      }
       if (how == Run.ABANDONED) {
         if (ticket >= 0) {
           p.breaker.release(ticket); // a cut-off probe must give its place back
@@ -85,7 +91,7 @@ final class Guard implements Invoker {
       if (how == Run.INTERRUPTED) {
         throw rethrow(failure); // the run was cancelled: no retry, no fallback
       }
-      if (!retryAgain(run, attempt, failure, first)) {
+      if (!retryAgain(run, v, attempt, failure, first)) {
         break;
       }
       if (earlier == null) {
@@ -112,7 +118,7 @@ final class Guard implements Invoker {
   }
 
   /** Decides on a retry and, if there is one, waits out its delay. */
-  private boolean retryAgain(Run run, int attempt, Throwable failure, long first)
+  private boolean retryAgain(Run run, int v, int attempt, Throwable failure, long first)
       throws InterruptedException {
     var retry = p.retry;
     if (retry == null || attempt >= retry.maxAttempts() || !retry.retries(failure)
@@ -127,6 +133,7 @@ final class Guard implements Invoker {
     if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
+    run.attemptRetried(v, attempt, failure, delay);
     if (delay > 0) {
       clock.sleep(delay, TimeUnit.NANOSECONDS);
     }

@@ -3,13 +3,16 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline
- * and the {@link Scheduler} it reads time from. A graph
+ * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline,
+ * the {@link Scheduler} it reads time from, its {@link RunListener}s and {@link
+ * ContextPropagator}s. A graph
  * has defaults ({@link GraphBuilder#options}); a run may pass its own, typically derived from them:
  * {@code graph.run(inputs, graph.options().withFailureMode(FailureMode.FAIL_FAST))}.
  *
@@ -25,20 +28,24 @@ import java.util.concurrent.ThreadFactory;
  * <p>Immutable and thread-safe; {@code withX} methods return copies.
  */
 public final class RunOptions {
-  private static final RunOptions DEFAULTS =
-      new RunOptions(FailureMode.CONTINUE, new VirtualThreads(), 0, Scheduler.system());
+  private static final RunOptions DEFAULTS = new RunOptions(FailureMode.CONTINUE,
+      new VirtualThreads(), 0, Scheduler.system(), List.of(), List.of());
 
   private final FailureMode failureMode;
   private final Executor executor;
   private final long deadlineNanos;
   private final Scheduler scheduler;
+  private final List<RunListener> listeners;
+  private final List<ContextPropagator> propagators;
 
   private RunOptions(FailureMode failureMode, Executor executor, long deadlineNanos,
-      Scheduler scheduler) {
+      Scheduler scheduler, List<RunListener> listeners, List<ContextPropagator> propagators) {
     this.failureMode = failureMode;
     this.executor = executor;
     this.deadlineNanos = deadlineNanos;
     this.scheduler = scheduler;
+    this.listeners = listeners;
+    this.propagators = propagators;
   }
 
   /**
@@ -52,13 +59,13 @@ public final class RunOptions {
   /** {@return a copy with the given failure mode} */
   public RunOptions withFailureMode(FailureMode failureMode) {
     return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadlineNanos,
-        scheduler);
+        scheduler, listeners, propagators);
   }
 
   /** {@return a copy whose tasks run on {@code executor}} */
   public RunOptions withExecutor(Executor executor) {
     return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadlineNanos,
-        scheduler);
+        scheduler, listeners, propagators);
   }
 
   /**
@@ -73,18 +80,59 @@ public final class RunOptions {
    */
   public RunOptions withDeadline(Duration deadline) {
     return new RunOptions(failureMode, executor, RetryPolicy.positive(deadline, "deadline"),
-        scheduler);
+        scheduler, listeners, propagators);
   }
 
   /** {@return a copy without a deadline} */
   public RunOptions withoutDeadline() {
-    return new RunOptions(failureMode, executor, 0, scheduler);
+    return new RunOptions(failureMode, executor, 0, scheduler, listeners, propagators);
   }
 
   /** {@return a copy that reads time and sets timers through {@code scheduler}} */
   public RunOptions withScheduler(Scheduler scheduler) {
     return new RunOptions(failureMode, executor, deadlineNanos,
-        requireNonNull(scheduler, "scheduler"));
+        requireNonNull(scheduler, "scheduler"), listeners, propagators);
+  }
+
+  /**
+   * {@return a copy that also delivers every run's events to {@code listener}} Listeners are
+   * called in the order they were added; see {@link RunListener} on threading and failures.
+   */
+  public RunOptions withListener(RunListener listener) {
+    return new RunOptions(failureMode, executor, deadlineNanos, scheduler,
+        append(listeners, requireNonNull(listener, "listener")), propagators);
+  }
+
+  /** {@return a copy without listeners} */
+  public RunOptions withoutListeners() {
+    return new RunOptions(failureMode, executor, deadlineNanos, scheduler, List.of(),
+        propagators);
+  }
+
+  /**
+   * {@return a copy that also carries the context {@code propagator} captures from the calling
+   * thread to every task} Propagators restore in the order they were added, and undo in reverse.
+   */
+  public RunOptions withPropagator(ContextPropagator propagator) {
+    return new RunOptions(failureMode, executor, deadlineNanos, scheduler, listeners,
+        append(propagators, requireNonNull(propagator, "propagator")));
+  }
+
+  /** {@return the listeners, in the order they were added} */
+  public List<RunListener> listeners() {
+    return listeners;
+  }
+
+  /** {@return the context propagators, in the order they were added} */
+  public List<ContextPropagator> propagators() {
+    return propagators;
+  }
+
+  private static <T> List<T> append(List<T> list, T item) {
+    var copy = new ArrayList<T>(list.size() + 1);
+    copy.addAll(list);
+    copy.add(item);
+    return List.copyOf(copy);
   }
 
   /** {@return the deadline, if runs have one} */

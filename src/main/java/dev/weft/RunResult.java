@@ -115,9 +115,7 @@ public final class RunResult {
     var spans = new ArrayList<Span>(run.plan().taskCount());
     for (int v = 0; v < run.plan().size(); v++) {
       if (!run.plan().isInput(v)) {
-        spans.add(new Span(run.plan().name(v), outcomeOf(run, v),
-            Duration.ofNanos(run.readyNanos(v)), Duration.ofNanos(run.startNanos(v)),
-            Duration.ofNanos(run.endNanos(v)), run.attempts(v), run.threadOf(v)));
+        spans.add(spanOf(run, v));
       }
     }
     spans.sort(Comparator.comparing(Span::started));
@@ -169,6 +167,20 @@ public final class RunResult {
     var map = new LinkedHashMap<String, Thread>();
     run.stragglers().forEach((v, thread) -> map.put(run.plan().name(v), thread));
     return Collections.unmodifiableMap(map);
+  }
+
+  /**
+   * {@return what went wrong in listeners and context scopes during the run (they never disturb
+   * it); empty almost always}
+   */
+  public List<Throwable> listenerFailures() {
+    return run.hookFailures();
+  }
+
+  static Span spanOf(Run run, int v) {
+    return new Span(run.plan().name(v), outcomeOf(run, v), Duration.ofNanos(run.readyNanos(v)),
+        Duration.ofNanos(run.startNanos(v)), Duration.ofNanos(run.endNanos(v)), run.attempts(v),
+        run.threadOf(v));
   }
 
   static Outcome<?> outcomeOf(Run run, int v) {

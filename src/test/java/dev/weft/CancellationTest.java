@@ -129,9 +129,10 @@ class CancellationTest {
   @Test
   void orTimeout_cancelsTheRun() throws Exception {
     var t = new Blocking();
-    CompletableFuture<RunResult> future =
-        t.graph.runAsync(Inputs.empty()).orTimeout(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+    CompletableFuture<RunResult> running = t.graph.runAsync(Inputs.empty());
     assertTrue(t.started.await(10, SECONDS));
+    // Set once both tasks run, so the timeout cannot fire before they start.
+    var future = running.orTimeout(1, java.util.concurrent.TimeUnit.MILLISECONDS);
 
     var e = assertThrows(java.util.concurrent.ExecutionException.class,
         () -> future.get(10, SECONDS));

@@ -1,5 +1,7 @@
 package dev.weft.internal;
 
+import dev.weft.ContextPropagator;
+import dev.weft.Scheduler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -12,7 +14,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
-import dev.weft.Scheduler;
 
 /**
  * One execution of a {@link Plan}: per-vertex state, values, outcomes and timings.
@@ -106,6 +107,9 @@ public final class Run {
   private final long id;
   private final Executor executor;
   private final boolean failFast;
+  private final RunHooks hooks;
+  private final ContextPropagator[] propagators;
+  private final Object[] captured;
   private final RunFuture<?> future;
   private final Function<Run, ?> resultFactory;
   private final Scheduler scheduler;
@@ -136,20 +140,33 @@ public final class Run {
   private volatile int cancelled;
   private volatile int failFastCause = -1;
   private volatile boolean pastDeadline;
+  // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
+  private final RunExecutionEvent jfrRun;
+  // failures of listeners and context scopes: rare, so a lock is fine
+  private java.util.List<Throwable> hookFailures;
   private volatile Future<?> deadlineTimer;
   private volatile Future<?> stragglerTimer;
   // written under the run's straggler cut-off, read after the run completed
   private Map<Integer, Thread> stragglers = Map.of();
 
-  private Run(Plan plan, Executor executor, boolean failFast, Scheduler scheduler,
-      long deadlineNanos, Function<Run, ?> resultFactory) {
+  private Run(Plan plan, Settings settings, Function<Run, ?> resultFactory) {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
-    this.executor = executor;
-    this.failFast = failFast;
-    this.scheduler = scheduler;
-    this.deadlineNanos = deadlineNanos;
+    this.executor = settings.executor();
+    this.failFast = settings.failFast();
+    this.scheduler = settings.scheduler();
+    this.deadlineNanos = settings.deadlineNanos();
+    this.hooks = settings.hooks();
+    this.propagators = settings.propagators();
     this.resultFactory = resultFactory;
+    if (propagators.length == 0) {
+      this.captured = null;
+    } else {
+      this.captured = new Object[propagators.length];
+      for (int i = 0; i < propagators.length; i++) {
+        captured[i] = propagators[i].capture();
+      }
+    }
     int n = plan.size();
     this.state = new int[n];
     this.pending = plan.initialPending.clone();
@@ -162,6 +179,13 @@ public final class Run {
     this.attempt = new int[n];
     this.attemptEnd = plan.guarded ? new long[n] : null;
     this.future = new RunFuture<>(this);
+    var jfr = new RunExecutionEvent();
+    if (jfr.isEnabled()) {
+      jfr.begin();
+      this.jfrRun = jfr;
+    } else {
+      this.jfrRun = null;
+    }
     this.startNanos = scheduler.nanoTime();
     // saturating: a deadline too far away to represent is no deadline
     long at = startNanos + deadlineNanos;
@@ -171,13 +195,12 @@ public final class Run {
   /**
    * Starts a run; {@code inputValues} is indexed by vertex and already checked. Tasks with nothing
    * to wait for are handed to {@code executor}; with a synchronous executor the whole run happens
-   * before this method returns. {@code deadlineNanos} is 0 for none.
+   * before this method returns.
    */
   @SuppressWarnings("unchecked")
-  public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues, Executor executor,
-      boolean failFast, Scheduler scheduler, long deadlineNanos,
+  public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues, Settings settings,
       Function<Run, R> resultFactory) {
-    var run = new Run(plan, executor, failFast, scheduler, deadlineNanos, resultFactory);
+    var run = new Run(plan, settings, resultFactory);
     run.begin(inputValues);
     return (CompletableFuture<R>) run.future;
   }
@@ -190,6 +213,9 @@ public final class Run {
         readyAt[v] = startAt[v] = endAt[v] = startNanos;
       }
       remaining = plan.taskCount;
+      if (hooks != null) {
+        hooks.runStarted(this);
+      }
       if (plan.taskCount == 0) {
         finish();
         return;
@@ -238,15 +264,30 @@ public final class Run {
       result = null;
       outcome = CANCELLED;
     } else {
-      if (!plan.guardedVertex[v]) {
+      boolean guarded = plan.guardedVertex[v];
+      NodeExecutionEvent jfr = null;
+      if (!guarded) {
         attempt[v] = 1;
+        if (hooks != null) {
+          hooks.nodeStarted(this, v, 1, startAt[v]);
+        }
+        jfr = beginJfr();
       }
+      ContextPropagator.Scope[] scopes = null;
       try {
+        scopes = captured == null ? null : restoreContext();
         result = plan.invokers[v].invoke(this, v);
         outcome = SUCCEEDED;
       } catch (Throwable t) {
         result = t;
         outcome = FAILED;
+      } finally {
+        if (scopes != null) {
+          closeContext(scopes);
+        }
+      }
+      if (jfr != null) {
+        commitJfr(jfr, v, 1, outcome == SUCCEEDED ? "succeeded" : "failed");
       }
     }
     long now = scheduler.nanoTime();
@@ -284,6 +325,9 @@ public final class Run {
     for (int e = frame.ended.pop(); e >= 0; e = frame.ended.pop()) {
       finished++;
       int s = (int) INTS.getVolatile(state, e);
+      if (hooks != null) {
+        hooks.nodeEnded(this, e);
+      }
       if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == 0) {
         failFastCause = e;
         cancel(FAIL_FAST);
@@ -316,6 +360,9 @@ public final class Run {
       }
     } else if (INTS.compareAndSet(state, v, WAITING, SCHEDULED)) {
       readyAt[v] = now;
+      if (hooks != null) {
+        hooks.nodeReady(this, v, now);
+      }
       if (frame.inline && frame.nextVertex < 0) {
         frame.nextVertex = v;
       } else {
@@ -359,6 +406,9 @@ public final class Run {
             }
             startAt[v] = endAt[v] = now;
             count++;
+            if (hooks != null) {
+              hooks.nodeEnded(this, v);
+            }
             break;
           }
         } else if (s == PAUSED || s == INTERRUPTING) {
@@ -385,12 +435,19 @@ public final class Run {
 
   private void finish() {
     endNanos = scheduler.nanoTime();
+    var result = resultFactory.apply(this);
+    if (jfrRun != null) {
+      commitJfrRun();
+    }
+    if (hooks != null) {
+      hooks.runEnded(this, result);
+    }
     for (var timer : new Future<?>[] {deadlineTimer, stragglerTimer}) {
       if (timer != null) {
         timer.cancel(false);
       }
     }
-    future.completeFromRun(resultFactory.apply(this));
+    future.completeFromRun(result);
   }
 
   // ---- time: deadline, stragglers, attempts ----
@@ -431,6 +488,10 @@ public final class Run {
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
               endAt[v] = now;
               cut.put(v, thread);
+              stragglers = cut; // before the hook below reads it
+              if (hooks != null) {
+                hooks.nodeEnded(this, v);
+              }
               break;
             }
           } else {
@@ -509,6 +570,118 @@ public final class Run {
         return s;
       }
     }
+  }
+
+  // ---- hooks for guarded attempts, context, JFR ----
+
+  /** Reports the start of an attempt of a guarded vertex; only its own thread calls this. */
+  public void attemptStarted(int vertex, int attemptNo) {
+    if (hooks != null) {
+      hooks.nodeStarted(this, vertex, attemptNo, scheduler.nanoTime());
+    }
+  }
+
+  /** Reports that an attempt failed and another follows after {@code delayNanos}. */
+  public void attemptRetried(int vertex, int attemptNo, Throwable error, long delayNanos) {
+    if (hooks != null) {
+      hooks.nodeRetried(this, vertex, attemptNo, error, delayNanos, scheduler.nanoTime());
+    }
+  }
+
+  /** {@return a begun JFR event for one attempt, or null when JFR does not record it} */
+  public static NodeExecutionEvent beginJfr() {
+    var event = new NodeExecutionEvent();
+    if (!event.isEnabled()) {
+      return null;
+    }
+    event.begin();
+    return event;
+  }
+
+  /** Ends and, if it passed its threshold, commits an attempt's JFR event. */
+  public void commitJfr(NodeExecutionEvent event, int vertex, int attemptNo, String outcome) {
+    event.end();
+    if (event.shouldCommit()) {
+      event.graph = plan.graph;
+      event.node = plan.names[vertex];
+      event.runId = id;
+      event.attempt = attemptNo;
+      event.outcome = outcome;
+      event.commit();
+    }
+  }
+
+  private void commitJfrRun() {
+    var event = jfrRun;
+    event.end();
+    if (event.shouldCommit()) {
+      int[] counts = new int[4];
+      for (int v = 0; v < state.length; v++) {
+        int s = (int) INTS.getVolatile(state, v);
+        if (s >= SUCCEEDED && !plan.input[v]) {
+          counts[s - SUCCEEDED]++;
+        }
+      }
+      event.graph = plan.graph;
+      event.runId = id;
+      event.tasks = plan.taskCount;
+      event.failed = counts[FAILED - SUCCEEDED];
+      event.skipped = counts[SKIPPED - SUCCEEDED];
+      event.cancelled = counts[CANCELLED - SUCCEEDED];
+      event.deadlineExceeded = pastDeadline;
+      event.commit();
+    }
+  }
+
+  private ContextPropagator.Scope[] restoreContext() {
+    var scopes = new ContextPropagator.Scope[propagators.length];
+    try {
+      for (int i = 0; i < propagators.length; i++) {
+        scopes[i] = propagators[i].restore(captured[i]);
+      }
+    } catch (Throwable t) {
+      closeContext(scopes); // undo what was restored, then fail the task
+      throw t;
+    }
+    return scopes;
+  }
+
+  private void closeContext(ContextPropagator.Scope[] scopes) {
+    for (int i = scopes.length - 1; i >= 0; i--) {
+      if (scopes[i] != null) {
+        try {
+          scopes[i].close();
+        } catch (Throwable t) {
+          hookFailed(t);
+        }
+      }
+    }
+  }
+
+  /**
+   * Keeps a failure of a listener or context scope, which must not disturb the run. {@return
+   * whether it is the first such failure of this run}
+   */
+  public boolean hookFailed(Throwable failure) {
+    synchronized (this) {
+      if (hookFailures == null) {
+        hookFailures = new ArrayList<>();
+      }
+      hookFailures.add(failure);
+      return hookFailures.size() == 1;
+    }
+  }
+
+  /** {@return the failures of listeners and context scopes so far} */
+  public java.util.List<Throwable> hookFailures() {
+    synchronized (this) {
+      return hookFailures == null ? java.util.List.of() : java.util.List.copyOf(hookFailures);
+    }
+  }
+
+  /** {@return the time {@code at} (scheduler clock) as nanoseconds since the run started} */
+  public long sinceStart(long at) {
+    return at - startNanos;
   }
 
   public Scheduler scheduler() {

@@ -22,12 +22,17 @@ class RunFaultTest {
     return b.compile();
   }
 
+  private static Settings settings(Executor executor) {
+    return new Settings(executor, false, dev.weft.Scheduler.system(), 0, null,
+        new dev.weft.ContextPropagator[0]);
+  }
+
   @Test
   void faultWhileCompletingTheRun_completesTheFutureExceptionally() throws Exception {
     var bug = new IllegalStateException("bug in the result factory");
     Executor virtual = Thread::startVirtualThread;
 
-    var future = Run.start(twoTasks(), new Object[2], virtual, false, dev.weft.Scheduler.system(), 0, run -> {
+    var future = Run.start(twoTasks(), new Object[2], settings(virtual), run -> {
       throw bug;
     });
 
@@ -41,8 +46,7 @@ class RunFaultTest {
   void faultOnTheCallersThread_completesTheFutureExceptionally() {
     var bug = new IllegalStateException("bug");
 
-    var future = Run.start(twoTasks(), new Object[2], Runnable::run, false, dev.weft.Scheduler.system(), 0,
-        run -> {
+    var future = Run.start(twoTasks(), new Object[2], settings(Runnable::run), run -> {
       throw bug;
     });
 

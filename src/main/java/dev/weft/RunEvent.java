@@ -1,0 +1,97 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Something that happened in a run, as delivered to a {@link RunListener}. Every event names its
+ * graph and run, and says when it happened as {@link #at()}, the time since the run started on
+ * the run's {@link Scheduler} clock; {@link RunStarted#startedAt()} anchors that to the wall clock.
+ *
+ * <p>Per node: {@link NodeReady} once all its dependencies ended; for each attempt a {@link
+ * NodeStarted}, closed by a {@link NodeRetried} if the attempt failed and another follows, or else
+ * by the one {@link NodeEnded}. A node that never runs (skipped, cancelled) has only {@link
+ * NodeEnded}. Events are immutable values.
+ */
+public sealed interface RunEvent {
+  /** {@return the graph's name} */
+  String graph();
+
+  /** {@return the run's id} */
+  long runId();
+
+  /** {@return when it happened, since the run started} */
+  Duration at();
+
+  /**
+   * A run started.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at always zero
+   * @param startedAt the wall-clock time the run started
+   * @param tasks how many tasks the graph has
+   */
+  record RunStarted(String graph, long runId, Duration at, Instant startedAt, int tasks)
+      implements RunEvent {}
+
+  /**
+   * Every dependency of a node has ended; it is handed to the executor.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the node's name
+   */
+  record NodeReady(String graph, long runId, Duration at, String node) implements RunEvent {}
+
+  /**
+   * An attempt of a node's task started.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the node's name
+   * @param attempt the attempt, from 1
+   * @param thread the thread it runs on, as {@code "#id name"}
+   */
+  record NodeStarted(String graph, long runId, Duration at, String node, int attempt,
+      String thread) implements RunEvent {}
+
+  /**
+   * An attempt failed and the node will be tried again after {@code delay}.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when the attempt ended
+   * @param node the node's name
+   * @param attempt the attempt that failed, from 1
+   * @param error what it failed with
+   * @param delay the pause before the next attempt
+   */
+  record NodeRetried(String graph, long runId, Duration at, String node, int attempt,
+      Throwable error, Duration delay) implements RunEvent {}
+
+  /**
+   * A node ended, with its outcome: succeeded, failed (the error is in the outcome), skipped or
+   * cancelled.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the node's name
+   * @param span its timings, attempts, thread and outcome
+   */
+  record NodeEnded(String graph, long runId, Duration at, String node, Span span)
+      implements RunEvent {}
+
+  /**
+   * A run ended; its result is complete.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at how long the run took
+   * @param result the result the caller receives
+   */
+  record RunEnded(String graph, long runId, Duration at, RunResult result) implements RunEvent {}
+}

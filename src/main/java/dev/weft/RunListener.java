@@ -1,0 +1,29 @@
+package dev.weft;
+
+/**
+ * Receives the {@link RunEvent}s of runs: one listener interface from which metrics, logs and
+ * traces are all derived. Register with {@link RunOptions#withListener} for a graph (through
+ * {@link GraphBuilder#options}) or for one run.
+ *
+ * <pre>{@code
+ * RunListener slowNodes = event -> {
+ *   if (event instanceof RunEvent.NodeEnded e && e.span().ran().toMillis() > 100) {
+ *     log.warn("{} took {} in run {}", e.node(), e.span().ran(), e.runId());
+ *   }
+ * };
+ * }</pre>
+ *
+ * <h2>Threading and failures</h2>
+ * Events are delivered synchronously on the thread where they happen: the caller's for {@link
+ * RunEvent.RunStarted}, task threads for node events, the thread that ends the run for {@link
+ * RunEvent.RunEnded}. So a listener must be thread-safe and quick, and must not block. Events of
+ * one node arrive in order, and a dependency's {@link RunEvent.NodeEnded} comes before its
+ * dependents' {@link RunEvent.NodeReady}. A listener that throws does not disturb the run or the
+ * other listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged once
+ * per run through {@link System.Logger} at WARNING.
+ */
+@FunctionalInterface
+public interface RunListener {
+  /** Called for every event of every run this listener is registered for. */
+  void onEvent(RunEvent event);
+}
