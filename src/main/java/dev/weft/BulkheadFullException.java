@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 
 /**
@@ -23,11 +25,12 @@ public final class BulkheadFullException extends RuntimeException {
    * @param waited how long the node was allowed to wait
    */
   public BulkheadFullException(String bulkhead, String node, int limit, Duration waited) {
-    super("bulkhead '" + bulkhead + "' is full (" + limit + " running): node '" + node
-        + "' was not run after waiting " + Durations.text(waited));
-    this.bulkhead = bulkhead;
-    this.node = node;
-    this.waited = waited;
+    super("bulkhead '" + requireNonNull(bulkhead, "bulkhead") + "' is full (" + limit
+        + " running): node '" + requireNonNull(node, "node") + "' was not run after waiting "
+        + Durations.text(requireNonNull(waited, "waited")));
+    this.bulkhead = requireNonNull(bulkhead, "bulkhead");
+    this.node = requireNonNull(node, "node");
+    this.waited = requireNonNull(waited, "waited");
   }
 
   /** {@return the bulkhead's name} */

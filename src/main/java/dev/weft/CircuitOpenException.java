@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * A node was not run because its {@link CircuitBreaker} was open (or half-open with all its probes
  * taken). Not retried by default.
@@ -17,9 +19,10 @@ public final class CircuitOpenException extends RuntimeException {
    * @param node the node that was not run
    */
   public CircuitOpenException(String breaker, String node) {
-    super("circuit breaker '" + breaker + "' is open: node '" + node + "' was not run");
-    this.breaker = breaker;
-    this.node = node;
+    super("circuit breaker '" + requireNonNull(breaker, "breaker") + "' is open: node '"
+        + requireNonNull(node, "node") + "' was not run");
+    this.breaker = requireNonNull(breaker, "breaker");
+    this.node = requireNonNull(node, "node");
   }
 
   /** {@return the breaker's name} */

@@ -26,7 +26,9 @@ import java.util.concurrent.ExecutionException;
  *
  * <h2>Scheduling</h2>
  * A task starts once every one of its dependencies has ended, never before, and runs at most once
- * per run. Independent tasks run concurrently, by default each on its own virtual thread (see
+ * per run. Skips are decided eagerly: when a required dependency fails, its dependents are skipped
+ * at once, so a node that reads a skipped node optionally may start while other ancestors of that
+ * skipped node are still running. Its own dependencies have all ended all the same. Independent tasks run concurrently, by default each on its own virtual thread (see
  * {@link RunOptions} for other executors).
  *
  * <h2>Failure modes</h2>

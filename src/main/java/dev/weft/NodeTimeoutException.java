@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static java.util.Objects.requireNonNull;
+
 import java.time.Duration;
 
 /**
@@ -23,10 +25,11 @@ public final class NodeTimeoutException extends RuntimeException {
    * @param cause what the task threw when interrupted, or {@code null}
    */
   public NodeTimeoutException(String node, Duration timeout, int attempt, Throwable cause) {
-    super("node '" + node + "' timed out after " + Durations.text(timeout) + " (attempt "
+    super("node '" + requireNonNull(node, "node") + "' timed out after "
+        + Durations.text(requireNonNull(timeout, "timeout")) + " (attempt "
         + attempt + ")", cause);
-    this.node = node;
-    this.timeout = timeout;
+    this.node = requireNonNull(node, "node");
+    this.timeout = requireNonNull(timeout, "timeout");
     this.attempt = attempt;
   }
 

@@ -230,6 +230,18 @@ public record Dag(List<Spec> nodes, boolean forward) {
     return replace(v, spec(v).plainArity());
   }
 
+  /**
+   * {@return a copy where task {@code v} also depends on {@code e}, declared with forward
+   * declarations} An edge from {@code v} or a later node closes a cycle: for bad-input tests.
+   */
+  public Dag withEdge(int v, Edge e) {
+    var deps = new ArrayList<>(spec(v).deps());
+    deps.add(e);
+    var out = new ArrayList<>(nodes);
+    out.set(v, spec(v).with(deps));
+    return new Dag(out, true);
+  }
+
   /** {@return a copy declared in topological order} */
   public Dag withoutForwardDeclarations() {
     return new Dag(nodes, false);

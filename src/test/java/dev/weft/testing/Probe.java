@@ -27,7 +27,7 @@ public final class Probe {
   /** The logical clock: ticks of all probes are comparable across threads and runs. */
   static final AtomicLong TICK = new AtomicLong();
   /** Bound of every wait inside a task; reaching it is a violation, reported with its node. */
-  static final long BOUND_SECONDS = 10;
+  public static final long BOUND_SECONDS = 10;
   private static final Object NULL = new Object();
   private static final CountDownLatch NEVER = new CountDownLatch(1);
 

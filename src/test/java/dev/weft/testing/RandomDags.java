@@ -275,6 +275,64 @@ public final class RandomDags {
     return chosen;
   }
 
+  /** Makes hangs fit the setting: only a cancellation or a certain failure releases them. */
+  public static Dag fit(Dag dag, Runs.Setting s, Random rnd) {
+    if (s.mode().cancelsFromOutside() || dag.count(Behaviour.HANG) == 0) {
+      return dag;
+    }
+    for (int v = 0; v < dag.size(); v++) {
+      if (!dag.isInput(v) && dag.spec(v).behaviour() == Behaviour.HANG) {
+        dag = dag.with(v, Behaviour.BLOCK);
+      }
+    }
+    return s.mode() == Runs.Mode.FAIL_FAST ? withHangs(dag, rnd, s.exec()) : dag;
+  }
+
+  /** {@return {@code dag} with at least one task that fails in the reference run} */
+  public static Dag withAFailure(Dag dag, Random rnd) {
+    var expected = ReferenceExecutor.run(dag);
+    for (var e : expected) {
+      if (e.kind() == ReferenceExecutor.Kind.FAILED) {
+        return dag;
+      }
+    }
+    var tasks = new ArrayList<Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      if (!dag.isInput(v)) {
+        tasks.add(v);
+      }
+    }
+    var failing = new Behaviour[] {Behaviour.THROW_CHECKED, Behaviour.THROW_UNCHECKED,
+        Behaviour.THROW_ERROR};
+    return dag.with(tasks.get(rnd.nextInt(tasks.size())), failing[rnd.nextInt(3)]);
+  }
+
+  /**
+   * Turns some waiting tasks into hangs where fail-fast will release them: when the reference
+   * has an unabsorbed failure that does not wait on them, and within what the executor can block.
+   */
+  public static Dag withHangs(Dag dag, Random rnd, Runs.Exec exec) {
+    var expected = ReferenceExecutor.run(dag);
+    var up = dag.ancestors();
+    var failures = new ArrayList<Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      if (expected.get(v).kind() == ReferenceExecutor.Kind.FAILED && !dag.absorbs(v)) {
+        failures.add(v);
+      }
+    }
+    int hangs = 0;
+    for (int v = 0; v < dag.size() && !failures.isEmpty(); v++) {
+      int node = v;
+      if (hangs < exec.blockers() && !dag.isInput(v) && rnd.nextInt(3) > 0
+          && dag.spec(v).behaviour() == Behaviour.BLOCK
+          && failures.stream().noneMatch(f -> up[f].get(node))) {
+        dag = dag.with(v, Behaviour.HANG);
+        hangs++;
+      }
+    }
+    return dag;
+  }
+
   private static List<List<Integer>> empty(int n) {
     var deps = new ArrayList<List<Integer>>(n);
     for (int i = 0; i < n; i++) {

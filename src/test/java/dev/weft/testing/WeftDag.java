@@ -30,7 +30,18 @@ public final class WeftDag {
   private final Inputs inputs;
   private volatile Probe probe;
 
+  /** Something done on the builder before each task is defined, e.g. a call that must fail. */
+  @FunctionalInterface
+  public interface Interleave {
+    void before(GraphBuilder g, List<Node<Object>> declaredSoFar);
+  }
+
   public WeftDag(Dag dag, String name) {
+    this(dag, name, (g, nodes) -> {});
+  }
+
+  /** Declares {@code dag}, calling {@code interleave} before each task's definition. */
+  public WeftDag(Dag dag, String name, Interleave interleave) {
     this.dag = dag;
     var g = Graph.builder(name);
     var nodes = new ArrayList<Node<Object>>(dag.size());
@@ -44,6 +55,7 @@ public final class WeftDag {
     }
     for (int v = 0; v < dag.size(); v++) {
       if (!dag.isInput(v)) {
+        interleave.before(g, nodes.stream().filter(java.util.Objects::nonNull).toList());
         nodes.set(v, define(g, nodes, v));
       }
     }
@@ -112,8 +124,19 @@ public final class WeftDag {
 
   /** Starts a run whose tasks report to {@code probe}. */
   public CompletableFuture<RunResult> start(Probe probe, RunOptions options) {
+    return start(probe, options, inputs);
+  }
+
+  /** Starts a run with other inputs than the dag's, e.g. wrong ones. */
+  public CompletableFuture<RunResult> start(Probe probe, RunOptions options, Inputs inputs) {
     this.probe = probe;
     return graph.runAsync(inputs, options);
+  }
+
+  /** Runs with the blocking {@code Graph.run}, tasks reporting to {@code probe}. */
+  public RunResult run(Probe probe, RunOptions options) {
+    this.probe = probe;
+    return graph.run(inputs, options);
   }
 
   public Dag dag() {

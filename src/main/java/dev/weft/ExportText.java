@@ -1,0 +1,149 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Escapers and number formats shared by the {@link Exports}: each quotes arbitrary text (quotes,
+ * backslashes, control characters, unpaired surrogates, any Unicode) so that the output stays
+ * well-formed in its language. Pure functions; thread-safe.
+ */
+final class ExportText {
+  private ExportText() {}
+
+  /** {@return {@code s} as a JSON string literal, quotes included} */
+  static String json(String s) {
+    var sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\b' -> sb.append("\\b");
+        case '\f' -> sb.append("\\f");
+        default -> {
+          // line and paragraph separators too, so the JSON can be pasted into JavaScript
+          if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || unpaired(s, i)) {
+            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+
+  /**
+   * {@return {@code s} escaped for a double-quoted Graphviz string, without the quotes} Newlines
+   * become {@code \n} line breaks; other control characters become spaces.
+   */
+  static String dot(String s) {
+    var sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        default -> sb.append(control(c) ? ' ' : unpaired(s, i) ? '\ufffd' : c);
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * {@return {@code s} escaped for a double-quoted Mermaid label, without the quotes} Characters
+   * that Mermaid or the HTML it renders into would interpret become {@code #code;} entities;
+   * newlines become {@code <br>}; other control characters become spaces.
+   */
+  static String mermaid(String s) {
+    var sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"', '#', '&', '<', '>', '`', '|', '\\', '[', ']', '{', '}', '(', ')', ';', ':',
+            '%' ->
+            sb.append('#').append((int) c).append(';');
+        case '\n' -> sb.append("<br>");
+        default -> sb.append(control(c) ? ' ' : unpaired(s, i) ? '\ufffd' : c);
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * {@return {@code s} escaped for HTML text and double- or single-quoted attributes} Newlines
+   * become {@code &#10;} (line breaks in a {@code title} tooltip); other control characters and
+   * unpaired surrogates, which HTML cannot carry, become U+FFFD.
+   */
+  static String html(String s) {
+    var sb = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> sb.append("&amp;");
+        case '<' -> sb.append("&lt;");
+        case '>' -> sb.append("&gt;");
+        case '"' -> sb.append("&quot;");
+        case '\'' -> sb.append("&#39;");
+        case '\n' -> sb.append("&#10;");
+        case '\t' -> sb.append(' ');
+        default -> sb.append(control(c) || unpaired(s, i) ? '\ufffd' : c);
+      }
+    }
+    return sb.toString();
+  }
+
+  /** {@return {@code value / 10^scale} as an exact JSON number, without trailing zeros} */
+  static String decimal(long value, int scale) {
+    long unit = 1;
+    for (int i = 0; i < scale; i++) {
+      unit *= 10;
+    }
+    var sign = value < 0 ? "-" : "";
+    long whole = Math.abs(value / unit);
+    long frac = Math.abs(value % unit);
+    if (frac == 0) {
+      return sign + whole;
+    }
+    var digits = new StringBuilder(Long.toString(frac));
+    while (digits.length() < scale) {
+      digits.insert(0, '0');
+    }
+    while (digits.charAt(digits.length() - 1) == '0') {
+      digits.setLength(digits.length() - 1);
+    }
+    return sign + whole + "." + digits;
+  }
+
+  /** {@return a duration as people read it in a trace: {@code 31.2 ms}, {@code 0.042 ms}} */
+  static String millis(long nanos) {
+    return String.format(Locale.ROOT, Math.abs(nanos) >= 1_000_000 ? "%.1f ms" : "%.3f ms",
+        nanos / 1e6);
+  }
+
+  /** {@return {@link #millis(long)} of a duration} */
+  static String millis(Duration d) {
+    return millis(d.toNanos());
+  }
+
+  private static boolean control(char c) {
+    return c < 0x20 || (c >= 0x7f && c < 0xa0);
+  }
+
+  /** {@return whether {@code s.charAt(i)} is a surrogate without its other half} */
+  private static boolean unpaired(String s, int i) {
+    char c = s.charAt(i);
+    if (Character.isHighSurrogate(c)) {
+      return i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1));
+    }
+    if (Character.isLowSurrogate(c)) {
+      return i == 0 || !Character.isHighSurrogate(s.charAt(i - 1));
+    }
+    return false;
+  }
+}

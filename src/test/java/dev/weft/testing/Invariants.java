@@ -1,0 +1,276 @@
+package dev.weft.testing;
+
+import dev.weft.Outcome;
+import dev.weft.RunResult;
+import dev.weft.Span;
+import dev.weft.testing.ReferenceExecutor.Expected;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The checks every property applies to a finished run, each returning what it found wrong as
+ * readable lines naming nodes and ticks (empty when all is well).
+ */
+public final class Invariants {
+  private Invariants() {}
+
+  /**
+   * Readiness: a task starts only after each of its dependencies ended, on the logical clock. A
+   * dependency that ran ended when its body did; one that was skipped ended once the failure it
+   * names did (Weft skips eagerly, so a skipped node may end before its other dependencies, and an
+   * optional dependent of it may start while those still run: readiness is not transitive).
+   *
+   * @param r the run's result, or null if the caller cancelled it (skips are then not checked)
+   */
+  public static List<String> readiness(WeftDag w, Probe p, RunResult r) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var index = new HashMap<String, Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      index.put(name(dag, v), v);
+    }
+    for (int v = 0; v < dag.size(); v++) {
+      long start = p.start(v);
+      if (start == 0) {
+        continue;
+      }
+      for (var e : dag.spec(v).deps()) {
+        int u = e.from();
+        if (dag.isInput(u)) {
+          continue;
+        }
+        String how = "";
+        if (p.calls(u) == 0 && r != null && r.outcome(w.node(u)) instanceof Outcome.Skipped<?> s
+            && index.containsKey(s.cause())) {
+          how = ", skipped because of " + s.cause();
+          u = index.get(s.cause());
+        }
+        if (p.calls(u) == 0) {
+          continue;
+        }
+        long end = p.end(u);
+        if (end == 0 || end > start) {
+          out.add(name(dag, v) + " started at tick " + start + " before its dependency "
+              + name(dag, e.from()) + how + " ended (" + (end == 0 ? "never" : "tick " + end)
+              + ")");
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Exactly one outcome per node, consistent with what its body did: a succeeded task returned
+   * exactly that value, a failed one threw exactly that throwable (or the executor refused it), a
+   * skipped one never ran and names a failed required ancestor, a cancelled one happens only when
+   * cancellation is allowed; no task runs twice, no failure is lost; {@code failures()}, {@code
+   * spans()} and {@code succeeded()} agree with the outcomes.
+   *
+   * @param cancellable whether this run may cancel (fail-fast); cancellation then also requires an
+   *     unabsorbed failure in the result
+   */
+  public static List<String> outcomes(WeftDag w, Probe p, RunResult r, boolean cancellable) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var byName = new HashMap<String, Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      byName.put(name(dag, v), v);
+    }
+    var requiredUp = requiredAncestors(dag);
+    var outcomes = new ArrayList<Outcome<Object>>();
+    for (int v = 0; v < dag.size(); v++) {
+      try {
+        outcomes.add(Objects.requireNonNull(r.outcome(w.node(v))));
+      } catch (RuntimeException e) {
+        out.add(name(dag, v) + " has no outcome: " + e);
+        outcomes.add(null);
+      }
+    }
+    boolean mayCancel = false;
+    for (int v = 0; v < dag.size(); v++) {
+      mayCancel |= cancellable && outcomes.get(v) instanceof Outcome.Failed && !dag.absorbs(v);
+    }
+    var failed = new HashSet<String>();
+    boolean allSucceeded = true;
+    for (int v = 0; v < dag.size(); v++) {
+      var o = outcomes.get(v);
+      if (o == null) {
+        continue;
+      }
+      var name = name(dag, v);
+      allSucceeded &= o instanceof Outcome.Succeeded;
+      if (!name.equals(o.node())) {
+        out.add(name + "'s outcome names node '" + o.node() + "'");
+      }
+      if (dag.isInput(v)) {
+        if (!(o instanceof Outcome.Succeeded<?> s
+            && Objects.equals(s.value(), dag.spec(v).salt()))) {
+          out.add("input " + name + " ended " + o);
+        }
+        continue;
+      }
+      int calls = p.calls(v);
+      var thrown = p.thrown(v);
+      if (calls > 1) {
+        out.add(name + "'s body ran " + calls + " times");
+      }
+      switch (o) {
+        case Outcome.Succeeded<?> s -> {
+          if (calls != 1 || !p.hasReturned(v)) {
+            out.add(name + " succeeded with " + s.value() + " but its body "
+                + (calls == 0 ? "never ran" : "did not return"));
+          } else if (s.value() != p.returned(v)) {
+            out.add(name + " succeeded with " + s.value() + " but its body returned "
+                + p.returned(v));
+          }
+          out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+        }
+        case Outcome.Failed<?> f -> {
+          failed.add(name);
+          if (calls == 0 && !(f.error() instanceof Runs.InjectedRejection)) {
+            out.add(name + " failed with " + f.error() + " but its body never ran");
+          } else if (calls > 0 && f.error() != thrown) {
+            out.add(name + " failed with " + f.error() + " but its body threw " + thrown);
+          }
+          if (calls > 0) {
+            out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+          }
+        }
+        case Outcome.Skipped<?> s -> {
+          Integer cause = byName.get(s.cause());
+          if (calls > 0) {
+            out.add(name + " was skipped but its body ran");
+          }
+          if (cause == null || !requiredUp[v].get(cause)) {
+            out.add(name + " was skipped naming '" + s.cause() + "', which is not an ancestor "
+                + "through required edges");
+          } else if (!(outcomes.get(cause) instanceof Outcome.Failed<?> cf)
+              || cf.error() != s.error()) {
+            out.add(name + " was skipped naming '" + s.cause() + "' with " + s.error()
+                + ", but that node ended " + outcomes.get(cause));
+          }
+        }
+        case Outcome.Cancelled<?> c -> {
+          if (!mayCancel) {
+            out.add(name + " was cancelled, yet the run had no reason to cancel");
+          }
+          if (calls > 0 && thrown == null) {
+            out.add(name + " was cancelled although its body returned " + p.returned(v));
+          }
+        }
+      }
+      if (thrown != null && !(o instanceof Outcome.Failed) && !(o instanceof Outcome.Cancelled)) {
+        out.add("lost failure: " + name + "'s body threw " + thrown + " but it ended " + o);
+      }
+    }
+    var listed = new HashSet<String>();
+    for (var f : r.failures()) {
+      if (!listed.add(f.node()) || !failed.contains(f.node())) {
+        out.add("failures() lists " + f.node() + " wrongly: " + r.failures());
+      }
+    }
+    if (!listed.equals(failed)) {
+      out.add("failures() lists " + listed + " but the failed nodes are " + failed);
+    }
+    if (r.succeeded() != allSucceeded) {
+      out.add("succeeded() is " + r.succeeded() + " but not every node ended so");
+    }
+    var spanNames = new HashSet<String>();
+    for (Span span : r.spans()) {
+      if (!spanNames.add(span.node())) {
+        out.add("two spans for " + span.node());
+      }
+    }
+    if (spanNames.size() != dag.taskCount()) {
+      out.add(spanNames.size() + " spans for " + dag.taskCount() + " tasks");
+    }
+    return out;
+  }
+
+  private static List<String> ranOnlyIfRequiredSucceeded(Dag dag, int v,
+      List<Outcome<Object>> outcomes) {
+    var out = new ArrayList<String>();
+    for (var e : dag.spec(v).deps()) {
+      if (e.kind().required() && !(outcomes.get(e.from()) instanceof Outcome.Succeeded)) {
+        out.add(name(dag, v) + " ran although its required dependency " + name(dag, e.from())
+            + " ended " + outcomes.get(e.from()));
+      }
+    }
+    return out;
+  }
+
+  /** {@return per node, its ancestors through required edges only} */
+  static BitSet[] requiredAncestors(Dag dag) {
+    var up = new BitSet[dag.size()];
+    for (int v = 0; v < dag.size(); v++) {
+      up[v] = new BitSet();
+      for (var e : dag.spec(v).deps()) {
+        if (e.kind().required()) {
+          up[v].set(e.from());
+          up[v].or(up[e.from()]);
+        }
+      }
+    }
+    return up;
+  }
+
+  /** Outcomes equal the reference's, for the nodes it expects to end. */
+  public static List<String> matchesReference(WeftDag w, RunResult r, List<Expected> expected) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var index = new HashMap<String, Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      index.put(name(dag, v), v);
+    }
+    for (int v = 0; v < dag.size(); v++) {
+      var e = expected.get(v);
+      var o = r.outcome(w.node(v));
+      boolean ok = switch (e.kind()) {
+        case SUCCEEDED -> o instanceof Outcome.Succeeded<?> s && Objects.equals(s.value(),
+            e.value());
+        case FAILED -> o instanceof Outcome.Failed<?> f
+            && ReferenceExecutor.describe(f.error()).equals(e.error());
+        case SKIPPED -> o instanceof Outcome.Skipped<?> s && index.containsKey(s.cause())
+            && e.roots().get(index.get(s.cause()));
+        case NEVER -> true;
+      };
+      if (!ok) {
+        out.add(name(dag, v) + " ended " + o + " but the reference expects " + describe(dag, e));
+      }
+    }
+    return out;
+  }
+
+  /** {@return the outcome of every node in a form comparable across runs and executors} */
+  public static Map<String, String> normalized(WeftDag w, RunResult r) {
+    var map = new java.util.LinkedHashMap<String, String>();
+    for (int v = 0; v < w.dag().size(); v++) {
+      map.put(name(w.dag(), v), switch (r.outcome(w.node(v))) {
+        case Outcome.Succeeded<?> s -> "succeeded " + s.value();
+        case Outcome.Failed<?> f -> "failed " + ReferenceExecutor.describe(f.error());
+        case Outcome.Skipped<?> s -> "skipped"; // the named cause may differ between runs
+        case Outcome.Cancelled<?> c -> "cancelled";
+      });
+    }
+    return map;
+  }
+
+  static String describe(Dag dag, Expected e) {
+    return switch (e.kind()) {
+      case SUCCEEDED -> "Succeeded " + e.value();
+      case FAILED -> "Failed " + e.error();
+      case SKIPPED -> "Skipped naming one of " + e.roots().stream().mapToObj(u -> name(dag, u))
+          .toList();
+      case NEVER -> "never ending";
+    };
+  }
+
+  static String name(Dag dag, int v) {
+    return dag.spec(v).name();
+  }
+}

@@ -1,0 +1,131 @@
+package dev.weft.testing;
+
+import dev.weft.testing.Dag.Kind;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Shrinks a failing {@link Dag} greedily: it tries dropping blocks of nodes (halves, quarters,
+ * ... single nodes), then single edges, then simpler behaviours, plain edges, plain arities and
+ * topological declaration, keeping the first change under which the property still fails and
+ * starting over, until no change keeps it failing or the budget is spent.
+ *
+ * <p>Concurrency failures may not reproduce every time, so each candidate gets several attempts.
+ */
+public final class Shrinker {
+  private Shrinker() {}
+
+  /** A property of a graph: {@return what is wrong, or null when it holds} */
+  @FunctionalInterface
+  public interface Check {
+    String violation(Dag dag) throws Exception;
+  }
+
+  /**
+   * The smallest failing graph found.
+   *
+   * @param dag the graph
+   * @param violation what the property reported for it
+   * @param steps how many changes were kept
+   * @param checks how many times the property was evaluated
+   */
+  public record Result(Dag dag, String violation, int steps, int checks) {}
+
+  /**
+   * @param dag a graph on which {@code check} failed
+   * @param violation what it reported
+   * @param attempts how often to evaluate each candidate before deciding it passes
+   * @param budget the time to spend at most
+   */
+  public static Result shrink(Dag dag, String violation, Check check, int attempts,
+      Duration budget) {
+    long deadline = System.nanoTime() + budget.toNanos();
+    int steps = 0;
+    int checks = 0;
+    boolean improved = true;
+    while (improved && System.nanoTime() < deadline) {
+      improved = false;
+      for (var candidate : candidates(dag)) {
+        if (System.nanoTime() >= deadline) {
+          break;
+        }
+        var next = candidate.get();
+        String found = null;
+        for (int a = 0; a < attempts && found == null; a++) {
+          checks++;
+          found = evaluate(check, next);
+        }
+        if (found != null) {
+          dag = next;
+          violation = found;
+          steps++;
+          improved = true;
+          break;
+        }
+      }
+    }
+    return new Result(dag, violation, steps, checks);
+  }
+
+  /** {@return the violation, with anything the property threw counted as one} */
+  static String evaluate(Check check, Dag dag) {
+    try {
+      return check.violation(dag);
+    } catch (Throwable t) {
+      if (t instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      return "the check threw " + t;
+    }
+  }
+
+  /** {@return the changes to try, biggest first} */
+  private static List<Supplier<Dag>> candidates(Dag dag) {
+    var list = new ArrayList<Supplier<Dag>>();
+    int n = dag.size();
+    for (int size = Math.max(1, n / 2); ; size /= 2) {
+      for (int from = 0; from < n; from += size) {
+        var drop = new BitSet();
+        drop.set(from, Math.min(n, from + size));
+        if (drop.cardinality() < n) {
+          list.add(() -> dag.without(drop));
+        }
+      }
+      if (size == 1) {
+        break;
+      }
+    }
+    for (int v = 0; v < n; v++) {
+      for (int k = 0; k < dag.spec(v).deps().size(); k++) {
+        int node = v;
+        int edge = k;
+        list.add(() -> dag.withoutEdge(node, edge));
+      }
+    }
+    for (int v = 0; v < n; v++) {
+      if (dag.isInput(v)) {
+        continue;
+      }
+      int node = v;
+      for (var b : dag.spec(v).behaviour().simpler()) {
+        list.add(() -> dag.with(node, b));
+      }
+      for (int k = 0; k < dag.spec(v).deps().size(); k++) {
+        int edge = k;
+        if (dag.spec(v).deps().get(k).kind() != Kind.VALUE) {
+          list.add(() -> dag.withKind(node, edge, Kind.VALUE));
+        }
+      }
+      if (dag.spec(v).viaContext()) {
+        list.add(() -> dag.withPlainArity(node));
+      }
+    }
+    if (dag.forward()) {
+      list.add(dag::withoutForwardDeclarations);
+    }
+    return list;
+  }
+}
