@@ -82,7 +82,7 @@ public final class TaskContext {
 
   /** {@return the attempt running now: 1 for the first, 2 for the first retry, ...} */
   public int attempt() {
-    return Math.max(1, run.attempts(vertex) + (plan().guardedVertex(vertex) ? 1 : 0));
+    return run.currentAttempt(vertex);
   }
 
   /** {@return the name of the node this task computes} */

@@ -72,6 +72,8 @@ public final class Run {
   /** Interrupted by its attempt's timeout; also returned by {@link #endAttempt}. */
   public static final int TIMED_OUT = 5;
   static final int PAUSED = 6;
+  /** Its readiness is being announced to listeners; the announcing thread owns it. */
+  static final int READYING = 7;
   public static final int SUCCEEDED = 10;
   public static final int FAILED = 11;
   public static final int SKIPPED = 12;
@@ -132,6 +134,8 @@ public final class Run {
   // vertices, is the current attempt's own deadline, used by the vertex's thread alone.
   private final int[] attempt;
   private final long[] attemptEnd;
+  // only for plans with guarded vertices: attempts started, written by the vertex's thread
+  private final int[] attemptsStarted;
   private final long startNanos;
   // written by the thread that completes the run, before the future completes
   private long endNanos;
@@ -178,6 +182,7 @@ public final class Run {
     this.endAt = new long[n];
     this.attempt = new int[n];
     this.attemptEnd = plan.guarded ? new long[n] : null;
+    this.attemptsStarted = plan.guarded ? new int[n] : null;
     this.future = new RunFuture<>(this);
     var jfr = new RunExecutionEvent();
     if (jfr.isEnabled()) {
@@ -258,6 +263,7 @@ public final class Run {
     }
     startAt[v] = scheduler.nanoTime();
     ranOn[v] = threads[v];
+    NodeExecutionEvent jfr = null;
     Object result;
     int outcome;
     if (cancelled != 0) {
@@ -265,17 +271,17 @@ public final class Run {
       outcome = CANCELLED;
     } else {
       boolean guarded = plan.guardedVertex[v];
-      NodeExecutionEvent jfr = null;
-      if (!guarded) {
-        attempt[v] = 1;
-        if (hooks != null) {
-          hooks.nodeStarted(this, v, 1, startAt[v]);
-        }
-        jfr = beginJfr();
-      }
       ContextPropagator.Scope[] scopes = null;
       try {
+        // Context first, so listeners see it at NodeStarted for every kind of node.
         scopes = captured == null ? null : restoreContext();
+        if (!guarded) {
+          attempt[v] = 1;
+          if (hooks != null) {
+            hooks.nodeStarted(this, v, 1, startAt[v]);
+          }
+          jfr = beginJfr();
+        }
         result = plan.invokers[v].invoke(this, v);
         outcome = SUCCEEDED;
       } catch (Throwable t) {
@@ -285,9 +291,6 @@ public final class Run {
         if (scopes != null) {
           closeContext(scopes);
         }
-      }
-      if (jfr != null) {
-        commitJfr(jfr, v, 1, outcome == SUCCEEDED ? "succeeded" : "failed");
       }
     }
     long now = scheduler.nanoTime();
@@ -311,6 +314,10 @@ public final class Run {
         threads[v] = null;
         if (s == INTERRUPTED || s == TIMED_OUT) {
           Thread.interrupted(); // the interrupt was ours and meant for this task only
+        }
+        if (jfr != null) {
+          commitJfr(jfr, v, 1, end == SUCCEEDED ? "succeeded" : end == FAILED ? "failed"
+              : "cancelled");
         }
         break;
       }
@@ -358,16 +365,32 @@ public final class Run {
         readyAt[v] = startAt[v] = endAt[v] = now;
         frame.ended.push(v);
       }
+    } else if (hooks != null) {
+      // Announce while no one else may end the node, so NodeReady precedes its NodeEnded. A
+      // canceller skips READYING vertices; the cancelled flag, set before its sweep, is read here.
+      if (INTS.compareAndSet(state, v, WAITING, READYING)) {
+        readyAt[v] = now;
+        hooks.nodeReady(this, v, now);
+        if (cancelled != 0) {
+          startAt[v] = endAt[v] = scheduler.nanoTime();
+          INTS.setVolatile(state, v, CANCELLED);
+          frame.ended.push(v);
+        } else {
+          INTS.setVolatile(state, v, SCHEDULED);
+          dispatch(v, frame);
+        }
+      }
     } else if (INTS.compareAndSet(state, v, WAITING, SCHEDULED)) {
       readyAt[v] = now;
-      if (hooks != null) {
-        hooks.nodeReady(this, v, now);
-      }
-      if (frame.inline && frame.nextVertex < 0) {
-        frame.nextVertex = v;
-      } else {
-        submit(v, frame);
-      }
+      dispatch(v, frame);
+    }
+  }
+
+  private void dispatch(int v, Frame frame) {
+    if (frame.inline && frame.nextVertex < 0) {
+      frame.nextVertex = v;
+    } else {
+      submit(v, frame);
     }
   }
 
@@ -576,6 +599,7 @@ public final class Run {
 
   /** Reports the start of an attempt of a guarded vertex; only its own thread calls this. */
   public void attemptStarted(int vertex, int attemptNo) {
+    INTS.setVolatile(attemptsStarted, vertex, attemptNo);
     if (hooks != null) {
       hooks.nodeStarted(this, vertex, attemptNo, scheduler.nanoTime());
     }
@@ -726,6 +750,12 @@ public final class Run {
     return stragglers;
   }
 
+  /** {@return the attempt of {@code vertex} running now, from 1; only its own thread asks} */
+  public int currentAttempt(int vertex) {
+    return attemptsStarted != null && plan.guardedVertex[vertex]
+        ? Math.max(1, (int) INTS.getVolatile(attemptsStarted, vertex)) : 1;
+  }
+
   /** {@return the thread {@code vertex}'s task ran on, as "#id name", or "" if it never ran} */
   public String threadOf(int vertex) {
     var t = ranOn[vertex];
@@ -734,7 +764,10 @@ public final class Run {
 
   /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
   public int attempts(int vertex) {
-    return (int) INTS.getVolatile(attempt, vertex);
+    int ended = (int) INTS.getVolatile(attempt, vertex);
+    // a guarded vertex cut off mid-attempt never ends that attempt, but it did start it
+    return attemptsStarted == null ? ended
+        : Math.max(ended, (int) INTS.getVolatile(attemptsStarted, vertex));
   }
 
   /** A fault in the engine itself: still complete the future, and stop what can be stopped. */
