@@ -7,7 +7,10 @@ import dev.weft.Node;
 import dev.weft.Outcome;
 import dev.weft.RunResult;
 import dev.weft.Span;
+import dev.weft.Trace;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,7 +18,9 @@ import java.util.Optional;
  * A listing page hydrated from eight simulated downstream services. The reviews service is down,
  * so the page renders without reviews (an optional edge) instead of failing.
  *
- * <p>Run it with {@code mvn -q test-compile exec:exec}.
+ * <p>Run it with {@code mvn -q test-compile exec:exec}; add {@code -Dexample.args=--trace} to
+ * also print the critical path and write the run's trace (Chrome JSON for Perfetto, Graphviz DOT,
+ * Mermaid, an HTML waterfall) into {@code target/weft-trace/}.
  */
 public final class ListingPage {
   record Listing(long id, String title, long hostId, String city) {}
@@ -100,7 +105,7 @@ public final class ListingPage {
     GRAPH = g.build();
   }
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws IOException {
     RunResult result = GRAPH.run(Inputs.of(LISTING_ID, 42L));
     Page page = result.get(PAGE);
 
@@ -126,6 +131,25 @@ public final class ListingPage {
     if (result.outcome(REVIEWS) instanceof Outcome.Failed<?> failed) {
       System.out.println("partial page: reviews failed with " + failed.error().getMessage());
     }
+    if (List.of(args).contains("--trace")) {
+      writeTrace(result);
+    }
+  }
+
+  /** Prints the critical path and writes the pictures of the run next to each other. */
+  static void writeTrace(RunResult result) throws IOException {
+    Trace trace = result.trace();
+    System.out.println();
+    System.out.print(trace.criticalPathText());
+    Path dir = Path.of("target", "weft-trace");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("trace.json"), trace.toChromeJson());
+    Files.writeString(dir.resolve("graph.dot"), GRAPH.toDot());
+    Files.writeString(dir.resolve("run.dot"), trace.toDot());
+    Files.writeString(dir.resolve("run.mmd"), trace.toMermaid());
+    Files.writeString(dir.resolve("waterfall.html"), trace.toHtml());
+    System.out.println("trace written to " + dir.toAbsolutePath()
+        + ": trace.json, graph.dot, run.dot, run.mmd, waterfall.html");
   }
 
   private static double millis(java.time.Duration d) {
