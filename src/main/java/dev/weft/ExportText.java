@@ -39,7 +39,8 @@ final class ExportText {
 
   /**
    * {@return {@code s} escaped for a double-quoted Graphviz string, without the quotes} Newlines
-   * become {@code \n} line breaks; other control characters become spaces.
+   * become {@code \n} line breaks; other control characters become spaces; {@code &} becomes
+   * {@code &amp;}, since Graphviz decodes HTML entities in every string.
    */
   static String dot(String s) {
     var sb = new StringBuilder(s.length());
@@ -49,6 +50,7 @@ final class ExportText {
         case '"' -> sb.append("\\\"");
         case '\\' -> sb.append("\\\\");
         case '\n' -> sb.append("\\n");
+        case '&' -> sb.append("&amp;");
         default -> sb.append(control(c) ? ' ' : unpaired(s, i) ? '\ufffd' : c);
       }
     }

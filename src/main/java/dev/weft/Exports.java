@@ -260,7 +260,9 @@ final class Exports {
     for (int v = 0; v < shape.nodes().size(); v++) {
       var name = shape.nodes().get(v);
       var span = spans == null ? null : spans.get(name);
-      var label = mermaid(name) + (span == null ? "" : "<br>" + mermaid(runLabel(span)));
+      // Mermaid refuses an empty label: an empty name is drawn as a zero-width space
+      var label = (name.isEmpty() ? "#8203;" : mermaid(name))
+          + (span == null ? "" : "<br>" + mermaid(runLabel(span)));
       sb.append("  n").append(v).append(shape.inputs().get(v)
           ? "[/\"" + label + "\"/]\n" : "(\"" + label + "\")\n");
     }

@@ -36,7 +36,7 @@ final class Waterfall {
       th{font-weight:600;text-align:left;color:#57606a;border-bottom:1px solid #d0d7de;\
       padding:4px 8px;white-space:nowrap}
       td{padding:3px 8px;border-bottom:1px solid #f0f2f4;white-space:nowrap}
-      td.name{max-width:260px;white-space:normal;overflow-wrap:anywhere;\
+      td.name{min-width:160px;max-width:320px;white-space:normal;overflow-wrap:anywhere;\
       border-left:4px solid transparent}
       td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
       td.tl,th.tl{width:62%;padding-right:16px}
@@ -55,7 +55,7 @@ final class Waterfall {
       border:1px solid #aeb7c2;border-right:0}
       .track .wait{top:4px;height:10px}
       .track .run{top:1px;height:16px;min-width:2px;border-radius:2px}
-      .track .never{width:3px;background:#6e7781}
+      .track .never{width:4px;border-radius:0}
       tr.crit .run{box-shadow:0 0 0 2px #0d2b8c}
       .succeeded{background:#3fa34d}
       .failed{background:#d93b3b}
