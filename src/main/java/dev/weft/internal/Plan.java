@@ -35,6 +35,8 @@ public final class Plan {
   final int taskCount;
   /** Per vertex: its invoker runs attempts through {@link Run#endAttempt} (retries, timeouts). */
   final boolean[] guardedVertex;
+  /** Per vertex: cheap and non-blocking, run on the thread that made it ready. */
+  final boolean[] inline;
   /** Whether any vertex is guarded. */
   final boolean guarded;
   /** For vertices with many dependencies: upstream vertex to its first edge position. */
@@ -44,7 +46,7 @@ public final class Plan {
   Plan(String graph, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
       Invoker[] invokers, int[] depStart, int[] depNode, byte[] depKind, Object[] depFallback,
       int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
-      boolean[] absorbs, int taskCount, boolean[] guardedVertex) {
+      boolean[] absorbs, int taskCount, boolean[] guardedVertex, boolean[] inline) {
     this.graph = graph;
     this.names = names;
     this.input = input;
@@ -63,6 +65,7 @@ public final class Plan {
     this.absorbs = absorbs;
     this.taskCount = taskCount;
     this.guardedVertex = guardedVertex;
+    this.inline = inline;
     boolean any = false;
     for (boolean g : guardedVertex) {
       any |= g;

@@ -26,6 +26,7 @@ public final class PlanBuilder {
     Object[] fallbacks;
     Invoker invoker;
     boolean guarded;
+    boolean inline;
 
     Vertex(String name, boolean input, Class<?> type) {
       this.name = name;
@@ -78,6 +79,11 @@ public final class PlanBuilder {
     v.invoker = invoker;
   }
 
+  /** Marks a task as cheap and non-blocking: it runs on the thread that makes it ready. */
+  public void inline(int index) {
+    vertices.get(index).inline = true;
+  }
+
   /**
    * Wraps a defined task's body in one that runs attempts through {@link Run#endAttempt}
    * (timeouts, retries, circuit breakers, bulkheads, fallbacks).
@@ -110,6 +116,7 @@ public final class PlanBuilder {
     var inputTypes = new Class<?>[n];
     var invokers = new Invoker[n];
     var guarded = new boolean[n];
+    var inline = new boolean[n];
     var depStart = new int[n + 1];
     var depNode = new int[edges];
     var depKind = new byte[edges];
@@ -130,6 +137,7 @@ public final class PlanBuilder {
       }
       invokers[i] = v.invoker;
       guarded[i] = v.guarded;
+      inline[i] = v.inline;
       for (int k = 0; k < v.deps.length; k++, e++) {
         int d = v.deps[k];
         depNode[e] = d;
@@ -208,7 +216,8 @@ public final class PlanBuilder {
       }
     }
     return new Plan(graph, names, input, inputs, inputTypes, invokers, depStart, depNode, depKind,
-        depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount, guarded);
+        depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount, guarded,
+        inline);
   }
 
   /**

@@ -37,7 +37,8 @@ import java.util.function.Function;
  * <p>There is no coordinator thread. The thread that ends a vertex tells its dependents: it skips
  * those that needed a value it could not give, decrements the pending count of the others, and
  * launches those whose count reached zero. It runs one of them itself (saving a thread hop) and
- * hands the rest to the executor. Skips cascade through an explicit stack, never recursion, so a
+ * hands the rest to the executor, except tasks marked inline (cheap, non-blocking), which it runs
+ * all itself; so does the caller's thread with inline tasks that have nothing to wait for. Skips cascade through an explicit stack, never recursion, so a
  * chain of any length is safe. A synchronous executor (one that runs the task inside
  * {@code execute}) is detected by the {@link Worker} and turned into a loop on the same stack.
  *
@@ -387,7 +388,9 @@ public final class Run {
   }
 
   private void dispatch(int v, Frame frame) {
-    if (frame.inline && frame.nextVertex < 0) {
+    if (plan.inline[v]) {
+      frame.handBack(v); // cheap and non-blocking: run it here, after what this thread is doing
+    } else if (frame.inline && frame.nextVertex < 0) {
       frame.nextVertex = v;
     } else {
       submit(v, frame);
