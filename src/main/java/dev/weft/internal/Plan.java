@@ -1,6 +1,5 @@
 package dev.weft.internal;
 
-import java.util.HashMap;
 
 /**
  * A validated graph compiled to arrays: the part of a graph that every run shares. Immutable and
@@ -39,10 +38,12 @@ public final class Plan {
   final boolean[] inline;
   /** Whether any vertex is guarded. */
   final boolean guarded;
-  /** For vertices with many dependencies: upstream vertex to its first edge position. */
-  private final HashMap<Integer, Integer>[] depIndex;
+  /**
+   * For vertices with many dependencies, an open-addressing table from upstream vertex to its
+   * first edge position: {@code [key+1, position]} pairs, 0 marking a free slot.
+   */
+  private final int[][] depIndex;
 
-  @SuppressWarnings("unchecked")
   Plan(String graph, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
       Invoker[] invokers, int[] depStart, int[] depNode, byte[] depKind, Object[] depFallback,
       int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
@@ -71,16 +72,29 @@ public final class Plan {
       any |= g;
     }
     this.guarded = any;
-    this.depIndex = new HashMap[names.length];
+    this.depIndex = new int[names.length][];
     for (int i = 0; i < names.length; i++) {
-      if (depStart[i + 1] - depStart[i] > 16) {
-        var map = new HashMap<Integer, Integer>();
-        for (int k = depStart[i + 1] - 1; k >= depStart[i]; k--) {
-          map.put(depNode[k], k);
+      int degree = depStart[i + 1] - depStart[i];
+      if (degree > 16) {
+        var table = new int[2 * Integer.highestOneBit(degree * 2 - 1) * 2];
+        int mask = table.length / 2 - 1;
+        for (int k = depStart[i]; k < depStart[i + 1]; k++) {
+          int slot = mix(depNode[k]) & mask;
+          while (table[2 * slot] != 0 && table[2 * slot] != depNode[k] + 1) {
+            slot = (slot + 1) & mask;
+          }
+          if (table[2 * slot] == 0) { // keep the first position of a repeated dependency
+            table[2 * slot] = depNode[k] + 1;
+            table[2 * slot + 1] = k;
+          }
         }
-        depIndex[i] = map;
+        depIndex[i] = table;
       }
     }
+  }
+
+  private static int mix(int key) {
+    return key * 0x9E3779B9 >>> 7;
   }
 
   public String graph() {
@@ -114,10 +128,15 @@ public final class Plan {
 
   /** {@return the edge position of {@code upstream} among {@code vertex}'s dependencies, or -1} */
   public int findDep(int vertex, int upstream) {
-    var index = depIndex[vertex];
-    if (index != null) {
-      var k = index.get(upstream);
-      return k == null ? -1 : k;
+    var table = depIndex[vertex];
+    if (table != null) {
+      int mask = table.length / 2 - 1;
+      for (int slot = mix(upstream) & mask; table[2 * slot] != 0; slot = (slot + 1) & mask) {
+        if (table[2 * slot] == upstream + 1) {
+          return table[2 * slot + 1];
+        }
+      }
+      return -1;
     }
     for (int k = depStart[vertex]; k < depStart[vertex + 1]; k++) {
       if (depNode[k] == upstream) {

@@ -145,6 +145,9 @@ public final class Run {
   private volatile int cancelled;
   private volatile int failFastCause = -1;
   private volatile boolean pastDeadline;
+  // set once the run has completed; what the result reports about the deadline is fixed then
+  private volatile boolean done;
+  private boolean deadlineExceeded;
   // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
   private final RunExecutionEvent jfrRun;
   // failures of listeners and context scopes: rare, so a lock is fine
@@ -252,8 +255,13 @@ public final class Run {
 
   private void loop(int first, Frame frame) {
     for (int v = first < 0 ? frame.next() : first; v >= 0; v = frame.next()) {
+      if (deadlineNanos > 0) {
+        // A straggler cut-off may end this run while the task below hangs: count what is done.
+        settle(frame);
+      }
       runVertex(v, frame);
     }
+    settle(frame);
   }
 
   private void runVertex(int v, Frame frame) {
@@ -262,7 +270,11 @@ public final class Run {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
     }
-    startAt[v] = scheduler.nanoTime();
+    long clock = frame.clock;
+    // Reusing this thread's last end time saves a clock read; never earlier than readiness, which
+    // another thread's later end may have set.
+    startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : scheduler.nanoTime();
+    frame.clock = 0;
     ranOn[v] = threads[v];
     NodeExecutionEvent jfr = null;
     Object result;
@@ -325,6 +337,7 @@ public final class Run {
     }
     frame.ended.push(v);
     drainEnded(frame);
+    frame.clock = now; // the next task this thread runs starts about now
   }
 
   /** Tells the dependents of every vertex on the frame's ended stack, cascading skips. */
@@ -350,14 +363,37 @@ public final class Run {
             frame.ended.push(d);
           }
         } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
-          // Read the clock only now: every dependency stored its end time before decrementing.
-          becameReady(d, scheduler.nanoTime(), frame);
+          becameReady(d, lastDependencyEnd(d), frame);
         }
       }
     }
-    if (finished > 0 && (int) REMAINING.getAndAdd(this, -finished) == finished) {
-      finish();
+    frame.finished += finished; // settled when the thread runs out of work: see settle()
+  }
+
+  /**
+   * Subtracts the vertices this thread ended from {@link #remaining}, in one atomic step for a
+   * whole loop; the run cannot complete before, since they are still counted.
+   */
+  private void settle(Frame frame) {
+    int finished = frame.finished;
+    if (finished > 0) {
+      frame.finished = 0;
+      if ((int) REMAINING.getAndAdd(this, -finished) == finished) {
+        finish();
+      }
     }
+  }
+
+  /**
+   * {@return when the last dependency of {@code v} ended: the moment it became ready} Every
+   * dependency stored its end time before decrementing {@code pending}, so all are visible here.
+   */
+  private long lastDependencyEnd(int v) {
+    long ready = startNanos;
+    for (int k = plan.depStart[v]; k < plan.depStart[v + 1]; k++) {
+      ready = Math.max(ready, endAt[plan.depNode[k]]);
+    }
+    return ready;
   }
 
   private void becameReady(int v, long now, Frame frame) {
@@ -461,6 +497,8 @@ public final class Run {
 
   private void finish() {
     endNanos = scheduler.nanoTime();
+    done = true;
+    deadlineExceeded = pastDeadline; // a timer firing from now on changes nothing reported
     var result = resultFactory.apply(this);
     if (jfrRun != null) {
       commitJfrRun();
@@ -485,6 +523,9 @@ public final class Run {
 
   private void deadlinePassed() {
     try {
+      if (done) {
+        return; // the run completed while the timer fired
+      }
       pastDeadline = true;
       cancel(DEADLINE); // no-op if already cancelled, but stragglers are cut off all the same
       if (remaining > 0) {
@@ -617,13 +658,15 @@ public final class Run {
 
   /** {@return a begun JFR event for one attempt, or null when JFR does not record it} */
   public static NodeExecutionEvent beginJfr() {
-    var event = new NodeExecutionEvent();
-    if (!event.isEnabled()) {
-      return null;
+    if (!JFR_PROBE.isEnabled()) {
+      return null; // no allocation per task while JFR does not record node executions
     }
+    var event = new NodeExecutionEvent();
     event.begin();
     return event;
   }
+
+  private static final NodeExecutionEvent JFR_PROBE = new NodeExecutionEvent();
 
   /** Ends and, if it passed its threshold, commits an attempt's JFR event. */
   public void commitJfr(NodeExecutionEvent event, int vertex, int attemptNo, String outcome) {
@@ -655,7 +698,7 @@ public final class Run {
       event.failed = counts[FAILED - SUCCEEDED];
       event.skipped = counts[SKIPPED - SUCCEEDED];
       event.cancelled = counts[CANCELLED - SUCCEEDED];
-      event.deadlineExceeded = pastDeadline;
+      event.deadlineExceeded = deadlineExceeded;
       event.commit();
     }
   }
@@ -736,7 +779,7 @@ public final class Run {
 
   /** {@return whether the deadline passed before the run ended} */
   public boolean pastDeadline() {
-    return pastDeadline;
+    return deadlineExceeded;
   }
 
   /** {@return the vertex whose failure made a fail-fast run cancel, or -1} */
@@ -860,6 +903,10 @@ public final class Run {
     final IntStack ended = new IntStack();
     private IntStack handedBack;
     int nextVertex = -1;
+    // vertices this thread ended and has not yet subtracted from remaining
+    int finished;
+    // when this thread ended its last task, reused as the next task's start time (0: unknown)
+    long clock;
 
     Frame(boolean inline) {
       this.inline = inline;
