@@ -111,6 +111,13 @@ public final class GraphBuilder {
     return new NodeBuilder<>(this, name);
   }
 
+  /** Like {@link #node(String)}, for the {@code task} shorthands, which define at once. */
+  private NodeBuilder<Object> task(String name) {
+    requireNonNull(name, "name");
+    plan();
+    return new NodeBuilder<>(this, name); // the name is checked once, when it is declared
+  }
+
   /**
    * Returns a builder that defines a node declared earlier with {@link #declare(String)}; its body
    * must produce the declared type.
@@ -134,30 +141,30 @@ public final class GraphBuilder {
 
   /** Declares and defines a task without dependencies. {@return the node's handle} */
   public <R> Node<R> task(String name, Callable<R> fn) {
-    return node(name).call(fn);
+    return task(name).call(fn);
   }
 
   /** Declares and defines a task with one dependency. {@return the node's handle} */
   public <A, R> Node<R> task(String name, Dep<A> a, Fn.F1<? super A, R> fn) {
-    return node(name).call(a, fn);
+    return task(name).call(a, fn);
   }
 
   /** Declares and defines a task with two dependencies. {@return the node's handle} */
   public <A, B, R> Node<R> task(String name, Dep<A> a, Dep<B> b,
       Fn.F2<? super A, ? super B, R> fn) {
-    return node(name).call(a, b, fn);
+    return task(name).call(a, b, fn);
   }
 
   /** Declares and defines a task with three dependencies. {@return the node's handle} */
   public <A, B, C, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c,
       Fn.F3<? super A, ? super B, ? super C, R> fn) {
-    return node(name).call(a, b, c, fn);
+    return task(name).call(a, b, c, fn);
   }
 
   /** Declares and defines a task with four dependencies. {@return the node's handle} */
   public <A, B, C, D, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c, Dep<D> d,
       Fn.F4<? super A, ? super B, ? super C, ? super D, R> fn) {
-    return node(name).call(a, b, c, d, fn);
+    return task(name).call(a, b, c, d, fn);
   }
 
   /**
@@ -165,7 +172,7 @@ public final class GraphBuilder {
    * TaskContext#get(Dep)}. {@return the node's handle}
    */
   public <R> Node<R> task(String name, List<? extends Dep<?>> deps, Fn.N<R> fn) {
-    return node(name).call(deps, fn);
+    return task(name).call(deps, fn);
   }
 
   /**

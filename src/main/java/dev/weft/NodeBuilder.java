@@ -44,7 +44,7 @@ public final class NodeBuilder<T> {
   private final String name;
   // the forward declaration this builder defines, or null: declared when call() succeeds
   private final Node<T> declared;
-  private final List<Dep<?>> after = new ArrayList<>();
+  private List<Dep<?>> after = List.of();
   private boolean defined;
   private long timeoutNanos;
   private RetryPolicy retry;
@@ -73,11 +73,13 @@ public final class NodeBuilder<T> {
    */
   public NodeBuilder<T> after(Dep<?>... deps) {
     requireNonNull(deps, "deps");
+    var more = new ArrayList<Dep<?>>(after);
     for (var dep : deps) {
       requireNonNull(dep, "deps[]");
       graph.check(dep.node());
-      after.add(dep);
+      more.add(dep);
     }
+    after = more;
     return this;
   }
 
@@ -229,7 +231,9 @@ public final class NodeBuilder<T> {
     if (inline) {
       plan.inline(node.index);
     }
-    graph.policies(node.index, timeoutNanos, retry, breaker, bulkhead);
+    if (timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null) {
+      graph.policies(node.index, timeoutNanos, retry, breaker, bulkhead);
+    }
     defined = true;
     return (Node<R>) node;
   }

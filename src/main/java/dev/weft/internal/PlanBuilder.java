@@ -41,8 +41,9 @@ public final class PlanBuilder {
 
   /** Adds a vertex and returns its index; a duplicate name fails at once. */
   public int declare(String name, boolean input, Class<?> type) {
-    checkFree(name);
-    byName.put(name, vertices.size());
+    if (byName.putIfAbsent(name, vertices.size()) != null) {
+      checkFree(name); // throws, naming what holds the name
+    }
     vertices.add(new Vertex(name, input, type));
     return vertices.size() - 1;
   }
