@@ -8,6 +8,9 @@ import java.time.Duration;
  * A node was not run because its {@link Bulkhead} had no free place within the time it could
  * wait (the bulkhead's maximum wait, or less when the run's deadline was nearer). Retried by
  * default.
+ *
+ * <p>Immutable once thrown, so safe to share between threads; its constructor refuses null
+ * names with {@code NullPointerException}.
  */
 public final class BulkheadFullException extends RuntimeException {
   private static final long serialVersionUID = 1L;

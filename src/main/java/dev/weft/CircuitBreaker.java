@@ -224,19 +224,31 @@ public final class CircuitBreaker {
       this.name = name;
     }
 
-    /** Keeps the outcomes of the last {@code calls} (at least 1) calls. {@return this} */
+    /**
+     * Keeps the outcomes of the last {@code calls} (at least 1) calls.
+     *
+     * @return this
+     */
     public Builder slidingWindow(int calls) {
       this.window = atLeastOne(calls, "slidingWindow");
       return this;
     }
 
-    /** Opens only once at least {@code calls} (at least 1) are in the window. {@return this} */
+    /**
+     * Opens only once at least {@code calls} (at least 1) are in the window.
+     *
+     * @return this
+     */
     public Builder minimumCalls(int calls) {
       this.minimumCalls = atLeastOne(calls, "minimumCalls");
       return this;
     }
 
-    /** Opens when the share of failures reaches {@code rate}, in (0, 1]. {@return this} */
+    /**
+     * Opens when the share of failures reaches {@code rate}, in (0, 1].
+     *
+     * @return this
+     */
     public Builder failureRateThreshold(double rate) {
       if (!(rate > 0 && rate <= 1)) {
         throw new IllegalArgumentException("failureRateThreshold must be in (0, 1], not " + rate);
@@ -245,19 +257,31 @@ public final class CircuitBreaker {
       return this;
     }
 
-    /** Stays open for {@code duration} (positive) before probing. {@return this} */
+    /**
+     * Stays open for {@code duration} (positive) before probing.
+     *
+     * @return this
+     */
     public Builder openDuration(Duration duration) {
       this.openNanos = RetryPolicy.positive(duration, "openDuration");
       return this;
     }
 
-    /** Lets {@code calls} (at least 1) probes through when half-open. {@return this} */
+    /**
+     * Lets {@code calls} (at least 1) probes through when half-open.
+     *
+     * @return this
+     */
     public Builder halfOpenProbes(int calls) {
       this.probes = atLeastOne(calls, "halfOpenProbes");
       return this;
     }
 
-    /** Reads time from {@code scheduler}, a fake one in tests. {@return this} */
+    /**
+     * Reads time from {@code scheduler}, a fake one in tests.
+     *
+     * @return this
+     */
     public Builder scheduler(Scheduler scheduler) {
       this.clock = requireNonNull(scheduler, "scheduler");
       return this;

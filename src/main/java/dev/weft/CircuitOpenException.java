@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 /**
  * A node was not run because its {@link CircuitBreaker} was open (or half-open with all its probes
  * taken). Not retried by default.
+ *
+ * <p>Immutable once thrown, so safe to share between threads; its constructor refuses null
+ * names with {@code NullPointerException}.
  */
 public final class CircuitOpenException extends RuntimeException {
   private static final long serialVersionUID = 1L;

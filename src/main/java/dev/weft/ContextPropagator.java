@@ -25,7 +25,11 @@ public interface ContextPropagator {
   /** {@return the current thread's context, to be restored around each task; may be null} */
   Object capture();
 
-  /** Makes {@code captured} current on this thread. {@return what undoes it} */
+  /**
+   * Makes {@code captured} current on this thread.
+   *
+   * @return what undoes it
+   */
   Scope restore(Object captured);
 
   /** Undoes one {@link #restore}. */

@@ -7,6 +7,8 @@ package dev.weft;
  *
  * <p>Immutable and thread-safe.
  *
+ * <p>Making one never fails; using one of another graph fails with {@link InvalidGraphException}.
+ *
  * @param <T> the type of value the task receives for this dependency
  */
 public sealed interface Dep<T> permits Node, Edge {

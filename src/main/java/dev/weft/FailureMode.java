@@ -3,6 +3,8 @@ package dev.weft;
 /**
  * What a run does after a task fails. Chosen per graph ({@link GraphBuilder#options(RunOptions)})
  * and overridable per run ({@link Graph#run(Inputs, RunOptions)}).
+ *
+ * <p>Constants, thread-safe.
  */
 public enum FailureMode {
   /**

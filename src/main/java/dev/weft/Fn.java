@@ -8,6 +8,9 @@ package dev.weft;
  *
  * <p>Whatever a body throws, {@code Error}s included, becomes the node's {@link Outcome.Failed}
  * outcome; it never escapes into the caller's thread unwrapped.
+ *
+ * <p>A body is called on the thread its task runs on, once per attempt; a body shared by several
+ * nodes, or holding state, must be thread-safe.
  */
 public final class Fn {
   private Fn() {}

@@ -139,29 +139,49 @@ public final class GraphBuilder {
     return new NodeBuilder<>(this, declared);
   }
 
-  /** Declares and defines a task without dependencies. {@return the node's handle} */
+  /**
+   * Declares and defines a task without dependencies.
+   *
+   * @return the node's handle
+   */
   public <R> Node<R> task(String name, Callable<R> fn) {
     return task(name).call(fn);
   }
 
-  /** Declares and defines a task with one dependency. {@return the node's handle} */
+  /**
+   * Declares and defines a task with one dependency.
+   *
+   * @return the node's handle
+   */
   public <A, R> Node<R> task(String name, Dep<A> a, Fn.F1<? super A, R> fn) {
     return task(name).call(a, fn);
   }
 
-  /** Declares and defines a task with two dependencies. {@return the node's handle} */
+  /**
+   * Declares and defines a task with two dependencies.
+   *
+   * @return the node's handle
+   */
   public <A, B, R> Node<R> task(String name, Dep<A> a, Dep<B> b,
       Fn.F2<? super A, ? super B, R> fn) {
     return task(name).call(a, b, fn);
   }
 
-  /** Declares and defines a task with three dependencies. {@return the node's handle} */
+  /**
+   * Declares and defines a task with three dependencies.
+   *
+   * @return the node's handle
+   */
   public <A, B, C, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c,
       Fn.F3<? super A, ? super B, ? super C, R> fn) {
     return task(name).call(a, b, c, fn);
   }
 
-  /** Declares and defines a task with four dependencies. {@return the node's handle} */
+  /**
+   * Declares and defines a task with four dependencies.
+   *
+   * @return the node's handle
+   */
   public <A, B, C, D, R> Node<R> task(String name, Dep<A> a, Dep<B> b, Dep<C> c, Dep<D> d,
       Fn.F4<? super A, ? super B, ? super C, ? super D, R> fn) {
     return task(name).call(a, b, c, d, fn);
@@ -169,7 +189,9 @@ public final class GraphBuilder {
 
   /**
    * Declares and defines a task with any number of dependencies; the body reads them with {@link
-   * TaskContext#get(Dep)}. {@return the node's handle}
+   * TaskContext#get(Dep)}.
+   *
+   * @return the node's handle
    */
   public <R> Node<R> task(String name, List<? extends Dep<?>> deps, Fn.N<R> fn) {
     return task(name).call(deps, fn);

@@ -7,6 +7,9 @@ package dev.weft;
  *
  * <p>Immutable and thread-safe.
  *
+ * <p>A value that is missing or of the wrong type fails the run before any task starts, with
+ * {@link IllegalArgumentException} naming the input.
+ *
  * @param <T> the type of the input's value
  */
 public final class Input<T> extends Node<T> {

@@ -6,6 +6,8 @@ import java.util.List;
  * A graph was declared wrongly: a duplicate name, a node of another graph, a node declared but
  * never defined, or a cycle. Thrown by {@link GraphBuilder} as early as the mistake can be seen;
  * {@link #nodes()} names the nodes involved (for a cycle, its path, first node repeated last).
+ *
+ * <p>Immutable once thrown, so safe to share between threads.
  */
 public final class InvalidGraphException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;

@@ -98,7 +98,11 @@ public final class NodeBuilder<T> {
     return this;
   }
 
-  /** Retries failed attempts as {@code policy} says. {@return this builder} */
+  /**
+   * Retries failed attempts as {@code policy} says.
+   *
+   * @return this builder
+   */
   public NodeBuilder<T> retry(RetryPolicy policy) {
     this.retry = requireNonNull(policy, "policy");
     return this;
@@ -141,13 +145,21 @@ public final class NodeBuilder<T> {
     return this;
   }
 
-  /** Defines the node with a body that has no value dependencies. {@return the node's handle} */
+  /**
+   * Defines the node with a body that has no value dependencies.
+   *
+   * @return the node's handle
+   */
   public <R extends T> Node<R> call(Callable<R> fn) {
     requireNonNull(fn, "fn");
     return define(List.of(), (run, v) -> fn.call());
   }
 
-  /** Defines the node with one value dependency. {@return the node's handle} */
+  /**
+   * Defines the node with one value dependency.
+   *
+   * @return the node's handle
+   */
   @SuppressWarnings("unchecked")
   public <A, R extends T> Node<R> call(Dep<A> a, Fn.F1<? super A, R> fn) {
     requireNonNull(a, "a");
@@ -155,7 +167,11 @@ public final class NodeBuilder<T> {
     return define(List.of(a), (run, v) -> fn.apply((A) run.arg(v, 0)));
   }
 
-  /** Defines the node with two value dependencies. {@return the node's handle} */
+  /**
+   * Defines the node with two value dependencies.
+   *
+   * @return the node's handle
+   */
   @SuppressWarnings("unchecked")
   public <A, B, R extends T> Node<R> call(Dep<A> a, Dep<B> b,
       Fn.F2<? super A, ? super B, R> fn) {
@@ -165,7 +181,11 @@ public final class NodeBuilder<T> {
     return define(List.of(a, b), (run, v) -> fn.apply((A) run.arg(v, 0), (B) run.arg(v, 1)));
   }
 
-  /** Defines the node with three value dependencies. {@return the node's handle} */
+  /**
+   * Defines the node with three value dependencies.
+   *
+   * @return the node's handle
+   */
   @SuppressWarnings("unchecked")
   public <A, B, C, R extends T> Node<R> call(Dep<A> a, Dep<B> b, Dep<C> c,
       Fn.F3<? super A, ? super B, ? super C, R> fn) {
@@ -177,7 +197,11 @@ public final class NodeBuilder<T> {
         (run, v) -> fn.apply((A) run.arg(v, 0), (B) run.arg(v, 1), (C) run.arg(v, 2)));
   }
 
-  /** Defines the node with four value dependencies. {@return the node's handle} */
+  /**
+   * Defines the node with four value dependencies.
+   *
+   * @return the node's handle
+   */
   @SuppressWarnings("unchecked")
   public <A, B, C, D, R extends T> Node<R> call(Dep<A> a, Dep<B> b, Dep<C> c, Dep<D> d,
       Fn.F4<? super A, ? super B, ? super C, ? super D, R> fn) {

@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * A node's value was asked for but the node did not succeed. The message names the node and,
  * when it was skipped, the node whose failure caused it; the cause is the failure's exception.
+ *
+ * <p>Immutable once thrown, so safe to share between threads.
  */
 public final class NodeException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -8,6 +8,9 @@ import java.time.Duration;
  * An attempt of a node ran longer than its {@link NodeBuilder#timeout timeout}: its thread was
  * interrupted and the attempt failed with this exception. The cause is what the task threw when
  * interrupted, if anything. Retried by default.
+ *
+ * <p>Immutable once thrown, so safe to share between threads; its constructor refuses null
+ * names with {@code NullPointerException}.
  */
 public final class NodeTimeoutException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -9,6 +9,8 @@ import java.time.Duration;
  * to the start of the run. A node that never started (skipped, cancelled early) has {@code
  * started == ended}. Immutable and thread-safe.
  *
+ * <p>The constructor refuses nulls with {@code NullPointerException}.
+ *
  * @param node the node's name
  * @param outcome how it ended
  * @param ready when its last dependency ended

@@ -19,6 +19,8 @@ import java.time.Duration;
  * <p>Valid only during the task's execution, on any thread the task hands it to; not meant to be
  * kept. Reading a node the task did not declare throws {@link IllegalArgumentException} naming
  * both nodes, which fails the task.
+ *
+ * <p>Safe to use from any thread while the task runs (it only reads ended dependencies).
  */
 public final class TaskContext {
   private static final Duration MAX = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);

@@ -28,6 +28,8 @@ import java.util.Map;
  * between a dependency's end and its dependent's readiness (nanoseconds of bookkeeping).
  *
  * <p>Immutable and thread-safe; the exports are computed on each call.
+ *
+ * <p>Nothing here throws: a run with failures, skips or cancellations is drawn with them.
  */
 public final class Trace {
   private final Shape shape;
