@@ -7,6 +7,7 @@ import dev.weft.testing.Behaviour;
 import dev.weft.testing.Cases;
 import dev.weft.testing.Cases.Trial;
 import dev.weft.testing.Dag;
+import dev.weft.testing.EventLog;
 import dev.weft.testing.Executors;
 import dev.weft.testing.Invariants;
 import dev.weft.testing.Probe;
@@ -31,8 +32,9 @@ import org.junit.jupiter.api.Test;
  * Scheduling invariants checked over random seeded graphs against a sequential reference executor
  * (see {@link Cases} for {@code -Dweft.seed}, {@code -Dweft.cases}). Every case also checks, on
  * top of its own property, that tasks start only after their dependencies ended, that every node
- * has one consistent outcome, that no wait inside a task timed out, and that no task body is
- * running once the run completed.
+ * has one consistent outcome, that no wait inside a task timed out, that no task body is running
+ * once the run completed, and that the run's listener events and critical path are consistent
+ * with its result ({@link EventLog}), also when the caller cancelled it.
  */
 class SchedulingPropertiesTest {
   private static final int CASES = Cases.count(1000);
@@ -210,7 +212,7 @@ class SchedulingPropertiesTest {
                   + " s after the run completed");
             }
             for (int v = 0; v < dag.size(); v++) {
-              if (p.start(v) > completed) {
+              if (p.lastStart(v) > completed) {
                 out.add(dag.spec(v).name() + " started after the run completed");
               }
             }
@@ -284,8 +286,12 @@ class SchedulingPropertiesTest {
     }
     var w = new WeftDag(dag, "case");
     var probe = new Probe(dag, s.mode() == Mode.FAIL_FAST, s.trigger(), false);
-    var ran = Runs.run(w, probe, s, executor);
+    var log = new EventLog();
+    var ran = Runs.run(w, probe, s, executor, 0, o -> o.withListener(log));
     var problems = problems(w, probe, ran, s);
+    if (problems.isEmpty() && (ran.result() != null || ran.cancelled())) {
+      problems.addAll(Invariants.events(w, probe, ran, log));
+    }
     if (problems.isEmpty() && (ran.result() != null || ran.cancelled())) {
       problems.addAll(extra.check(w, probe, ran));
     }
@@ -294,18 +300,6 @@ class SchedulingPropertiesTest {
   }
 
   private static List<String> problems(WeftDag w, Probe probe, Ran ran, Setting s) {
-    var problems = new ArrayList<String>();
-    if (ran.problem() != null) {
-      problems.add(ran.problem());
-    }
-    problems.addAll(probe.violations());
-    problems.addAll(Invariants.readiness(w, probe, ran.result()));
-    if (probe.running() != 0) {
-      problems.add(probe.running() + " task bodies still running when the run completed");
-    }
-    if (ran.result() != null) {
-      problems.addAll(Invariants.outcomes(w, probe, ran.result(), s.mode() == Mode.FAIL_FAST));
-    }
-    return problems;
+    return Invariants.afterRun(w, probe, ran, s.mode() == Mode.FAIL_FAST);
   }
 }

@@ -38,19 +38,22 @@ import java.util.function.Function;
  * those that needed a value it could not give, decrements the pending count of the others, and
  * launches those whose count reached zero. It runs one of them itself (saving a thread hop) and
  * hands the rest to the executor, except tasks marked inline (cheap, non-blocking), which it runs
- * all itself; so does the caller's thread with inline tasks that have nothing to wait for. Skips cascade through an explicit stack, never recursion, so a
- * chain of any length is safe. A synchronous executor (one that runs the task inside
- * {@code execute}) is detected by the {@link Worker} and turned into a loop on the same stack.
+ * all itself; so does the caller's thread with inline tasks that have nothing to wait for. Skips
+ * cascade through an explicit stack, never recursion, so a chain of any length is safe. A
+ * synchronous executor (one that runs the task inside {@code execute}) is detected by the {@link
+ * Worker} and turned into a loop on the same stack.
  *
  * <p>Cancellation (fail-fast, the caller, the future) sets {@link #cancelled} once, then sweeps
  * the vertices: unstarted ones become CANCELLED, running ones are interrupted. The
  * RUNNING/INTERRUPTING/INTERRUPTED handshake (as in {@code FutureTask}) guarantees an interrupt
  * meant for one task never reaches the next task run on the same thread: the task's thread waits
- * out INTERRUPTING, then clears the interrupt it was sent.
+ * out INTERRUPTING, then clears the interrupt it was sent. Such waits yield rather than spin: a
+ * spinning virtual thread can hold one of few carriers while the thread it waits for, virtual
+ * too, cannot run.
  *
- * <p>Timeouts are per attempt. An attempt's timer interrupts the task only if the vertex is still in
- * that attempt: the timer checks the attempt number after winning RUNNING -> INTERRUPTING, and the
- * task's thread bumps the number (in PAUSED, which no one else may leave) before the next attempt
+ * <p>Timeouts are per attempt. An attempt's timer interrupts the task only if the vertex is still
+ * in that attempt: the timer checks the attempt number after winning RUNNING -> INTERRUPTING, and
+ * the task's thread bumps the number (in PAUSED, which no one else may leave) before the next attempt
  * becomes interruptible. So a late timer can never hit the next attempt or the next task.
  *
  * <p>A run deadline cancels the run when it passes. Tasks that ignore the interrupt get a short
@@ -310,7 +313,7 @@ public final class Run {
     for (;;) {
       int s = (int) INTS.getVolatile(state, v);
       if (s == INTERRUPTING || s == PAUSED) {
-        Thread.onSpinWait(); // another thread is between its CAS and interrupt(): wait it out
+        Thread.yield(); // another thread is between its CAS and interrupt(): let it finish
         continue;
       }
       if (s >= SUCCEEDED) {
@@ -474,7 +477,7 @@ public final class Run {
             break;
           }
         } else if (s == PAUSED || s == INTERRUPTING) {
-          Thread.onSpinWait(); // between two attempts, or a timeout mid-interrupt: a moment
+          Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
         } else if (s == RUNNING || s == TIMED_OUT) {
           if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
             var thread = threads[v];
@@ -549,7 +552,7 @@ public final class Run {
         for (;;) {
           int s = (int) INTS.getVolatile(state, v);
           if (s == INTERRUPTING || s == PAUSED) {
-            Thread.onSpinWait();
+            Thread.yield();
           } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
             var thread = threads[v];
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
@@ -622,7 +625,7 @@ public final class Run {
     for (;;) {
       int s = (int) INTS.getVolatile(state, vertex);
       if (s == INTERRUPTING) {
-        Thread.onSpinWait();
+        Thread.yield();
         continue;
       }
       if (s >= SUCCEEDED) {

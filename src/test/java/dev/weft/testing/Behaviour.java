@@ -27,11 +27,28 @@ public enum Behaviour {
   /** Waits until interrupted, then throws {@link InterruptedException}; never returns. */
   HANG,
   /** Arrives at the run's rendezvous latch and waits until every rendezvous task has arrived. */
-  RENDEZVOUS;
+  RENDEZVOUS,
+  /**
+   * Throws for its first {@link Dag.Spec#flakes} calls (checked or unchecked, by its salt), then
+   * returns its value: the behaviour retries exist for.
+   */
+  FLAKY,
+  /** Sleeps a few milliseconds (by its salt), then returns its value; an interrupt ends it. */
+  NAP,
+  /**
+   * Runs for 2 to 101 ms of real time (by its salt) swallowing every interrupt, then returns its
+   * value: what a run deadline must cut off as a straggler.
+   */
+  STUBBORN;
 
-  /** {@return whether the task throws of its own accord} */
+  /** {@return whether the task throws of its own accord, on every call} */
   public boolean fails() {
     return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR;
+  }
+
+  /** {@return whether the task goes on running when interrupted} */
+  public boolean ignoresInterrupts() {
+    return this == IGNORE_INTERRUPT || this == STUBBORN;
   }
 
   /** {@return the behaviours the shrinker tries instead of this one, simplest first} */
@@ -53,6 +70,28 @@ public enum Behaviour {
       case THROW_ERROR -> new InjectedError(message);
       default -> throw new IllegalStateException(this + " does not fail");
     };
+  }
+
+  /** {@return what a {@link #FLAKY} task of this spec throws while it fails} */
+  static Throwable flakyFailure(Dag.Spec spec) {
+    var message = "FLAKY in " + spec.name();
+    return flakyUnchecked(spec) ? new InjectedRuntimeException(message)
+        : new InjectedException(message);
+  }
+
+  /** {@return whether a {@link #FLAKY} task of this spec throws unchecked exceptions} */
+  static boolean flakyUnchecked(Dag.Spec spec) {
+    return (spec.salt() & 2) != 0;
+  }
+
+  /** {@return how long a {@link #NAP} task of this spec sleeps, in milliseconds} */
+  static long napMillis(Dag.Spec spec) {
+    return 1 + ((spec.salt() >>> 8) & 15);
+  }
+
+  /** {@return how long a {@link #STUBBORN} task of this spec runs, in milliseconds} */
+  static long stubbornMillis(Dag.Spec spec) {
+    return 2 + Math.floorMod(spec.salt() >>> 16, 100);
   }
 
   /** The checked exception of {@link #THROW_CHECKED}; no stack trace, failures are common. */

@@ -1,6 +1,10 @@
 package dev.weft.testing;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -72,6 +76,55 @@ public final class Cases {
     var summary = new Summary(where, total, tasks, maxTasks, edges,
         (System.nanoTime() - began) / 1_000_000);
     System.out.println("[weft properties] " + summary);
+    return summary;
+  }
+
+  /**
+   * Checks {@code property} as {@link #forAll} does, {@code threads} cases at a time: for
+   * properties that mostly wait for real time to pass, such as deadlines. The generator and the
+   * property must be thread-safe. On violations, the one of the lowest case number is shrunk
+   * (alone) and reported; with {@code -Dweft.seed} the one case runs alone.
+   */
+  public static <P> Summary forAllConcurrently(String where, int cases, int threads,
+      Function<Long, Trial<P>> generator, Property<P> property) throws InterruptedException {
+    if (Long.getLong("weft.seed") != null || threads <= 1) {
+      return forAll(where, cases, generator, property);
+    }
+    long began = System.nanoTime();
+    var next = new AtomicInteger();
+    var tasks = new AtomicLong();
+    var edges = new AtomicLong();
+    var maxTasks = new AtomicInteger();
+    var failed = new ConcurrentSkipListMap<Integer, String>();
+    var workers = new ArrayList<Thread>();
+    for (int t = 0; t < threads; t++) {
+      workers.add(Thread.ofPlatform().name("weft-cases-" + t).start(() -> {
+        for (int i = next.getAndIncrement(); i < cases && failed.isEmpty();
+            i = next.getAndIncrement()) {
+          var trial = generator.apply(seedOf(where, i));
+          tasks.addAndGet(trial.dag().taskCount());
+          edges.addAndGet(trial.dag().edgeCount());
+          maxTasks.accumulateAndGet(trial.dag().taskCount(), Math::max);
+          var violation = Shrinker.evaluate(d -> property.violation(d, trial.params()),
+              trial.dag());
+          if (violation != null) {
+            failed.put(i, violation);
+          }
+        }
+      }));
+    }
+    for (var worker : workers) {
+      if (!worker.join(Duration.ofMinutes(10))) {
+        throw new AssertionError(where + ": a case did not end within 10 minutes");
+      }
+    }
+    if (!failed.isEmpty()) {
+      int i = failed.firstKey();
+      throw report(where, i, cases, generator.apply(seedOf(where, i)), failed.get(i), property);
+    }
+    var summary = new Summary(where, cases, tasks.get(), maxTasks.get(), edges.get(),
+        (System.nanoTime() - began) / 1_000_000);
+    System.out.println("[weft properties] " + summary + " (" + threads + " at a time)");
     return summary;
   }
 

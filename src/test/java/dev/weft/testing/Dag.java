@@ -50,6 +50,49 @@ public record Dag(List<Spec> nodes, boolean forward) {
   public record Edge(int from, Kind kind) {}
 
   /**
+   * A node's retry policy, described independently of Weft ({@link WeftDag} turns it into a
+   * {@link dev.weft.RetryPolicy}).
+   *
+   * @param maxAttempts attempts in all, at least 1
+   * @param backoff how the delays between attempts grow
+   * @param delayNanos the fixed delay, or the first exponential one (positive then)
+   * @param abortUnchecked whether unchecked exceptions are never retried ({@code abortOn})
+   */
+  public record Retry(int maxAttempts, Backoff backoff, long delayNanos, boolean abortUnchecked) {
+    /** Fixed delays; doubling delays capped at eight times the first, with or without jitter. */
+    public enum Backoff { FIXED, EXPONENTIAL, EXPONENTIAL_JITTER }
+
+    /** {@return whether the policy retries {@code failure}: an Exception it does not abort on} */
+    public boolean retries(Throwable failure) {
+      return failure instanceof Exception
+          && !(abortUnchecked && failure instanceof RuntimeException);
+    }
+
+    /** {@return the longest delay allowed after attempt {@code failed} (from 1) failed} */
+    public long maxDelayNanos(int failed) {
+      if (backoff == Backoff.FIXED) {
+        return delayNanos;
+      }
+      return Math.min(delayNanos * 8, delayNanos << Math.min(failed - 1, 3));
+    }
+
+    /** {@return the shortest delay allowed after attempt {@code failed} failed} */
+    public long minDelayNanos(int failed) {
+      return backoff == Backoff.EXPONENTIAL_JITTER ? 0 : maxDelayNanos(failed);
+    }
+
+    @Override
+    public String toString() {
+      return "retry " + switch (backoff) {
+        case FIXED -> "fixed";
+        case EXPONENTIAL -> "exponential";
+        case EXPONENTIAL_JITTER -> "exponential+jitter";
+      } + "(" + maxAttempts + ", " + delayNanos / 1000 + " us)" + (abortUnchecked
+          ? " abortOn(RuntimeException)" : "");
+    }
+  }
+
+  /**
    * One node.
    *
    * @param name unique, kept through shrinking so that reports stay readable
@@ -60,28 +103,54 @@ public record Dag(List<Spec> nodes, boolean forward) {
    * @param viaContext whether the body reads its values with {@code ctx.get} even when a fixed
    *     arity would do
    * @param rank the declaration order when {@link Dag#forward} is set
+   * @param flakes how many calls a {@link Behaviour#FLAKY} task fails before it succeeds
+   * @param retry the node's retry policy, or null
    */
   public record Spec(String name, boolean input, Behaviour behaviour, List<Edge> deps, long salt,
-      boolean viaContext, long rank) {
+      boolean viaContext, long rank, int flakes, Retry retry) {
     public Spec {
       deps = List.copyOf(deps);
     }
 
+    /** A node without retries. */
+    public Spec(String name, boolean input, Behaviour behaviour, List<Edge> deps, long salt,
+        boolean viaContext, long rank) {
+      this(name, input, behaviour, deps, salt, viaContext, rank, 0, null);
+    }
+
     Spec with(Behaviour b) {
-      return new Spec(name, input, b, deps, salt, viaContext, rank);
+      return new Spec(name, input, b, deps, salt, viaContext, rank, flakes, retry);
     }
 
     Spec with(List<Edge> d) {
-      return new Spec(name, input, behaviour, d, salt, viaContext, rank);
+      return new Spec(name, input, behaviour, d, salt, viaContext, rank, flakes, retry);
+    }
+
+    Spec with(int f, Retry r) {
+      return new Spec(name, input, behaviour, deps, salt, viaContext, rank, f, r);
     }
 
     Spec plainArity() {
-      return new Spec(name, input, behaviour, deps, salt, false, rank);
+      return new Spec(name, input, behaviour, deps, salt, false, rank, flakes, retry);
     }
 
     /** {@return the value edges, in order} */
     public List<Edge> valueDeps() {
       return deps.stream().filter(e -> e.kind().carriesValue()).toList();
+    }
+
+    /** {@return how many times the task may be called: its policy's attempts, else 1} */
+    public int maxCalls() {
+      return retry == null ? 1 : retry.maxAttempts();
+    }
+
+    /**
+     * {@return whether {@code failure}, thrown by call {@code call} (from 1), ends the node: the
+     * policy does not retry it, or that was the last attempt} Cancellation and a deadline may end
+     * retries earlier.
+     */
+    public boolean lastCall(int call, Throwable failure) {
+      return retry == null || call >= retry.maxAttempts() || !retry.retries(failure);
     }
   }
 
@@ -225,6 +294,11 @@ public record Dag(List<Spec> nodes, boolean forward) {
     return replace(v, spec(v).with(b));
   }
 
+  /** {@return a copy where task {@code v} fails {@code flakes} calls and retries as told} */
+  public Dag with(int v, int flakes, Retry retry) {
+    return replace(v, spec(v).with(flakes, retry));
+  }
+
   /** {@return a copy where task {@code v} takes its values as parameters when it can} */
   public Dag withPlainArity(int v) {
     return replace(v, spec(v).plainArity());
@@ -272,6 +346,12 @@ public record Dag(List<Spec> nodes, boolean forward) {
         continue;
       }
       sb.append(' ').append(s.behaviour());
+      if (s.behaviour() == Behaviour.FLAKY) {
+        sb.append(" x").append(s.flakes());
+      }
+      if (s.retry() != null) {
+        sb.append(" [").append(s.retry()).append(']');
+      }
       if (s.viaContext()) {
         sb.append(" (reads with ctx.get)");
       }
@@ -301,7 +381,8 @@ public record Dag(List<Spec> nodes, boolean forward) {
     var sb = new StringBuilder("digraph dag {\n");
     for (var s : nodes) {
       sb.append("  ").append(s.name()).append(" [label=\"").append(s.name()).append("\\n")
-          .append(s.input() ? "input" : s.behaviour()).append("\"]\n");
+          .append(s.input() ? "input" : s.behaviour()).append(s.retry() == null ? "" : "\\n"
+          + s.retry()).append("\"]\n");
     }
     for (var s : nodes) {
       for (var e : s.deps()) {

@@ -66,13 +66,15 @@ public final class Invariants {
 
   /**
    * Exactly one outcome per node, consistent with what its body did: a succeeded task returned
-   * exactly that value, a failed one threw exactly that throwable (or the executor refused it), a
-   * skipped one never ran and names a failed required ancestor, a cancelled one happens only when
-   * cancellation is allowed; no task runs twice, no failure is lost; {@code failures()}, {@code
-   * spans()} and {@code succeeded()} agree with the outcomes.
+   * exactly that value in its last call, a failed one threw exactly that throwable in its last
+   * call (or the executor refused it), a skipped one never ran and names a failed required
+   * ancestor, a cancelled one happens only when cancellation is allowed; no task is called more
+   * often than its retry policy allows, and its span counts exactly its calls; no failure is
+   * lost; {@code failures()}, {@code spans()} and {@code succeeded()} agree with the outcomes.
+   * Stragglers cut off at the deadline are cancelled whatever their body does later.
    *
    * @param cancellable whether this run may cancel (fail-fast); cancellation then also requires an
-   *     unabsorbed failure in the result
+   *     unabsorbed failure in the result, unless the run's deadline passed
    */
   public static List<String> outcomes(WeftDag w, Probe p, RunResult r, boolean cancellable) {
     var dag = w.dag();
@@ -91,7 +93,8 @@ public final class Invariants {
         outcomes.add(null);
       }
     }
-    boolean mayCancel = false;
+    boolean mayCancel = r.deadlineExceeded();
+    var stragglers = r.stragglers().keySet();
     for (int v = 0; v < dag.size(); v++) {
       mayCancel |= cancellable && outcomes.get(v) instanceof Outcome.Failed && !dag.absorbs(v);
     }
@@ -116,12 +119,19 @@ public final class Invariants {
       }
       int calls = p.calls(v);
       var thrown = p.thrown(v);
-      if (calls > 1) {
-        out.add(name + "'s body ran " + calls + " times");
+      if (calls > dag.spec(v).maxCalls()) {
+        out.add(name + "'s body ran " + calls + " times, " + (dag.spec(v).retry() == null
+            ? "without a retry policy" : "with " + dag.spec(v).retry()));
+      }
+      if (stragglers.contains(name)) {
+        if (!(o instanceof Outcome.Cancelled) || calls == 0) {
+          out.add(name + " is a straggler, yet ended " + o + " after " + calls + " calls");
+        }
+        continue;
       }
       switch (o) {
         case Outcome.Succeeded<?> s -> {
-          if (calls != 1 || !p.hasReturned(v)) {
+          if (calls == 0 || !p.hasReturned(v)) {
             out.add(name + " succeeded with " + s.value() + " but its body "
                 + (calls == 0 ? "never ran" : "did not return"));
           } else if (s.value() != p.returned(v)) {
@@ -185,11 +195,58 @@ public final class Invariants {
       if (!spanNames.add(span.node())) {
         out.add("two spans for " + span.node());
       }
+      Integer v = byName.get(span.node());
+      if (v != null && span.attempts() != p.calls(v)) {
+        out.add(span.node() + "'s span counts " + span.attempts() + " attempts, its body was "
+            + "called " + p.calls(v) + " times" + (stragglers.contains(span.node())
+            ? " (a straggler, cut off at the deadline)" : ""));
+      }
     }
     if (spanNames.size() != dag.taskCount()) {
       out.add(spanNames.size() + " spans for " + dag.taskCount() + " tasks");
     }
     return out;
+  }
+
+  /**
+   * The checks every run gets: it completed, no wait inside a task timed out, readiness, no body
+   * running once it completed (wait for stragglers first), one consistent outcome per node.
+   */
+  public static List<String> afterRun(WeftDag w, Probe probe, Runs.Ran ran, boolean failFast) {
+    var problems = new ArrayList<String>();
+    if (ran.problem() != null) {
+      problems.add(ran.problem());
+    }
+    problems.addAll(probe.violations());
+    problems.addAll(readiness(w, probe, ran.result()));
+    if (probe.running() != 0) {
+      problems.add(probe.running() + " task bodies still running when the run completed");
+    }
+    if (ran.result() != null) {
+      problems.addAll(outcomes(w, probe, ran.result(), failFast));
+    }
+    return problems;
+  }
+
+  /**
+   * The listener's events and the critical path ({@link EventLog}), of the run's result or, if
+   * the caller cancelled it, of the result RunEnded carried.
+   */
+  public static List<String> events(WeftDag w, Probe probe, Runs.Ran ran, EventLog log)
+      throws InterruptedException {
+    var r = ran.result() != null ? ran.result() : log.awaitResult(Probe.BOUND_SECONDS);
+    if (r == null) {
+      return List.of("no RunEnded event within " + Probe.BOUND_SECONDS + " s");
+    }
+    var out = log.check(w, probe, r, ran.result() != null);
+    out.addAll(EventLog.criticalPath(w.dag(), r));
+    return out;
+  }
+
+  /** {@return the violations, at most 12 of them, as one message; null if none} */
+  public static String report(List<String> problems) {
+    return problems.isEmpty() ? null : String.join("\n    ", problems.subList(0,
+        Math.min(12, problems.size())));
   }
 
   private static List<String> ranOnlyIfRequiredSucceeded(Dag dag, int v,
@@ -241,6 +298,47 @@ public final class Invariants {
       };
       if (!ok) {
         out.add(name(dag, v) + " ended " + o + " but the reference expects " + describe(dag, e));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every succeeded task's value follows from what its dependencies actually ended with in this
+   * run (a value, an {@code orElse} fallback, an {@code Optional}): the check for runs whose
+   * outcomes may legitimately differ from the reference's, as when a deadline cuts retries short.
+   * A task waiting on a hang ({@link ReferenceExecutor.Kind#NEVER}) can only be cancelled.
+   */
+  public static List<String> valuesFollowFromDependencies(WeftDag w, RunResult r,
+      List<Expected> expected) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    for (int v = 0; v < dag.size(); v++) {
+      var spec = dag.spec(v);
+      if (spec.input() || !(r.outcome(w.node(v)) instanceof Outcome.Succeeded<?> s)) {
+        continue;
+      }
+      if (expected.get(v).kind() == ReferenceExecutor.Kind.NEVER) {
+        out.add(spec.name() + " succeeded with " + s.value() + ", yet it waits on a task that "
+            + "hangs until cancelled");
+      }
+      var args = new ArrayList<Object>();
+      for (var e : spec.valueDeps()) {
+        var up = r.outcome(w.node(e.from()));
+        boolean ok = up instanceof Outcome.Succeeded;
+        Object value = ok ? ((Outcome.Succeeded<?>) up).value() : null;
+        args.add(switch (e.kind()) {
+          case VALUE -> value;
+          case OR_ELSE -> ok ? value : dag.fallback(v, e);
+          case OPTIONAL -> ok ? java.util.Optional.ofNullable(value)
+              : java.util.Optional.empty();
+          default -> throw new AssertionError(e);
+        });
+      }
+      var value = spec.behaviour() == Behaviour.RETURN_NULL ? null : Dag.mix(spec.salt(), args);
+      if (!Objects.equals(value, s.value())) {
+        out.add(spec.name() + " succeeded with " + s.value() + ", its dependencies' outcomes "
+            + "give " + value);
       }
     }
     return out;

@@ -33,14 +33,20 @@ public final class Probe {
 
   private final Dag dag;
   private final boolean[] absorbs;
+  // the first call's start tick, the last call's start and end ticks, and the wall time
+  // (System.nanoTime) the last call ended, for deadlines
   private final AtomicLongArray starts;
+  private final AtomicLongArray lastStarts;
   private final AtomicLongArray ends;
+  private final AtomicLongArray endNanos;
   private final AtomicIntegerArray calls;
   private final AtomicIntegerArray interrupts;
   private final AtomicIntegerArray late;
   private final AtomicReferenceArray<Object> returned;
   private final AtomicReferenceArray<Throwable> thrown;
   private final AtomicInteger running = new AtomicInteger();
+  // notified when no body runs any more
+  private final Object idle = new Object();
   private final AtomicInteger chaosInterrupts = new AtomicInteger();
   private final Queue<String> violations = new ConcurrentLinkedQueue<>();
   private final CountDownLatch gate = new CountDownLatch(1);
@@ -70,7 +76,9 @@ public final class Probe {
       absorbs[v] = dag.absorbs(v);
     }
     this.starts = new AtomicLongArray(n);
+    this.lastStarts = new AtomicLongArray(n);
     this.ends = new AtomicLongArray(n);
+    this.endNanos = new AtomicLongArray(n);
     this.calls = new AtomicIntegerArray(n);
     this.interrupts = new AtomicIntegerArray(n);
     this.late = new AtomicIntegerArray(n);
@@ -89,11 +97,12 @@ public final class Probe {
     return new Probe(dag, false, -1, false);
   }
 
-  /** Runs task {@code v} with the arguments Weft passed it. */
+  /** Runs task {@code v} with the arguments Weft passed it; once per attempt. */
   Object body(int v, List<Object> args) throws Exception {
     long start = TICK.incrementAndGet();
-    starts.set(v, start);
-    calls.incrementAndGet(v);
+    starts.compareAndSet(v, 0, start);
+    lastStarts.set(v, start);
+    int call = calls.incrementAndGet(v);
     running.incrementAndGet();
     if (v == trigger) {
       signal.countDown();
@@ -117,11 +126,33 @@ public final class Probe {
         case RETURN -> value;
         case RETURN_NULL -> null;
         case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR -> {
-          var failure = announce(v);
+          var failure = announce(v, call, spec.behaviour().failure(spec.name()));
           if (failure instanceof Exception e) {
             throw e;
           }
           throw (Error) failure;
+        }
+        case FLAKY -> {
+          if (call <= spec.flakes()) {
+            throw (Exception) announce(v, call, Behaviour.flakyFailure(spec));
+          }
+          yield value;
+        }
+        case NAP -> {
+          blocking(v, () -> Thread.sleep(Duration.ofMillis(Behaviour.napMillis(spec))));
+          yield value;
+        }
+        case STUBBORN -> {
+          long until = System.nanoTime() + Behaviour.stubbornMillis(spec) * 1_000_000;
+          for (long left; (left = until - System.nanoTime()) > 0; ) {
+            var step = Duration.ofNanos(Math.min(left, 1_000_000));
+            try {
+              blocking(v, () -> Thread.sleep(step));
+            } catch (InterruptedException swallowed) {
+              // this task ignores interruption
+            }
+          }
+          yield value;
         }
         case SLEEP -> {
           long nanos = 20_000 + (spec.salt() & 0xffff) * 3;
@@ -159,13 +190,19 @@ public final class Probe {
         }
       };
       returned.set(v, result == null ? NULL : result);
+      thrown.set(v, null); // what earlier attempts threw was retried
       return result;
     } catch (Throwable t) {
       thrown.set(v, t);
       throw t;
     } finally {
+      endNanos.set(v, System.nanoTime());
       ends.set(v, TICK.incrementAndGet());
-      running.decrementAndGet();
+      if (running.decrementAndGet() == 0) {
+        synchronized (idle) {
+          idle.notifyAll();
+        }
+      }
     }
   }
 
@@ -178,12 +215,16 @@ public final class Probe {
     return f > 0 && start > f;
   }
 
-  /** Records the first failure that fail-fast mode acts on; {@return the task's throwable} */
-  private Throwable announce(int v) {
-    if (watchLateStarts && !absorbs[v] && failTick.compareAndSet(0, -1)) {
+  /**
+   * Records the first failure that fail-fast mode acts on: one no optional edge absorbs, thrown
+   * by the node's last attempt. {@return {@code failure}}
+   */
+  private Throwable announce(int v, int call, Throwable failure) {
+    if (watchLateStarts && !absorbs[v] && dag.spec(v).lastCall(call, failure)
+        && failTick.compareAndSet(0, -1)) {
       failTick.set(TICK.incrementAndGet());
     }
-    return dag.spec(v).behaviour().failure(dag.spec(v).name());
+    return failure;
   }
 
   private void awaitInterrupt(int v, String unless) throws InterruptedException {
@@ -276,12 +317,24 @@ public final class Probe {
     return dag;
   }
 
+  /** {@return the tick the task's first call started at, 0 if never} */
   public long start(int v) {
     return starts.get(v);
   }
 
+  /** {@return the tick the task's last call started at, 0 if never} */
+  public long lastStart(int v) {
+    return lastStarts.get(v);
+  }
+
+  /** {@return the tick the task's last call ended at, 0 if none did} */
   public long end(int v) {
     return ends.get(v);
+  }
+
+  /** {@return the wall time ({@link System#nanoTime}) the task's last call ended, 0 if none} */
+  public long endNanos(int v) {
+    return endNanos.get(v);
   }
 
   public int calls(int v) {
@@ -313,6 +366,23 @@ public final class Probe {
   /** {@return how many task bodies are running now} */
   public int running() {
     return running.get();
+  }
+
+  /**
+   * Waits up to {@code millis} until no task body runs, e.g. until stragglers cut off at a
+   * deadline finished. {@return whether none runs}
+   */
+  public boolean awaitIdle(long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    synchronized (idle) {
+      for (long left; running.get() > 0; ) {
+        if ((left = deadline - System.nanoTime()) <= 0) {
+          return false;
+        }
+        idle.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+    return true;
   }
 
   public int chaosInterrupts() {

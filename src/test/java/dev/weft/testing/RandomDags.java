@@ -234,8 +234,10 @@ public final class RandomDags {
       }
       var behaviour = behaviours.get(rnd.nextInt(behaviours.size()));
       boolean viaContext = rnd.nextInt(5) == 0;
-      nodes.add(new Spec("n" + t, false, behaviour, edges, rnd.nextLong(), viaContext,
-          rnd.nextLong()));
+      var spec = new Spec("n" + t, false, behaviour, edges, rnd.nextLong(), viaContext,
+          rnd.nextLong());
+      // only bags with FLAKY draw more, so the graphs of other bags stay as they were
+      nodes.add(behaviour == Behaviour.FLAKY ? spec.with(1 + rnd.nextInt(4), null) : spec);
     }
     return new Dag(nodes, rnd.nextInt(4) == 0);
   }
@@ -273,6 +275,26 @@ public final class RandomDags {
       }
     }
     return chosen;
+  }
+
+  /**
+   * {@return {@code dag} with random retry policies: on most FLAKY tasks and on {@code share} of
+   * the others; up to 5 attempts, fixed (possibly zero), exponential or jittered delays up to
+   * {@code maxDelayNanos}, sometimes aborting on unchecked exceptions}
+   */
+  public static Dag withRetries(Dag dag, Random rnd, double share, long maxDelayNanos) {
+    for (int v = 0; v < dag.size(); v++) {
+      var s = dag.spec(v);
+      if (s.input() || rnd.nextDouble() >= (s.behaviour() == Behaviour.FLAKY ? 0.85 : share)) {
+        continue;
+      }
+      var backoff = Dag.Retry.Backoff.values()[rnd.nextInt(3)];
+      long delay = backoff == Dag.Retry.Backoff.FIXED && rnd.nextInt(3) == 0 ? 0
+          : 1 + rnd.nextLong(maxDelayNanos);
+      dag = dag.with(v, s.flakes(), new Dag.Retry(1 + rnd.nextInt(5), backoff, delay,
+          rnd.nextInt(4) == 0));
+    }
+    return dag;
   }
 
   /** Makes hangs fit the setting: only a cancellation or a certain failure releases them. */

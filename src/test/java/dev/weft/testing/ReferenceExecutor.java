@@ -30,8 +30,10 @@ public final class ReferenceExecutor {
    * @param error the class and message of what it throws when it fails
    * @param roots when it is skipped, the failed nodes that may be named as the cause: the engine
    *     names whichever failure reached it first, so with several upstream failures any is right
+   * @param attempts how many times its task is called: 0 when it does not run, more than 1 when
+   *     its retry policy retries it
    */
-  public record Expected(Kind kind, Object value, String error, BitSet roots) {}
+  public record Expected(Kind kind, Object value, String error, BitSet roots, int attempts) {}
 
   /** {@return the expected outcome of every node of {@code dag}, by index} */
   public static List<Expected> run(Dag dag) {
@@ -45,22 +47,25 @@ public final class ReferenceExecutor {
   private static Expected expect(Dag dag, int v, List<Expected> done) {
     var spec = dag.spec(v);
     if (spec.input()) {
-      return new Expected(Kind.SUCCEEDED, spec.salt(), null, null);
+      return new Expected(Kind.SUCCEEDED, spec.salt(), null, null, 0);
     }
     var roots = new BitSet();
+    boolean waitsForever = false;
     for (var e : spec.deps()) {
       var up = done.get(e.from());
-      if (up.kind() == Kind.NEVER) {
-        return new Expected(Kind.NEVER, null, null, null);
-      }
+      waitsForever |= up.kind() == Kind.NEVER;
       if (e.kind().required() && up.kind() == Kind.FAILED) {
         roots.set(e.from());
       } else if (e.kind().required() && up.kind() == Kind.SKIPPED) {
         roots.or(up.roots());
       }
     }
+    // skips are eager: a failure skips its dependents even while another dependency hangs
     if (!roots.isEmpty()) {
-      return new Expected(Kind.SKIPPED, null, null, roots);
+      return new Expected(Kind.SKIPPED, null, null, roots, 0);
+    }
+    if (waitsForever) {
+      return new Expected(Kind.NEVER, null, null, null, 0);
     }
     var args = new ArrayList<Object>();
     for (var e : spec.valueDeps()) {
@@ -75,13 +80,22 @@ public final class ReferenceExecutor {
     }
     var b = spec.behaviour();
     if (b == Behaviour.HANG) {
-      return new Expected(Kind.NEVER, null, null, null);
+      return new Expected(Kind.NEVER, null, null, null, 1);
     }
-    if (b.fails()) {
-      return new Expected(Kind.FAILED, null, describe(b.failure(spec.name())), null);
+    var failure = b.fails() ? b.failure(spec.name())
+        : b == Behaviour.FLAKY && spec.flakes() > 0 ? Behaviour.flakyFailure(spec) : null;
+    int calls = 1;
+    while (failure != null && !spec.lastCall(calls, failure)) {
+      calls++; // retried
+      if (b == Behaviour.FLAKY && calls > spec.flakes()) {
+        failure = null;
+      }
+    }
+    if (failure != null) {
+      return new Expected(Kind.FAILED, null, describe(failure), null, calls);
     }
     return new Expected(Kind.SUCCEEDED,
-        b == Behaviour.RETURN_NULL ? null : Dag.mix(spec.salt(), args), null, null);
+        b == Behaviour.RETURN_NULL ? null : Dag.mix(spec.salt(), args), null, null, calls);
   }
 
   /** {@return whether some task fails in the reference run and no optional edge absorbs it} */

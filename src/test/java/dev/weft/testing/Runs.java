@@ -17,6 +17,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /** Runs a {@link WeftDag} with a {@link Probe} under a {@link Setting}, with bounded waits. */
 public final class Runs {
@@ -125,8 +126,26 @@ public final class Runs {
    * @param cancelNanos how long {@code cancel} took to return, or -1 if not called
    * @param problem a harness-level failure: the future did not complete in time, or completed
    *     with something other than a result or a cancellation; null if none
+   * @param startedNanos the wall time ({@link System#nanoTime}) just before the run started
+   * @param completedNanos the wall time the run's future completed (or {@code run} returned), 0
+   *     if it did not
+   * @param completedTick the logical clock ({@link Probe#now}) when it completed, 0 if it did not
    */
-  public record Ran(RunResult result, boolean cancelled, long cancelNanos, String problem) {}
+  public record Ran(RunResult result, boolean cancelled, long cancelNanos, String problem,
+      long startedNanos, long completedNanos, long completedTick) {
+    Ran(RunResult result, boolean cancelled, long cancelNanos, String problem) {
+      this(result, cancelled, cancelNanos, problem, 0, 0, 0);
+    }
+
+    Ran timed(long started, long completed, long tick) {
+      return new Ran(result, cancelled, cancelNanos, problem, started, completed, tick);
+    }
+
+    /** {@return how long after {@code deadline} from its start it completed; negative: before} */
+    public long latenessNanos(java.time.Duration deadline) {
+      return completedNanos - startedNanos - deadline.toNanos();
+    }
+  }
 
   /** Runs {@code w} under {@code setting} on {@code executor}, reporting to {@code probe}. */
   public static Ran run(WeftDag w, Probe probe, Setting setting, Executor executor)
@@ -141,6 +160,15 @@ public final class Runs {
    */
   public static Ran run(WeftDag w, Probe probe, Setting setting, Executor executor,
       int chaosInterrupts) throws InterruptedException {
+    return run(w, probe, setting, executor, chaosInterrupts, o -> o);
+  }
+
+  /**
+   * Runs as {@link #run(WeftDag, Probe, Setting, Executor, int)} does, with run options changed by
+   * {@code tweak} (a deadline, a scheduler, listeners).
+   */
+  public static Ran run(WeftDag w, Probe probe, Setting setting, Executor executor,
+      int chaosInterrupts, UnaryOperator<RunOptions> tweak) throws InterruptedException {
     if (setting.exec() == Exec.CALLER_RUNS) {
       probe.openGate(); // the caller is busy running the tasks; it cannot open it later
     }
@@ -155,12 +183,26 @@ public final class Runs {
       }
     });
     try {
+      var options = tweak.apply(setting.options(executor));
       if (setting.mode() == Mode.INTERRUPT_CALLER) {
-        return interruptCaller(w, probe, setting, executor);
+        return interruptCaller(w, probe, options);
       }
-      var future = w.start(probe, setting.options(executor));
+      var completed = new long[2];
+      var noted = new CountDownLatch(1);
+      long started = System.nanoTime();
+      var future = w.start(probe, options);
+      // runs as the future completes (or at once), though not always before get() returns
+      future.whenComplete((r, t) -> {
+        completed[0] = System.nanoTime();
+        completed[1] = Probe.now();
+        noted.countDown();
+      });
       probe.openGate();
-      return await(future, probe, setting);
+      var ran = await(future, probe, setting);
+      if (!noted.await(Probe.BOUND_SECONDS, TimeUnit.SECONDS)) {
+        return ran; // it did not complete: the problem is reported
+      }
+      return ran.timed(started, completed[0], completed[1]);
     } finally {
       done.countDown();
       if (chaos != null) {
@@ -209,17 +251,21 @@ public final class Runs {
    * trigger fires: {@code run} must throw {@link CancellationException}, keep the interrupt
    * status, and return only once no task body is running.
    */
-  private static Ran interruptCaller(WeftDag w, Probe probe, Setting setting, Executor executor)
+  private static Ran interruptCaller(WeftDag w, Probe probe, RunOptions options)
       throws InterruptedException {
     var outcome = new AtomicReference<Object>();
     var runningAtReturn = new AtomicInteger(-1);
     var keptInterrupt = new AtomicBoolean();
+    var returned = new long[2];
+    long started = System.nanoTime();
     var caller = Thread.ofVirtual().name("weft-caller").start(() -> {
       try {
-        outcome.set(w.run(probe, setting.options(executor)));
+        outcome.set(w.run(probe, options));
       } catch (Throwable t) {
         outcome.set(t);
       }
+      returned[0] = System.nanoTime();
+      returned[1] = Probe.now();
       runningAtReturn.set(probe.running());
       keptInterrupt.set(Thread.currentThread().isInterrupted());
       probe.signal();
@@ -237,12 +283,19 @@ public final class Runs {
           + " s of its thread being interrupted; " + probe.running() + " bodies running");
     }
     long nanos = System.nanoTime() - t0;
-    return switch (outcome.get()) {
+    // the join orders the caller's writes before these reads
+    return interruptedOutcome(outcome.get(), keptInterrupt.get(), runningAtReturn.get(), nanos)
+        .timed(started, returned[0], returned[1]);
+  }
+
+  private static Ran interruptedOutcome(Object outcome, boolean keptInterrupt,
+      int runningAtReturn, long nanos) {
+    return switch (outcome) {
       case RunResult r -> new Ran(r, false, nanos, null); // it ended before the interrupt
-      case CancellationException e when !keptInterrupt.get() ->
+      case CancellationException e when !keptInterrupt ->
           new Ran(null, true, nanos, "run() threw " + e + " but cleared the interrupt status");
-      case CancellationException e when runningAtReturn.get() != 0 -> new Ran(null, true, nanos,
-          "run() threw " + e + " while " + runningAtReturn.get() + " task bodies still ran");
+      case CancellationException e when runningAtReturn != 0 -> new Ran(null, true, nanos,
+          "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
       case CancellationException e -> new Ran(null, true, nanos, null);
       case Object other -> new Ran(null, false, nanos, "run() threw " + other);
     };

@@ -122,6 +122,18 @@ public final class Shrinker {
       if (dag.spec(v).viaContext()) {
         list.add(() -> dag.withPlainArity(node));
       }
+      var s = dag.spec(v);
+      if (s.retry() != null) {
+        list.add(() -> dag.with(node, s.flakes(), null));
+        var r = s.retry();
+        if (r.maxAttempts() > 1) {
+          list.add(() -> dag.with(node, s.flakes(), new Dag.Retry(r.maxAttempts() - 1,
+              r.backoff(), r.delayNanos(), r.abortUnchecked())));
+        }
+      }
+      if (s.flakes() > 1) {
+        list.add(() -> dag.with(node, s.flakes() - 1, s.retry()));
+      }
     }
     if (dag.forward()) {
       list.add(dag::withoutForwardDeclarations);

@@ -8,8 +8,10 @@ import dev.weft.Inputs;
 import dev.weft.Node;
 import dev.weft.NodeBuilder;
 import dev.weft.RunOptions;
+import dev.weft.RetryPolicy;
 import dev.weft.RunResult;
 import dev.weft.testing.Dag.Edge;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -73,6 +75,9 @@ public final class WeftDag {
   private Node<Object> define(GraphBuilder g, List<Node<Object>> nodes, int v) {
     var spec = dag.spec(v);
     NodeBuilder<Object> node = dag.forward() ? g.node(nodes.get(v)) : g.node(spec.name());
+    if (spec.retry() != null) {
+      node.retry(policy(spec.retry()));
+    }
     var values = new ArrayList<Dep<Object>>();
     for (var e : spec.deps()) {
       var dep = dep(nodes, v, e);
@@ -115,6 +120,18 @@ public final class WeftDag {
 
   private Object call(int v, Object... args) throws Exception {
     return probe.body(v, Arrays.asList(args));
+  }
+
+  /** {@return the Weft policy {@code r} describes} */
+  public static RetryPolicy policy(Dag.Retry r) {
+    var d = Duration.ofNanos(r.delayNanos());
+    var policy = switch (r.backoff()) {
+      case FIXED -> RetryPolicy.fixed(r.maxAttempts(), d);
+      case EXPONENTIAL, EXPONENTIAL_JITTER -> RetryPolicy.exponential(r.maxAttempts(), d)
+          .withMaxDelay(d.multipliedBy(8))
+          .withJitter(r.backoff() == Dag.Retry.Backoff.EXPONENTIAL_JITTER);
+    };
+    return r.abortUnchecked() ? policy.abortOn(RuntimeException.class) : policy;
   }
 
   @SuppressWarnings("unchecked")

@@ -1,0 +1,249 @@
+package dev.weft;
+
+import dev.weft.testing.Behaviour;
+import dev.weft.testing.Cases;
+import dev.weft.testing.Cases.Trial;
+import dev.weft.testing.Dag;
+import dev.weft.testing.EventLog;
+import dev.weft.testing.Executors;
+import dev.weft.testing.Invariants;
+import dev.weft.testing.Probe;
+import dev.weft.testing.RandomDags;
+import dev.weft.testing.ReferenceExecutor;
+import dev.weft.testing.Runs;
+import dev.weft.testing.Runs.Exec;
+import dev.weft.testing.Runs.Mode;
+import dev.weft.testing.Runs.Setting;
+import dev.weft.testing.WeftDag;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Run deadlines over random seeded graphs whose tasks sleep, nap for milliseconds, block, hang
+ * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), fail, or
+ * fail and retry: with a real deadline of 20 to 80 ms, the run completes within the straggler
+ * grace plus a generous slack, every node ends once, the stragglers are exactly the tasks still
+ * running when the run completed and only tasks that ran past the grace, and {@code
+ * deadlineExceeded()} agrees with the cancellations. The cases wait for real time, so {@link
+ * #AT_ONCE} run at a time; lateness is recorded and printed ({@link Lateness}).
+ */
+class DeadlinePropertiesTest {
+  private static final int CASES = Cases.count(1000);
+  /** Cases at a time ({@code -Dweft.deadline.threads}): they mostly wait for real time. */
+  static final int AT_ONCE = Integer.getInteger("weft.deadline.threads", 16);
+  private static final String WHERE =
+      "DeadlinePropertiesTest#deadlineRuns_completeInTime_andCutOffExactlyTheStragglers";
+  /** The bound asserted in CI, over the grace: generous, for a loaded 2-core machine. */
+  static final Duration SLACK = Duration.ofSeconds(1);
+  /** The straggler grace {@link RunOptions#withDeadline} documents. */
+  private static final long GRACE = TimeUnit.MILLISECONDS.toNanos(10);
+  /** How much earlier than the grace's end a straggler's body may have ended (a CAS race). */
+  private static final long CUT_RACE = TimeUnit.MILLISECONDS.toNanos(5);
+  static final List<Behaviour> DEADLINED = RandomDags.bag(
+      Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 2, Behaviour.NAP, 3,
+      Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 1, Behaviour.STUBBORN, 3,
+      Behaviour.HANG, 2, Behaviour.THROW_UNCHECKED, 1, Behaviour.FLAKY, 2);
+  private static final Exec[] CONCURRENT = {Exec.DEFAULT, Exec.VIRTUAL, Exec.PLATFORM_POOL};
+
+  /**
+   * Everything about a deadline case besides its graph.
+   *
+   * @param exec the executor (a platform pool is the case's own, of 4 threads)
+   * @param failFast whether the run fails fast
+   * @param deadline the run's deadline
+   */
+  record Deadlined(Exec exec, boolean failFast, Duration deadline) {
+    @Override
+    public String toString() {
+      return exec + ", " + (failFast ? "FAIL_FAST" : "CONTINUE") + ", deadline "
+          + deadline.toMillis() + " ms";
+    }
+  }
+
+  @Test
+  void deadlineRuns_completeInTime_andCutOffExactlyTheStragglers() throws Exception {
+    var lateness = new Lateness();
+    Cases.forAllConcurrently(WHERE, CASES, AT_ONCE, DeadlinePropertiesTest::trial,
+        (dag, d) -> Invariants.report(deadlineRun(dag, d, lateness)));
+    System.out.println("[weft properties]   deadlines: " + lateness);
+  }
+
+  static Trial<Deadlined> trial(long seed) {
+    var rnd = new Random(seed);
+    var dag = new RandomDags(rnd, 20, DEADLINED).next();
+    dag = RandomDags.withRetries(dag, rnd, 0.15, 20_000);
+    return new Trial<>(seed, dag, new Deadlined(CONCURRENT[rnd.nextInt(CONCURRENT.length)],
+        rnd.nextInt(3) == 0, Duration.ofMillis(20 + rnd.nextInt(61))));
+  }
+
+  /** Runs {@code dag} once with its deadline, records its lateness; {@return the violations} */
+  static List<String> deadlineRun(Dag dag, Deadlined d, Lateness lateness) throws Exception {
+    ExecutorService pool = d.exec() == Exec.PLATFORM_POOL
+        ? java.util.concurrent.Executors.newFixedThreadPool(4) : null;
+    try {
+      var tracking = new Executors.Tracking(pool != null ? pool : d.exec().executor());
+      var w = new WeftDag(dag, "deadline");
+      var probe = new Probe(dag, d.failFast(), -1, false);
+      var log = new EventLog();
+      var setting = new Setting(d.exec(), d.failFast() ? Mode.FAIL_FAST : Mode.CONTINUE, -1);
+      var ran = Runs.run(w, probe, setting, tracking, 0,
+          o -> o.withDeadline(d.deadline()).withListener(log));
+      var out = new ArrayList<String>();
+      if (ran.problem() != null) {
+        return List.of(ran.problem());
+      }
+      var r = ran.result();
+      long late = ran.latenessNanos(d.deadline());
+      lateness.add(late, r);
+      lateness.ignoring((int) r.stragglers().keySet().stream().filter(name -> dag.nodes()
+          .stream().anyMatch(s -> s.name().equals(name) && s.behaviour().ignoresInterrupts()))
+          .count());
+      if (late > GRACE + SLACK.toNanos()) {
+        out.add(String.format("the run completed %.1f ms after its deadline", late / 1e6));
+      }
+      out.addAll(stragglers(w, probe, ran, d.deadline()));
+      if (!probe.awaitIdle(TimeUnit.SECONDS.toMillis(Probe.BOUND_SECONDS))) {
+        out.add(probe.running() + " task bodies still running " + Probe.BOUND_SECONDS
+            + " s after the run completed");
+        return out;
+      }
+      out.addAll(Invariants.afterRun(w, probe, ran, d.failFast()));
+      out.addAll(deadlineExceeded(w, r, ran, d.deadline(), log));
+      out.addAll(Invariants.valuesFollowFromDependencies(w, r, ReferenceExecutor.run(dag)));
+      if (out.isEmpty()) {
+        out.addAll(Invariants.events(w, probe, ran, log));
+      }
+      if (!tracking.awaitVirtualThreadsTerminated(Probe.BOUND_SECONDS)) {
+        out.add("virtual task threads alive " + Probe.BOUND_SECONDS + " s after the run");
+      }
+      return out;
+    } finally {
+      if (pool != null) {
+        pool.shutdownNow();
+        if (!pool.awaitTermination(Probe.BOUND_SECONDS, TimeUnit.SECONDS)) {
+          throw new AssertionError("a case's pool did not terminate");
+        }
+      }
+    }
+  }
+
+  /**
+   * The stragglers are exactly the tasks whose bodies still ran when the run completed, each
+   * cancelled with its thread, and only tasks that ran until at least the end of the grace.
+   */
+  static List<String> stragglers(WeftDag w, Probe p, Runs.Ran ran, Duration deadline) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var stragglers = ran.result().stragglers();
+    long cut = ran.startedNanos() + deadline.toNanos() + GRACE;
+    for (int v = 0; v < dag.size(); v++) {
+      var name = dag.spec(v).name();
+      long end = p.end(v);
+      boolean runningAtCompletion = p.calls(v) > 0 && (end == 0 || end > ran.completedTick());
+      boolean straggler = stragglers.containsKey(name);
+      if (runningAtCompletion && !straggler) {
+        out.add(name + " (" + dag.spec(v).behaviour() + ") still ran when the run completed, "
+            + "yet is not listed among the stragglers " + stragglers.keySet());
+      }
+      if (straggler && stragglers.get(name) == null) {
+        out.add("straggler " + name + " without its thread");
+      }
+      long endNanos = p.endNanos(v);
+      if (straggler && !runningAtCompletion && endNanos < cut - CUT_RACE) {
+        out.add(String.format("%s (%s) is listed as a straggler, yet its body ended %.1f ms "
+            + "after the start, before the deadline's grace ran out", name,
+            dag.spec(v).behaviour(), (endNanos - ran.startedNanos()) / 1e6));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code deadlineExceeded()} is true if a node was cancelled by the deadline or cut off, and
+   * only if the deadline really passed: not when the run completed before it, nor without a
+   * cancellation unless the run took its full deadline; it reads the same as when RunEnded was
+   * delivered.
+   */
+  static List<String> deadlineExceeded(WeftDag w, RunResult r, Runs.Ran ran, Duration deadline,
+      EventLog log) {
+    var out = new ArrayList<String>();
+    var cancelled = new ArrayList<String>();
+    for (int v = 0; v < w.dag().size(); v++) {
+      if (r.outcome(w.node(v)) instanceof Outcome.Cancelled<?> c
+          && c.reason().contains("deadline")) {
+        cancelled.add(c.node());
+      }
+    }
+    boolean exceeded = r.deadlineExceeded();
+    if (!cancelled.isEmpty() && !exceeded) {
+      out.add("deadlineExceeded() is false, yet the deadline cancelled " + cancelled);
+    }
+    if (exceeded && cancelled.isEmpty() && r.elapsed().compareTo(deadline) < 0) {
+      out.add("deadlineExceeded() is true, yet nothing was cancelled and the run took "
+          + r.elapsed() + " of its " + deadline);
+    }
+    if (exceeded && ran.completedNanos() - ran.startedNanos() < deadline.toNanos()) {
+      out.add("deadlineExceeded() is true, yet the run completed before its deadline");
+    }
+    if (!exceeded && !r.stragglers().isEmpty()) {
+      out.add("stragglers " + r.stragglers().keySet() + " without deadlineExceeded()");
+    }
+    if (!Objects.equals(log.deadlineExceededAtEnd(), exceeded)) {
+      out.add("deadlineExceeded() was " + log.deadlineExceededAtEnd() + " when RunEnded was "
+          + "delivered, " + exceeded + " once the run completed");
+    }
+    return out;
+  }
+
+  /** Lateness of runs past their deadline, and straggler counts; from any number of threads. */
+  static final class Lateness {
+    private final List<Long> nanos = new ArrayList<>();
+    private long exceeded;
+    private long stragglers;
+    private long ignoring;
+
+    synchronized void add(long lateNanos, RunResult r) {
+      nanos.add(lateNanos);
+      exceeded += r.deadlineExceeded() ? 1 : 0;
+      stragglers += r.stragglers().size();
+    }
+
+    synchronized void ignoring(int n) {
+      ignoring += n;
+    }
+
+    /** {@return how many runs completed more than {@code millis} after their deadline} */
+    synchronized long laterThan(long millis) {
+      return nanos.stream().filter(n -> n > millis * 1_000_000).count();
+    }
+
+    synchronized long runs() {
+      return nanos.size();
+    }
+
+    @Override
+    public synchronized String toString() {
+      var sorted = nanos.stream().sorted().toList();
+      if (sorted.isEmpty()) {
+        return "no runs";
+      }
+      var late = sorted.stream().filter(n -> n > 0).toList();
+      return String.format("%d runs, %d exceeded their deadline, %d stragglers cut off (%d of "
+          + "them tasks that ignore interrupts); completion after the deadline: median %.1f ms, "
+          + "p99 %.1f ms, max %.1f ms (of the runs that exceeded it); %d runs missed their "
+          + "deadline by more than 50 ms", sorted.size(), exceeded, stragglers, ignoring,
+          millis(late, 0.5), millis(late, 0.99), millis(late, 1), laterThan(50));
+    }
+
+    private static double millis(List<Long> sorted, double q) {
+      return sorted.isEmpty() ? 0
+          : sorted.get((int) Math.min(sorted.size() - 1, q * sorted.size())) / 1e6;
+    }
+  }
+}

@@ -1,0 +1,317 @@
+package dev.weft.testing;
+
+import dev.weft.Outcome;
+import dev.weft.RunEvent;
+import dev.weft.RunListener;
+import dev.weft.RunResult;
+import dev.weft.Span;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A listener that records every event of one run with the thread it was delivered on and a tick
+ * of the {@link Probe}'s logical clock, taken at delivery; then checks the stream against the
+ * result and the probe: {@link #check} and {@link #criticalPath}. Thread-safe.
+ */
+public final class EventLog implements RunListener {
+  /** One delivered event. */
+  public record Entry(long tick, Thread thread, RunEvent event) {}
+
+  private final Queue<Entry> entries = new ConcurrentLinkedQueue<>();
+  private final CountDownLatch ended = new CountDownLatch(1);
+  // read on delivery of RunEnded: what the result said before the future completed
+  private volatile Boolean deadlineExceededAtEnd;
+  private volatile RunResult result;
+  private volatile int retriedThenCancelled;
+
+  @Override
+  public void onEvent(RunEvent event) {
+    entries.add(new Entry(Probe.TICK.incrementAndGet(), Thread.currentThread(), event));
+    if (event instanceof RunEvent.RunEnded e) {
+      deadlineExceededAtEnd = e.result().deadlineExceeded();
+      result = e.result();
+      ended.countDown();
+    }
+  }
+
+  /** {@return the result RunEnded carried, waiting up to {@code seconds} for it; or null} */
+  public RunResult awaitResult(long seconds) throws InterruptedException {
+    return ended.await(seconds, TimeUnit.SECONDS) ? result : null;
+  }
+
+  /** {@return what {@code deadlineExceeded()} said when RunEnded was delivered, or null} */
+  public Boolean deadlineExceededAtEnd() {
+    return deadlineExceededAtEnd;
+  }
+
+  /** {@return the entries in tick order} */
+  public List<Entry> entries() {
+    var list = new ArrayList<>(entries);
+    list.sort(Comparator.comparingLong(Entry::tick));
+    return list;
+  }
+
+  /** {@return how many nodes had a retry announced and were cancelled before it ran} */
+  public int retriedThenCancelled() {
+    return retriedThenCancelled;
+  }
+
+  /**
+   * The listener contract, on a finished run whose task bodies all returned: RunStarted first
+   * and RunEnded (carrying {@code r}) last; per task exactly one NodeEnded, last of its events,
+   * whose span equals the result's; per attempt one NodeStarted, numbered from 1, closed by one
+   * NodeRetried or by the NodeEnded (a retry announced and then cancelled may leave the
+   * NodeEnded closing nothing); as many NodeStarted as body calls; NodeReady first, before any
+   * start, and only after every task dependency's NodeEnded; a skipped node neither ready nor
+   * started; NodeStarted names the thread it is delivered on; announced retry delays within the
+   * policy; attempts start after their NodeStarted and end before the NodeEnded.
+   *
+   * @param fromFuture whether {@code r} came from the run's future (not from RunEnded itself)
+   */
+  public List<String> check(WeftDag w, Probe p, RunResult r, boolean fromFuture) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var list = entries();
+    if (list.isEmpty()) {
+      return List.of("no events at all");
+    }
+    if (!(list.getFirst().event() instanceof RunEvent.RunStarted s)) {
+      out.add("the first event is " + list.getFirst().event());
+    } else if (s.tasks() != dag.taskCount()) {
+      out.add("RunStarted counts " + s.tasks() + " tasks, the graph has " + dag.taskCount());
+    }
+    if (!(list.getLast().event() instanceof RunEvent.RunEnded e)) {
+      out.add("the last event is " + list.getLast().event());
+    } else if (fromFuture && e.result() != r) {
+      out.add("RunEnded carries another result than the future's");
+    }
+    var byNode = new HashMap<String, List<Entry>>();
+    int runStarts = 0;
+    int runEnds = 0;
+    for (var entry : list) {
+      var event = entry.event();
+      if (event.runId() != r.runId() || !event.graph().equals(r.graph())) {
+        out.add("event of another run: " + event);
+      }
+      switch (event) {
+        case RunEvent.RunStarted s -> runStarts++;
+        case RunEvent.RunEnded e -> runEnds++;
+        case RunEvent.NodeReady e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
+            .add(entry);
+        case RunEvent.NodeStarted e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
+            .add(entry);
+        case RunEvent.NodeRetried e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
+            .add(entry);
+        case RunEvent.NodeEnded e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
+            .add(entry);
+      }
+    }
+    if (runStarts != 1 || runEnds != 1) {
+      out.add(runStarts + " RunStarted and " + runEnds + " RunEnded events");
+    }
+    var spans = new HashMap<String, Span>();
+    for (var span : r.spans()) {
+      spans.put(span.node(), span);
+    }
+    var endTick = new HashMap<String, Long>();
+    var readyTick = new HashMap<String, Long>();
+    for (int v = 0; v < dag.size(); v++) {
+      var name = dag.spec(v).name();
+      var events = byNode.remove(name);
+      if (dag.isInput(v)) {
+        if (events != null) {
+          out.add("input " + name + " has events " + events);
+        }
+        continue;
+      }
+      out.addAll(node(dag, v, events == null ? List.of() : events, p, r, spans.get(name),
+          endTick, readyTick));
+    }
+    if (!byNode.isEmpty()) {
+      out.add("events for unknown nodes " + byNode.keySet());
+    }
+    for (int v = 0; v < dag.size(); v++) {
+      Long ready = readyTick.get(dag.spec(v).name());
+      for (var edge : ready == null ? List.<Dag.Edge>of() : dag.spec(v).deps()) {
+        var up = dag.spec(edge.from()).name();
+        Long ended = endTick.get(up);
+        if (!dag.isInput(edge.from()) && (ended == null || ended > ready)) {
+          out.add(dag.spec(v).name() + " was ready at tick " + ready + " before its dependency "
+              + up + " ended (NodeEnded at tick " + ended + ")");
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Checks the events of task {@code v}, in tick order; records its NodeEnded's tick. */
+  private List<String> node(Dag dag, int v, List<Entry> events, Probe p, RunResult r, Span span,
+      Map<String, Long> endTick, Map<String, Long> readyTick) {
+    var out = new ArrayList<String>();
+    var spec = dag.spec(v);
+    var name = spec.name();
+    boolean straggler = r.stragglers().containsKey(name);
+    int attempt = 0;
+    boolean open = false;
+    long firstStart = 0;
+    int ends = 0;
+    boolean ready = false;
+    for (int i = 0; i < events.size(); i++) {
+      var entry = events.get(i);
+      switch (entry.event()) {
+        case RunEvent.NodeReady e -> {
+          if (i != 0) {
+            out.add(name + ": NodeReady after " + events.get(i - 1).event());
+          }
+          ready = true;
+          readyTick.put(name, entry.tick());
+        }
+        case RunEvent.NodeStarted e -> {
+          if (open || e.attempt() != attempt + 1 || ends > 0 || !ready) {
+            out.add(name + ": NodeStarted of attempt " + e.attempt() + " after attempt "
+                + attempt + (open ? " was left open" : "") + (ends > 0 ? ", after NodeEnded" : "")
+                + (ready ? "" : ", without NodeReady before"));
+          }
+          var t = entry.thread();
+          if (!e.thread().equals("#" + t.threadId() + " " + t.getName())) {
+            out.add(name + ": NodeStarted names thread " + e.thread() + ", delivered on " + t);
+          }
+          attempt = e.attempt();
+          open = true;
+          firstStart = firstStart == 0 ? entry.tick() : firstStart;
+        }
+        case RunEvent.NodeRetried e -> {
+          if (!open || e.attempt() != attempt) {
+            out.add(name + ": NodeRetried of attempt " + e.attempt() + " while attempt "
+                + attempt + " was " + (open ? "open" : "closed"));
+          }
+          open = false;
+          out.addAll(delay(spec, e));
+        }
+        case RunEvent.NodeEnded e -> {
+          ends++;
+          endTick.put(name, entry.tick());
+          if (i != events.size() - 1) {
+            out.add(name + ": " + events.get(i + 1).event() + " after NodeEnded");
+          }
+          if (span == null || !span.equals(e.span())) {
+            out.add(name + ": NodeEnded's span " + e.span() + " differs from the result's "
+                + span);
+          }
+          if (attempt > 0 && !open) {
+            if (e.span().outcome() instanceof Outcome.Cancelled) {
+              retriedThenCancelled++;
+            } else {
+              out.add(name + ": NodeEnded closes no attempt (the last was retried) yet it "
+                  + "ended " + e.span().outcome());
+            }
+          }
+          if (attempt > 0 && !straggler && p.end(v) > entry.tick()) {
+            out.add(name + ": NodeEnded at tick " + entry.tick() + " before its body ended at "
+                + p.end(v));
+          }
+        }
+        default -> out.add(name + ": unexpected event " + entry.event());
+      }
+    }
+    if (ends != 1) {
+      out.add(name + " has " + ends + " NodeEnded events");
+    }
+    if (attempt != p.calls(v)) {
+      out.add(name + ": " + attempt + " attempts announced, " + p.calls(v) + " body calls");
+    }
+    if (firstStart != 0 && p.start(v) != 0 && firstStart > p.start(v)) {
+      out.add(name + ": body started at tick " + p.start(v) + " before NodeStarted at "
+          + firstStart);
+    }
+    if (span != null && span.outcome() instanceof Outcome.Skipped && (ready || attempt > 0)) {
+      out.add(name + " was skipped, yet was ready or started");
+    }
+    if (span != null && (span.ready().compareTo(span.started()) > 0
+        || span.started().compareTo(span.ended()) > 0)) {
+      out.add(name + "'s span is out of order: " + span);
+    }
+    return out;
+  }
+
+  private static List<String> delay(Dag.Spec spec, RunEvent.NodeRetried e) {
+    var retry = spec.retry();
+    if (retry == null) {
+      return List.of(spec.name() + " was retried without a retry policy: " + e);
+    }
+    long nanos = e.delay().toNanos();
+    if (e.attempt() >= retry.maxAttempts() || !retry.retries(e.error())
+        || nanos < retry.minDelayNanos(e.attempt()) || nanos > retry.maxDelayNanos(e.attempt())) {
+      return List.of(spec.name() + ": retry after attempt " + e.attempt() + " of " + retry
+          + " on " + e.error() + " with a delay of " + nanos + " ns");
+    }
+    return List.of();
+  }
+
+  /**
+   * The critical path: a chain of real dependency edges, from a task that depends on inputs only
+   * to a task that ended last, each step coming from a dependency that ended last among the
+   * task's dependencies, made of the result's spans.
+   */
+  public static List<String> criticalPath(Dag dag, RunResult r) {
+    var out = new ArrayList<String>();
+    var path = r.trace().criticalPath();
+    var spans = new HashMap<String, Span>();
+    for (var s : r.spans()) {
+      spans.put(s.node(), s);
+    }
+    if (spans.isEmpty() || path.isEmpty()) {
+      return spans.isEmpty() == path.isEmpty() ? out
+          : List.of("critical path " + names(path) + " for " + spans.size() + " spans");
+    }
+    var index = new HashMap<String, Integer>();
+    for (int v = 0; v < dag.size(); v++) {
+      index.put(dag.spec(v).name(), v);
+    }
+    var lastEnd = spans.values().stream().map(Span::ended).max(Comparator.naturalOrder())
+        .orElseThrow();
+    if (!path.getLast().ended().equals(lastEnd)) {
+      out.add("critical path " + names(path) + " ends at " + path.getLast().ended()
+          + ", the last task ended at " + lastEnd);
+    }
+    for (int i = 0; i < path.size(); i++) {
+      var step = path.get(i);
+      Integer v = index.get(step.node());
+      if (v == null || !step.equals(spans.get(step.node()))) {
+        out.add("critical path step " + step + " is not the result's span");
+        continue;
+      }
+      Span latest = null;
+      boolean fromPrevious = i == 0;
+      for (var e : dag.spec(v).deps()) {
+        var up = spans.get(dag.spec(e.from()).name());
+        if (up != null && (latest == null || up.ended().compareTo(latest.ended()) > 0)) {
+          latest = up;
+        }
+        fromPrevious |= i > 0 && dag.spec(e.from()).name().equals(path.get(i - 1).node());
+      }
+      if (!fromPrevious) {
+        out.add("critical path " + names(path) + ": " + path.get(i - 1).node() + " -> "
+            + step.node() + " is no edge of the graph");
+      } else if (i == 0 && latest != null) {
+        out.add("critical path " + names(path) + " starts at " + step.node()
+            + ", which depends on task " + latest.node());
+      } else if (i > 0 && !path.get(i - 1).ended().equals(latest.ended())) {
+        out.add("critical path " + names(path) + " reaches " + step.node() + " from "
+            + path.get(i - 1).node() + ", not from its last-ended dependency " + latest.node());
+      }
+    }
+    return out;
+  }
+
+  private static List<String> names(List<Span> path) {
+    return path.stream().map(Span::node).toList();
+  }
+}
