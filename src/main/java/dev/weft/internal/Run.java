@@ -53,8 +53,8 @@ import java.util.function.Function;
  *
  * <p>Timeouts are per attempt. An attempt's timer interrupts the task only if the vertex is still
  * in that attempt: the timer checks the attempt number after winning RUNNING -> INTERRUPTING, and
- * the task's thread bumps the number (in PAUSED, which no one else may leave) before the next attempt
- * becomes interruptible. So a late timer can never hit the next attempt or the next task.
+ * the task's thread bumps the number (in PAUSED, which no one else may leave) before the next
+ * attempt becomes interruptible. So a late timer can never hit the next attempt or the next task.
  *
  * <p>A run deadline cancels the run when it passes. Tasks that ignore the interrupt get a short
  * grace ({@link #STRAGGLER_GRACE_NANOS}); those still running then are cut off as CANCELLED
