@@ -94,7 +94,8 @@ public final class Checkout {
     Node<Boolean> fraud = g.node("fraud").bulkhead(FRAUD).call(cart, Services::fraudCheck);
     Node<Payment> payment = g.node("payment")
         .timeout(Duration.ofMillis(60))
-        .retry(RetryPolicy.exponential(3, Duration.ofMillis(10)).withMaxDelay(Duration.ofMillis(40)))
+        .retry(RetryPolicy.exponential(3, Duration.ofMillis(10))
+            .withMaxDelay(Duration.ofMillis(40)))
         .circuitBreaker(PAYMENTS)
         .after(fraud) // charge only once fraud has cleared the cart
         .call(cart, promo, Services::charge);

@@ -28,8 +28,9 @@ import java.util.concurrent.ExecutionException;
  * A task starts once every one of its dependencies has ended, never before, and runs at most once
  * per run. Skips are decided eagerly: when a required dependency fails, its dependents are skipped
  * at once, so a node that reads a skipped node optionally may start while other ancestors of that
- * skipped node are still running. Its own dependencies have all ended all the same. Independent tasks run concurrently, by default each on its own virtual thread (see
- * {@link RunOptions} for other executors).
+ * skipped node are still running. Its own dependencies have all ended all the same. Independent
+ * tasks run concurrently, by default each on its own virtual thread (see {@link RunOptions} for
+ * other executors).
  *
  * <h2>Failure modes</h2>
  * Every node ends with exactly one {@link Outcome}. A task that throws (checked exceptions and
@@ -48,8 +49,8 @@ import java.util.concurrent.ExecutionException;
  * {@link Outcome.Cancelled}. {@code run} then throws {@link CancellationException} with the
  * thread's interrupt status set. Both return only once every task of the run has ended, so no
  * task of a finished run is still running. The one exception is a task that ignores
- * interruption: the run waits for it, unless the run has a deadline (see Time). Completing the future any other way ({@code complete},
- * {@code orTimeout}) also cancels the run, without waiting.
+ * interruption: the run waits for it, unless the run has a deadline (see Time). Completing the
+ * future any other way ({@code complete}, {@code orTimeout}) also cancels the run, without waiting.
  *
  * <h2>Time</h2>
  * A run may have a deadline ({@link RunOptions#withDeadline}). When it passes, the run is cancelled

@@ -28,10 +28,11 @@ import java.util.concurrent.Callable;
  * Whatever order they are given in, policies nest the same way, as Failsafe writes it:
  * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}. Each attempt takes a breaker
  * admission, then a bulkhead place, then runs under its timeout; a failed attempt is retried by
- * the retry policy; what still fails goes to the fallback ({@link GraphBuilder#fallback(Node, Object)}). The
- * timeout is per attempt so every retry gets the full time; the bulkhead sits inside the breaker
- * so a rejected call never takes a place; the breaker sits inside the retry so every attempt is
- * counted and an opened breaker stops further attempts; the fallback sees only what is left.
+ * the retry policy; what still fails goes to the fallback ({@link GraphBuilder#fallback(Node,
+ * Object)}). The timeout is per attempt so every retry gets the full time; the bulkhead sits inside
+ * the breaker so a rejected call never takes a place; the breaker sits inside the retry so every
+ * attempt is counted and an opened breaker stops further attempts; the fallback sees only what is
+ * left.
  *
  * <p>Not thread-safe, like its {@link GraphBuilder}. A second {@code call} fails with {@link
  * InvalidGraphException}.
