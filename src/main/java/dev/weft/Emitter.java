@@ -35,9 +35,8 @@ final class Emitter implements RunHooks {
 
   @Override
   public void nodeStarted(Run run, int vertex, int attempt, long at) {
-    var t = Thread.currentThread();
     emit(run, new RunEvent.NodeStarted(graph.name(), run.id(), since(run, at),
-        run.plan().name(vertex), attempt, "#" + t.threadId() + " " + t.getName()));
+        run.plan().name(vertex), attempt, Run.label(Thread.currentThread())));
   }
 
   @Override

@@ -236,13 +236,11 @@ public final class GraphBuilder {
     return this;
   }
 
+  /** Records a node's policies; {@link NodeBuilder} calls it only for nodes that have any. */
   void policies(int vertex, long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker,
       Bulkhead bulkhead) {
     var fallback = policies.containsKey(vertex) ? policies.get(vertex).fallback() : null;
-    var p = new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback);
-    if (p.any()) {
-      policies.put(vertex, p);
-    }
+    policies.put(vertex, new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback));
   }
 
   /**

@@ -22,12 +22,7 @@ import java.util.concurrent.TimeUnit;
 final class Guard implements Invoker {
   /** The node's policies; any may be absent (0 or null). */
   record Policies(long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker, Bulkhead bulkhead,
-      Fn.F1<? super Throwable, ?> fallback) {
-    boolean any() {
-      return timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
-          || fallback != null;
-    }
-  }
+      Fn.F1<? super Throwable, ?> fallback) {}
 
   private final String node;
   private final Invoker body;

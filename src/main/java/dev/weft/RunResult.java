@@ -155,7 +155,7 @@ public final class RunResult {
 
   /** {@return whether the run's deadline passed before it ended} */
   public boolean deadlineExceeded() {
-    return run.pastDeadline();
+    return run.deadlineExceeded();
   }
 
   /**

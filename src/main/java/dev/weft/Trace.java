@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -95,8 +96,8 @@ public final class Trace {
         .append("': ").append(millis(sum)).append(" of ").append(millis(elapsed.toNanos()))
         .append('\n');
     for (var s : criticalPath) {
-      sb.append(String.format("  %-" + width + "s  ran %8s  queued %8s  %s%n", s.node(),
-          millis(s.ran().toNanos()), millis(s.queued().toNanos()),
+      sb.append(String.format(Locale.ROOT, "  %-" + width + "s  ran %8s  queued %8s  %s%n",
+          s.node(), millis(s.ran().toNanos()), millis(s.queued().toNanos()),
           s.outcome().getClass().getSimpleName()));
     }
     return sb.toString();
@@ -192,6 +193,6 @@ public final class Trace {
   }
 
   private static String millis(long nanos) {
-    return String.format("%.1f ms", nanos / 1e6);
+    return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
   }
 }

@@ -191,12 +191,11 @@ public final class Run {
     this.attemptEnd = plan.guarded ? new long[n] : null;
     this.attemptsStarted = plan.guarded ? new int[n] : null;
     this.future = new RunFuture<>(this);
-    var jfr = new RunExecutionEvent();
-    if (jfr.isEnabled()) {
-      jfr.begin();
-      this.jfrRun = jfr;
+    if (RUN_JFR_PROBE.isEnabled()) {
+      this.jfrRun = new RunExecutionEvent();
+      jfrRun.begin();
     } else {
-      this.jfrRun = null;
+      this.jfrRun = null; // no allocation per run while JFR does not record runs
     }
     this.startNanos = scheduler.nanoTime();
     // saturating: a deadline too far away to represent is no deadline
@@ -509,12 +508,15 @@ public final class Run {
     if (hooks != null) {
       hooks.runEnded(this, result);
     }
-    for (var timer : new Future<?>[] {deadlineTimer, stragglerTimer}) {
-      if (timer != null) {
-        timer.cancel(false);
-      }
-    }
+    cancelTimer(deadlineTimer);
+    cancelTimer(stragglerTimer);
     future.completeFromRun(result);
+  }
+
+  private static void cancelTimer(Future<?> timer) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
   }
 
   // ---- time: deadline, stragglers, attempts ----
@@ -558,7 +560,7 @@ public final class Run {
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
               endAt[v] = now;
               cut.put(v, thread);
-              stragglers = cut; // before the hook below reads it
+              stragglers = cut; // before the hook reads it; published by the decrement below
               if (hooks != null) {
                 hooks.nodeEnded(this, v);
               }
@@ -570,7 +572,6 @@ public final class Run {
         }
       }
       if (!cut.isEmpty()) {
-        stragglers = cut; // published by the decrement below, read after completion
         if ((int) REMAINING.getAndAdd(this, -cut.size()) == cut.size()) {
           finish();
         }
@@ -670,6 +671,7 @@ public final class Run {
   }
 
   private static final NodeExecutionEvent JFR_PROBE = new NodeExecutionEvent();
+  private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
 
   /** Ends and, if it passed its threshold, commits an attempt's JFR event. */
   public void commitJfr(NodeExecutionEvent event, int vertex, int attemptNo, String outcome) {
@@ -780,8 +782,8 @@ public final class Run {
     return cancelled;
   }
 
-  /** {@return whether the deadline passed before the run ended} */
-  public boolean pastDeadline() {
+  /** {@return whether the deadline passed before the run ended, as fixed when it ended} */
+  public boolean deadlineExceeded() {
     return deadlineExceeded;
   }
 
@@ -808,7 +810,12 @@ public final class Run {
   /** {@return the thread {@code vertex}'s task ran on, as "#id name", or "" if it never ran} */
   public String threadOf(int vertex) {
     var t = ranOn[vertex];
-    return t == null ? "" : "#" + t.threadId() + " " + t.getName();
+    return t == null ? "" : label(t);
+  }
+
+  /** {@return a thread as events and spans show it: "#id name"} */
+  public static String label(Thread thread) {
+    return "#" + thread.threadId() + " " + thread.getName();
   }
 
   /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
