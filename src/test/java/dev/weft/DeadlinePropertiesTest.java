@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * Run deadlines over random seeded graphs whose tasks sleep, nap for milliseconds, block, hang
  * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), fail, or
  * fail and retry: with a real deadline of 20 to 80 ms, the run completes within the straggler
- * grace plus a generous slack, every node ends once, the stragglers are exactly the tasks still
- * running when the run completed and only tasks that ran past the grace, and {@code
+ * grace plus a generous slack, every node ends once, the stragglers are all the tasks still
+ * running when the run completed, cut off no earlier than the grace's end (see {@link
+ * #stragglers}), and {@code
  * deadlineExceeded()} agrees with the cancellations. The cases wait for real time, so {@link
  * #AT_ONCE} run at a time; lateness is recorded and printed ({@link Lateness}).
  */
@@ -43,8 +44,6 @@ class DeadlinePropertiesTest {
   static final Duration SLACK = Duration.ofSeconds(1);
   /** The straggler grace {@link RunOptions#withDeadline} documents. */
   private static final long GRACE = TimeUnit.MILLISECONDS.toNanos(10);
-  /** How much earlier than the grace's end a straggler's body may have ended (a CAS race). */
-  private static final long CUT_RACE = TimeUnit.MILLISECONDS.toNanos(5);
   static final List<Behaviour> DEADLINED = RandomDags.bag(
       Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 2, Behaviour.NAP, 3,
       Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 1, Behaviour.STUBBORN, 3,
@@ -135,13 +134,27 @@ class DeadlinePropertiesTest {
 
   /**
    * The stragglers are exactly the tasks whose bodies still ran when the run completed, each
-   * cancelled with its thread, and only tasks that ran until at least the end of the grace.
+   * cancelled with its thread; a run with stragglers completed no earlier than its deadline plus
+   * the grace; and no task whose body ended in the first half of the deadline is a straggler.
+   *
+   * <p>Why not "only tasks whose bodies ran until the grace ran out": a body's end is recorded
+   * inside the body, and the engine learns of it only when the task's thread gets back to it. On a
+   * loaded 2-core machine a thread interrupted at the deadline can wait longer than the 10 ms grace
+   * for a core (CI saw 10 ms between the two), and the engine rightly reports it as a straggler:
+   * its thread was still held when the grace ran out. The bounds kept here hold whatever the
+   * scheduling latency, save a stall of half the deadline (10 to 40 ms) plus the grace.
    */
   static List<String> stragglers(WeftDag w, Probe p, Runs.Ran ran, Duration deadline) {
     var dag = w.dag();
     var out = new ArrayList<String>();
     var stragglers = ran.result().stragglers();
-    long cut = ran.startedNanos() + deadline.toNanos() + GRACE;
+    if (!stragglers.isEmpty() && ran.completedNanos() != 0
+        && ran.completedNanos() - ran.startedNanos() < deadline.toNanos() + GRACE) {
+      out.add(String.format("stragglers %s were cut off %.1f ms after the start, before the "
+          + "deadline's grace ran out", stragglers.keySet(),
+          (ran.completedNanos() - ran.startedNanos()) / 1e6));
+    }
+    long early = ran.startedNanos() + deadline.toNanos() / 2;
     for (int v = 0; v < dag.size(); v++) {
       var name = dag.spec(v).name();
       long end = p.end(v);
@@ -155,9 +168,9 @@ class DeadlinePropertiesTest {
         out.add("straggler " + name + " without its thread");
       }
       long endNanos = p.endNanos(v);
-      if (straggler && !runningAtCompletion && endNanos < cut - CUT_RACE) {
+      if (straggler && !runningAtCompletion && endNanos < early) {
         out.add(String.format("%s (%s) is listed as a straggler, yet its body ended %.1f ms "
-            + "after the start, before the deadline's grace ran out", name,
+            + "after the start, in the first half of the deadline", name,
             dag.spec(v).behaviour(), (endNanos - ran.startedNanos()) / 1e6));
       }
     }
