@@ -526,7 +526,9 @@ class RunEventsTest {
     Node<String> a = g.task("a", () -> "a");
     g.task("x", a, s -> s);
     var recorder = new Recorder();
-    var graph = build(g, Executors.virtual(), slowOnReady, recorder);
+    // The recorder first: listeners get each event in order, so it has RunEnded once slowOnReady
+    // lets the test go on.
+    var graph = build(g, Executors.virtual(), recorder, slowOnReady);
 
     var future = graph.runAsync(Inputs.empty());
     await(readyEntered, "x's NodeReady is being delivered");
