@@ -18,7 +18,11 @@ package dev.weft;
  * RunEvent.RunStarted}, task threads for node events, the thread that ends the run for {@link
  * RunEvent.RunEnded}. So a listener must be thread-safe and quick, and must not block. Events of
  * one node arrive in order, and a dependency's {@link RunEvent.NodeEnded} comes before its
- * dependents' {@link RunEvent.NodeReady}. A listener that throws does not disturb the run or the
+ * dependents' {@link RunEvent.NodeReady}. One exception, bounded by the deadline: a task still
+ * running when the deadline's grace runs out is cut off, and its {@code NodeEnded} is delivered
+ * from the thread that cuts it off; if that task's own thread is at that moment still inside a
+ * listener's {@code NodeStarted} or {@code NodeRetried} (a listener slower than the 10 ms grace),
+ * the two deliveries overlap. A listener that throws does not disturb the run or the
  * other listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged once
  * per run through {@link System.Logger} at WARNING.
  */

@@ -44,6 +44,56 @@ class ReadmeTest {
     assertTrue(lines.get(1).contains("feed service is down"), output);
   }
 
+  /**
+   * The README's policy snippet (its second {@code java} block) is a fragment: its {@code static}
+   * declarations go into a class and the rest into a method with the names it uses ({@code g},
+   * {@code cart}, the downstream clients) declared around it; then it must compile without a
+   * warning against Weft alone.
+   */
+  @Test
+  void policySnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
+    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(Files.readString(README)).results().map(m -> m.group(1)).toList();
+    assertTrue(blocks.size() >= 2, "README.md should have a second ```java block (policies)");
+    var fields = new StringBuilder();
+    var body = new StringBuilder();
+    boolean inField = false;
+    for (var line : blocks.get(1).lines().toList()) {
+      inField |= line.startsWith("static ");
+      (inField ? fields : body).append("  ").append(line).append('\n');
+      inField &= !line.endsWith(";");
+    }
+    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(1));
+    var source = dir.resolve("PolicySnippet.java");
+    Files.writeString(source, """
+        import dev.weft.*;
+        import java.io.IOException;
+        import java.time.Duration;
+
+        class PolicySnippet {
+          record Cart(String id) {}
+          record Payment(String id) {}
+          record Promo(String code) {
+            static final Promo NONE = new Promo("-");
+          }
+          interface Payments { Payment charge(Cart cart) throws IOException; }
+          interface FraudService { boolean check(Cart cart) throws IOException; }
+          interface Promos { Promo best(Cart cart) throws IOException; }
+          static Payments payments;
+          static FraudService fraudService;
+          static Promos promos;
+        """ + fields + """
+          static void declare(GraphBuilder g, Node<Cart> cart) {
+        """ + body + """
+          }
+        }
+        """);
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
+        dir.toString(), source.toString()), "the policy snippet should compile without warnings");
+  }
+
   private static String run(String... command) throws Exception {
     var log = Files.createTempFile("weft-readme", ".log");
     var process = new ProcessBuilder(command).redirectErrorStream(true)
