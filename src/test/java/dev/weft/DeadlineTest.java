@@ -99,6 +99,25 @@ class DeadlineTest {
     assertEquals(Duration.ofMillis(100), result.elapsed(), "the run should end at its deadline");
   }
 
+  /** A RunStarted listener that takes its time does not push the deadline back. */
+  @Test
+  void deadline_countsFromTheRunsStart_notFromWhenRunStartedListenersReturned() throws Exception {
+    var t = new Fixture(RunOptions.defaults().withDeadline(Duration.ofMillis(100)));
+    RunListener slowOnStart = event -> {
+      if (event instanceof RunEvent.RunStarted) {
+        t.clock.advance(Duration.ofMillis(60)); // the listener took 60 ms
+      }
+    };
+
+    var future = t.graph.runAsync(Inputs.empty(), t.graph.options().withListener(slowOnStart));
+    await(t.started, "the slow task starts");
+    t.clock.advance(Duration.ofMillis(40)); // 100 ms after the start: the run must end now
+    var result = future.get(10, SECONDS);
+
+    assertTrue(result.deadlineExceeded());
+    assertEquals(Duration.ofMillis(100), result.elapsed());
+  }
+
   @Test
   void runFinishingBeforeItsDeadline_isNotMarked_andLeavesNoTimer() throws Exception {
     var clock = new FakeScheduler();
@@ -239,6 +258,12 @@ class DeadlineTest {
 
   // ---- tasks that ignore the interrupt (real time) ----
 
+  /**
+   * Long enough that every task of these graphs has started well before it passes, even on a
+   * loaded 2-core machine; the tests then wait for the cut-off in real time.
+   */
+  private static final Duration REAL_DEADLINE = Duration.ofMillis(500);
+
   /** A task that ignores interrupts until released, recording its thread and its end. */
   private static final class Stubborn {
     final CountDownLatch release = new CountDownLatch(1);
@@ -274,7 +299,7 @@ class DeadlineTest {
       throws Exception {
     var stubborn = new Stubborn();
     var g = Graph.builder("straggling")
-        .options(RunOptions.defaults().withDeadline(Duration.ofMillis(100)));
+        .options(RunOptions.defaults().withDeadline(REAL_DEADLINE));
     Node<String> slow = g.task("stubborn", () -> stubborn.call("late"));
     Node<String> quick = g.task("quick", () -> "quick");
     Node<String> after = g.task("after", slow, s -> s);
@@ -287,7 +312,7 @@ class DeadlineTest {
       assertEquals(Map.of("stubborn", stubborn.thread.get()), result.stragglers());
       assertTrue(result.stragglers().get("stubborn").isAlive(), "the straggler should still run");
       var cancelled = assertInstanceOf(Outcome.Cancelled.class, result.outcome(slow));
-      assertTrue(cancelled.reason().contains("deadline of 100 ms"), cancelled.reason());
+      assertTrue(cancelled.reason().contains("deadline of 500 ms"), cancelled.reason());
       assertTrue(cancelled.reason().contains("ignored the interrupt"), cancelled.reason());
       assertInstanceOf(Outcome.Cancelled.class, result.outcome(after));
       assertEquals("quick", result.get(quick));
@@ -304,7 +329,7 @@ class DeadlineTest {
   void stragglerWithARetryPolicy_isNotRetriedWhenItFailsLate() throws Exception {
     var stubborn = new Stubborn();
     var g = Graph.builder("straggling")
-        .options(RunOptions.defaults().withDeadline(Duration.ofMillis(100)));
+        .options(RunOptions.defaults().withDeadline(REAL_DEADLINE));
     Node<String> slow = g.node("stubborn").retry(RetryPolicy.fixed(3, Duration.ZERO))
         .call(() -> stubborn.call(null));
     var graph = g.build();
@@ -328,7 +353,7 @@ class DeadlineTest {
     var stubborn = new Stubborn();
     var stubbornStarted = new CountDownLatch(1);
     var g = Graph.builder("fail-fast-straggler").options(RunOptions.defaults()
-        .withDeadline(Duration.ofMillis(100)).withFailureMode(FailureMode.FAIL_FAST));
+        .withDeadline(REAL_DEADLINE).withFailureMode(FailureMode.FAIL_FAST));
     Node<String> slow = g.task("stubborn", () -> {
       stubbornStarted.countDown();
       return stubborn.call("late");
@@ -352,9 +377,9 @@ class DeadlineTest {
   private static RunResult assertDoesNotHang(Future<RunResult> future)
       throws Exception {
     try {
-      return future.get(2, SECONDS);
+      return future.get(5, SECONDS);
     } catch (TimeoutException e) {
-      throw new AssertionError("a run with a 100 ms deadline was still running after 2 s: the "
+      throw new AssertionError("a run with a 500 ms deadline was still running after 5 s: the "
           + "deadline did not cut off the task that ignores its interrupt", e);
     }
   }

@@ -232,8 +232,11 @@ public final class Run {
         return;
       }
       if (deadlineNanos > 0) {
-        deadlineTimer = scheduler.schedule(() -> offTimerThread(this::deadlinePassed),
-            deadlineNanos, TimeUnit.NANOSECONDS);
+        // from the run's start, not from now: RunStarted listeners must not push the deadline
+        long delay = deadlineAt == Long.MAX_VALUE ? deadlineNanos
+            : Math.max(0, deadlineAt - scheduler.nanoTime());
+        deadlineTimer = scheduler.schedule(() -> offTimerThread(this::deadlinePassed), delay,
+            TimeUnit.NANOSECONDS);
       }
       var frame = new Frame(false);
       for (int r : plan.roots) {
@@ -498,8 +501,8 @@ public final class Run {
   }
 
   private void finish() {
+    done = true; // first: a deadline timer that still gets past it fired before the end below
     endNanos = scheduler.nanoTime();
-    done = true;
     deadlineExceeded = pastDeadline; // a timer firing from now on changes nothing reported
     var result = resultFactory.apply(this);
     if (jfrRun != null) {
