@@ -164,8 +164,10 @@ class CancellationTest {
     var taskEndedAt = new AtomicInteger();
     var interruptSeen = new CountDownLatch(1);
     var release = new CountDownLatch(1);
+    var running = new CountDownLatch(1);
     var g = Graph.builder("stubborn");
     g.task("stubborn", () -> {
+      running.countDown();
       try {
         NEVER.await();
       } catch (InterruptedException e) {
@@ -184,6 +186,7 @@ class CancellationTest {
     });
     var graph = g.build();
     var future = graph.runAsync(Inputs.empty());
+    assertTrue(running.await(10, SECONDS), "the task should start"); // else cancel skips it
     var cancelReturnedAt = new AtomicInteger();
     var canceller = Thread.ofVirtual().start(() -> {
       future.cancel(true);

@@ -37,13 +37,14 @@ class ContextPropagationTest {
 
   /** One platform thread, so that consecutive tasks are sure to share it. */
   private ExecutorService single;
-  /** What the single thread's REQUEST_ID was after each task it ran, in order. */
-  private final List<String> afterEachTask = Collections.synchronizedList(new ArrayList<>());
+  /** Runs tasks on {@link #single}, noting its REQUEST_ID after each. */
+  private Noting checkedSingle;
 
   @BeforeEach
   void startSingleThread() {
     single = java.util.concurrent.Executors.newSingleThreadExecutor(
         Thread.ofPlatform().name("single").daemon(true).factory());
+    checkedSingle = new Noting(single);
   }
 
   @AfterEach
@@ -52,12 +53,41 @@ class ContextPropagationTest {
     REQUEST_ID.remove();
   }
 
-  /** Runs tasks on the single thread and notes REQUEST_ID on that thread after each. */
-  private Executor checkedSingle() {
-    return task -> single.execute(() -> {
-      task.run();
-      afterEachTask.add(current());
-    });
+  /**
+   * An executor that notes REQUEST_ID on the task's thread after each task it runs. The run's
+   * future completes inside the last task, before that task's note: read the notes with {@link
+   * #settled}.
+   */
+  private static final class Noting implements Executor {
+    private final Executor inner;
+    private final AtomicInteger handed = new AtomicInteger();
+    private final List<String> after = Collections.synchronizedList(new ArrayList<>());
+
+    Noting(Executor inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      handed.incrementAndGet();
+      inner.execute(() -> {
+        try {
+          task.run();
+        } finally {
+          after.add(current());
+        }
+      });
+    }
+
+    /** {@return the notes, in order, once every task handed over has been noted} */
+    List<String> settled() throws InterruptedException {
+      long until = System.nanoTime() + SECONDS.toNanos(10);
+      while (after.size() < handed.get()) {
+        assertTrue(System.nanoTime() < until, "tasks handed to the executor did not end in 10 s");
+        Thread.sleep(1);
+      }
+      return List.copyOf(after);
+    }
   }
 
   private static String current() {
@@ -117,12 +147,13 @@ class ContextPropagationTest {
   @Test
   void afterEachTask_aPoolThreadWithoutAValue_hasNoneAgain() throws Exception {
     var seen = new ConcurrentHashMap<String, String>();
-    var graph = diamond(seen, propagating(checkedSingle()));
+    var graph = diamond(seen, propagating(checkedSingle));
     REQUEST_ID.set("req-1");
 
     graph.run(Inputs.empty());
 
     assertEquals(Map.of("a", "req-1", "b", "req-1", "c", "req-1", "d", "req-1"), seen);
+    var afterEachTask = checkedSingle.settled();
     assertFalse(afterEachTask.isEmpty(), "the single thread should have run the tasks");
     assertEquals(Collections.nCopies(afterEachTask.size(), ABSENT), afterEachTask,
         "the request id must not stay on the pool thread after a task");
@@ -135,29 +166,31 @@ class ContextPropagationTest {
   void afterEachTask_aPoolThreadWithItsOwnValue_hasItBack() throws Exception {
     onSingleThread(() -> REQUEST_ID.set("pool-own"));
     var seen = new ConcurrentHashMap<String, String>();
-    var graph = diamond(seen, propagating(checkedSingle()));
+    var graph = diamond(seen, propagating(checkedSingle));
     REQUEST_ID.set("req-1");
 
     graph.run(Inputs.empty());
 
     assertEquals(Map.of("a", "req-1", "b", "req-1", "c", "req-1", "d", "req-1"), seen);
+    var afterEachTask = checkedSingle.settled();
     assertEquals(Collections.nCopies(afterEachTask.size(), "pool-own"), afterEachTask);
   }
 
   @Test
   void callerWithoutAValue_runsTasksWithoutOne_evenOnAThreadThatHadOne() throws Exception {
     onSingleThread(() -> REQUEST_ID.set("pool-own"));
-    var graph1 = diamond(new ConcurrentHashMap<>(), propagating(checkedSingle()));
+    var graph1 = diamond(new ConcurrentHashMap<>(), propagating(checkedSingle));
     REQUEST_ID.set("req-1");
     graph1.run(Inputs.empty());
     var seen = new ConcurrentHashMap<String, String>();
-    var graph2 = diamond(seen, propagating(checkedSingle()));
+    var graph2 = diamond(seen, propagating(checkedSingle));
     REQUEST_ID.remove();
 
     graph2.run(Inputs.empty());
 
     assertEquals(Map.of("a", ABSENT, "b", ABSENT, "c", ABSENT, "d", ABSENT), seen,
         "neither the earlier run's value nor the thread's own may show");
+    var afterEachTask = checkedSingle.settled();
     assertEquals(Collections.nCopies(afterEachTask.size(), "pool-own"), afterEachTask);
   }
 
@@ -198,10 +231,11 @@ class ContextPropagationTest {
 
   @ParameterizedTest
   @MethodSource("dev.weft.testing.Executors#all")
-  void restoreThatThrows_failsThatTaskWithTheException_andOtherTasksRun(Executor executor) {
+  void restoreThatThrows_failsThatTaskWithTheException_andOtherTasksRun(Executor executor)
+      throws Exception {
     var refused = new IllegalStateException("context store unavailable");
     var first = new AtomicInteger();
-    var leftOver = Collections.synchronizedList(new ArrayList<String>());
+    var noting = new Noting(executor);
     var ran = ConcurrentHashMap.<String>newKeySet();
     var failOnce = new ContextPropagator() {
       @Override
@@ -222,10 +256,7 @@ class ContextPropagationTest {
     Node<String> b = g.task("b", () -> ran("b", ran));
     g.task("c", a.optional(), b.optional(), (x, y) -> ran("c", ran));
     var graph = g.options(RunOptions.defaults()
-        .withExecutor(task -> executor.execute(() -> {
-          task.run();
-          leftOver.add(current()); // on the task's thread, after the task
-        }))
+        .withExecutor(noting)
         .withPropagator(ContextPropagator.threadLocal(REQUEST_ID))
         .withPropagator(failOnce)).build();
     REQUEST_ID.set("req-1");
@@ -241,6 +272,7 @@ class ContextPropagationTest {
     assertTrue(ran.contains("c"));
     assertEquals(List.of(), result.listenerFailures());
     if (!executor.toString().equals("caller-runs")) {
+      var leftOver = noting.settled();
       assertEquals(Collections.nCopies(leftOver.size(), ABSENT), leftOver,
           "the propagator restored before the failing one is undone");
     }
@@ -255,7 +287,7 @@ class ContextPropagationTest {
   @ParameterizedTest
   @MethodSource("dev.weft.testing.Executors#all")
   void scopeCloseThatThrows_keepsTheTasksOutcome_andIsReportedInListenerFailures(
-      Executor executor) {
+      Executor executor) throws Exception {
     var thrown = Collections.synchronizedList(new ArrayList<Throwable>());
     var badClose = new ContextPropagator() {
       @Override
@@ -273,7 +305,7 @@ class ContextPropagationTest {
       }
     };
     var boom = new IOException("boom");
-    var leftOver = Collections.synchronizedList(new ArrayList<String>());
+    var noting = new Noting(executor);
     var g = Graph.builder("bad-close");
     Node<String> ok = g.task("ok", () -> "fine");
     Node<String> failing = g.task("failing", () -> {
@@ -281,10 +313,7 @@ class ContextPropagationTest {
     });
     Node<String> next = g.task("next", ok, s -> s + " again");
     var graph = g.options(RunOptions.defaults()
-        .withExecutor(task -> executor.execute(() -> {
-          task.run();
-          leftOver.add(current());
-        }))
+        .withExecutor(noting)
         .withPropagator(ContextPropagator.threadLocal(REQUEST_ID))
         .withPropagator(badClose)).build();
     REQUEST_ID.set("req-1");
@@ -300,6 +329,7 @@ class ContextPropagationTest {
     assertEquals(3, result.listenerFailures().size(), () -> "" + result.listenerFailures());
     assertTrue(reported.containsAll(thrown), "every close failure is reported");
     if (!executor.toString().equals("caller-runs")) {
+      var leftOver = noting.settled();
       assertEquals(Collections.nCopies(leftOver.size(), ABSENT), leftOver,
           "scopes after the one that threw are still closed");
     }

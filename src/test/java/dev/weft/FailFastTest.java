@@ -183,7 +183,9 @@ class FailFastTest {
         RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
     var ran = new AtomicInteger();
     var gate = new CountDownLatch(1);
+    var slowStarted = new CountDownLatch(1);
     Node<Integer> slowRoot = g.task("slowRoot", () -> {
+      slowStarted.countDown();
       try {
         gate.await();
       } catch (InterruptedException e) {
@@ -199,6 +201,8 @@ class FailFastTest {
       });
     }
     g.task("failing", () -> {
+      // else the failure may cancel slowRoot before it starts
+      assertTrue(slowStarted.await(10, SECONDS), "slowRoot should start");
       throw new IllegalArgumentException("no");
     });
     var graph = g.build();
