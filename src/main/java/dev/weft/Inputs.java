@@ -9,8 +9,10 @@ import java.util.Arrays;
  * more, {@code Inputs.of(a, 1).and(b, "x")}.
  *
  * <p>Immutable and thread-safe; {@link #and} returns a copy. Values may not be {@code null} (use
- * {@code Optional} for an absent value), and an input may be bound once. A run refuses, before any
- * task starts, inputs of another graph, unbound inputs and values of the wrong type.
+ * {@code Optional} for an absent value), and an input may be bound once: binding fails at once with
+ * a {@link NullPointerException} or {@link IllegalArgumentException} naming the input. A run
+ * refuses, before any task starts, inputs of another graph, unbound inputs and values of the wrong
+ * type ({@link IllegalArgumentException}, naming the input).
  */
 public final class Inputs {
   private static final Inputs EMPTY = new Inputs(new Input<?>[0], new Object[0]);

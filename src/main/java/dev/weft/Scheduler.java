@@ -11,7 +11,11 @@ import java.util.concurrent.TimeUnit;
  * backoff, deadlines and breaker windows run without waiting.
  *
  * <p>Implementations must be thread-safe. Timer actions must be quick and must not block: Weft's
- * only interrupt a thread or hand work to another thread.
+ * only interrupt a thread or hand work to another thread. What {@link #schedule} or {@link #sleep}
+ * throws is never lost: inside a task (a timeout's timer, a retry's wait) it fails that attempt
+ * like anything the task throws; for a run's deadline timer, the run's future completes
+ * exceptionally with an {@link IllegalStateException} carrying it, as for any fault inside the
+ * engine, and its running tasks are interrupted. The real scheduler does not throw.
  */
 public interface Scheduler {
   /**

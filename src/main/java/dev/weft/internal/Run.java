@@ -97,6 +97,7 @@ public final class Run {
   private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle REMAINING;
   private static final VarHandle CANCELLED_WHY;
+  private static final VarHandle FAULT;
   private static final AtomicLong IDS = new AtomicLong();
 
   static {
@@ -104,6 +105,7 @@ public final class Run {
       var lookup = MethodHandles.lookup();
       REMAINING = lookup.findVarHandle(Run.class, "remaining", int.class);
       CANCELLED_WHY = lookup.findVarHandle(Run.class, "cancelled", int.class);
+      FAULT = lookup.findVarHandle(Run.class, "fault", Throwable.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -150,6 +152,8 @@ public final class Run {
   private volatile boolean pastDeadline;
   // set once the run has completed; what the result reports about the deadline is fixed then
   private volatile boolean done;
+  /** The engine fault that aborted the run, if one did; see {@link #abort}. */
+  private volatile Throwable fault;
   private boolean deadlineExceeded;
   // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
   private final RunExecutionEvent jfrRun;
@@ -513,7 +517,11 @@ public final class Run {
     }
     cancelTimer(deadlineTimer);
     cancelTimer(stragglerTimer);
-    future.completeFromRun(result);
+    if (fault != null) {
+      future.failFromRun(fault); // the run ended because of this fault: it must not be lost
+    } else {
+      future.completeFromRun(result);
+    }
   }
 
   private static void cancelTimer(Future<?> timer) {
@@ -829,13 +837,19 @@ public final class Run {
         : Math.max(ended, (int) INTS.getVolatile(attemptsStarted, vertex));
   }
 
-  /** A fault in the engine itself: still complete the future, and stop what can be stopped. */
+  /**
+   * A fault in the engine itself (or in the scheduler it was given): still complete the future,
+   * with the fault, and stop what can be stopped. The fault is kept first, so that a cancellation
+   * that ends the run at once fails the future with it instead of completing it with a result.
+   */
   private void abort(Throwable t) {
+    var failure = new IllegalStateException(
+        "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t);
+    FAULT.compareAndSet(this, null, failure);
     try {
       cancel(ENGINE_FAULT);
     } finally {
-      future.failFromRun(new IllegalStateException(
-          "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t));
+      future.failFromRun(fault);
     }
   }
 

@@ -1,0 +1,78 @@
+package dev.weft;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** What a failing {@link Scheduler} throws is never lost, as its javadoc says. */
+class SchedulerFailureTest {
+  private static final IllegalStateException REFUSED = new IllegalStateException("no timers");
+
+  /** Real time, but every timer and sleep is refused. */
+  private static final Scheduler REFUSING = new Scheduler() {
+    @Override
+    public long nanoTime() {
+      return System.nanoTime();
+    }
+
+    @Override
+    public Future<?> schedule(Runnable action, long delay, TimeUnit unit) {
+      throw REFUSED;
+    }
+
+    @Override
+    public void sleep(long delay, TimeUnit unit) {
+      throw REFUSED;
+    }
+  };
+
+  @Test
+  void timeoutTimerRefused_failsThatNode_andTheRestRuns() throws Exception {
+    var g = Graph.builder("refused-timeout");
+    Node<String> timed = g.node("timed").timeout(Duration.ofSeconds(1)).call(() -> "unreached");
+    Node<String> other = g.task("other", () -> "ran");
+    var graph = g.options(RunOptions.defaults().withScheduler(REFUSING)).build();
+
+    var result = graph.runAsync(Inputs.empty()).get(10, SECONDS);
+
+    assertEquals(new Outcome.Failed<>("timed", REFUSED), result.outcome(timed));
+    assertEquals("ran", result.get(other));
+  }
+
+  @Test
+  void retryWaitRefused_failsThatNodeWithWhatTheSchedulerThrew() throws Exception {
+    var g = Graph.builder("refused-backoff");
+    Node<String> flaky = g.node("flaky").retry(RetryPolicy.fixed(3, Duration.ofMillis(5)))
+        .call(() -> {
+          throw new java.io.IOException("first attempt fails");
+        });
+    var graph = g.options(RunOptions.defaults().withScheduler(REFUSING)).build();
+
+    var result = graph.runAsync(Inputs.empty()).get(10, SECONDS);
+
+    var failed = assertInstanceOf(Outcome.Failed.class, result.outcome(flaky));
+    assertSame(REFUSED, failed.error(), () -> "the retry's wait was refused: " + failed);
+  }
+
+  @Test
+  void deadlineTimerRefused_failsTheRunsFuture_carryingWhatTheSchedulerThrew() {
+    var g = Graph.builder("refused-deadline");
+    g.task("task", () -> "value");
+    var graph = g.options(RunOptions.defaults().withScheduler(REFUSING)
+        .withDeadline(Duration.ofSeconds(1))).build();
+
+    var thrown = assertThrows(ExecutionException.class,
+        () -> graph.runAsync(Inputs.empty()).get(10, SECONDS));
+
+    var engineFault = assertInstanceOf(IllegalStateException.class, thrown.getCause());
+    assertSame(REFUSED, engineFault.getCause(), () -> "the cause is lost: " + engineFault);
+  }
+}
