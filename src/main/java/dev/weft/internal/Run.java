@@ -238,7 +238,7 @@ public final class Run {
       if (deadlineNanos > 0) {
         // from the run's start, not from now: RunStarted listeners must not push the deadline
         long delay = deadlineAt == Long.MAX_VALUE ? deadlineNanos
-            : Math.max(0, deadlineAt - scheduler.nanoTime());
+            : Math.max(0, deadlineAt - clock());
         deadlineTimer = scheduler.schedule(() -> offTimerThread(this::deadlinePassed), delay,
             TimeUnit.NANOSECONDS);
       }
@@ -282,7 +282,7 @@ public final class Run {
     long clock = frame.clock;
     // Reusing this thread's last end time saves a clock read; never earlier than readiness, which
     // another thread's later end may have set.
-    startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : scheduler.nanoTime();
+    startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : clock();
     frame.clock = 0;
     ranOn[v] = threads[v];
     NodeExecutionEvent jfr = null;
@@ -315,7 +315,7 @@ public final class Run {
         }
       }
     }
-    long now = scheduler.nanoTime();
+    long now = clock();
     for (;;) {
       int s = (int) INTS.getVolatile(state, v);
       if (s == INTERRUPTING || s == PAUSED) {
@@ -418,7 +418,7 @@ public final class Run {
         readyAt[v] = now;
         hooks.nodeReady(this, v, now);
         if (cancelled != 0) {
-          startAt[v] = endAt[v] = scheduler.nanoTime();
+          startAt[v] = endAt[v] = clock();
           INTS.setVolatile(state, v, CANCELLED);
           frame.ended.push(v);
         } else {
@@ -449,7 +449,7 @@ public final class Run {
     } catch (Throwable t) {
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
-        startAt[v] = endAt[v] = scheduler.nanoTime();
+        startAt[v] = endAt[v] = clock();
         frame.ended.push(v);
       }
     } finally {
@@ -465,7 +465,7 @@ public final class Run {
     if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
       return false;
     }
-    long now = scheduler.nanoTime();
+    long now = clock();
     int count = 0;
     for (int v = 0; v < state.length; v++) {
       for (;;) {
@@ -506,7 +506,7 @@ public final class Run {
 
   private void finish() {
     done = true; // first: a deadline timer that still gets past it fired before the end below
-    endNanos = scheduler.nanoTime();
+    endNanos = clock();
     deadlineExceeded = pastDeadline; // a timer firing from now on changes nothing reported
     var result = resultFactory.apply(this);
     if (jfrRun != null) {
@@ -559,7 +559,7 @@ public final class Run {
   /** Ends, as CANCELLED, every task still running after the deadline's grace, and the run. */
   private void cutStragglers() {
     try {
-      long now = scheduler.nanoTime();
+      long now = clock();
       var cut = new LinkedHashMap<Integer, Thread>();
       for (int v = 0; v < state.length; v++) {
         for (;;) {
@@ -841,15 +841,41 @@ public final class Run {
    * A fault in the engine itself (or in the scheduler it was given): still complete the future,
    * with the fault, and stop what can be stopped. The fault is kept first, so that a cancellation
    * that ends the run at once fails the future with it instead of completing it with a result.
+   * The run's timers are cancelled, and an interrupt the cancellation sent to this very thread
+   * (when the fault hit a task's own thread) is cleared: it was meant for no task.
    */
   private void abort(Throwable t) {
-    var failure = new IllegalStateException(
-        "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t);
-    FAULT.compareAndSet(this, null, failure);
+    keepFault(t);
+    boolean onTaskThread = isRunningTaskOn(Thread.currentThread());
     try {
       cancel(ENGINE_FAULT);
     } finally {
+      cancelTimer(deadlineTimer);
+      cancelTimer(stragglerTimer);
+      if (onTaskThread) {
+        Thread.interrupted();
+      }
       future.failFromRun(fault);
+    }
+  }
+
+  /** Keeps the first engine fault of the run; the future fails with it when the run ends. */
+  private void keepFault(Throwable t) {
+    FAULT.compareAndSet(this, null, new IllegalStateException(
+        "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t));
+  }
+
+  /**
+   * {@return the scheduler's time} A clock that throws is a fault of the run, not of one task: it
+   * is kept (the future fails with it once the run has ended, so it is not lost) and the run goes
+   * on with the start time in its place, so every task still ends with an outcome.
+   */
+  private long clock() {
+    try {
+      return scheduler.nanoTime();
+    } catch (Throwable t) {
+      keepFault(t);
+      return startNanos;
     }
   }
 
