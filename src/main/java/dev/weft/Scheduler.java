@@ -11,11 +11,14 @@ import java.util.concurrent.TimeUnit;
  * backoff, deadlines and breaker windows run without waiting.
  *
  * <p>Implementations must be thread-safe. Timer actions must be quick and must not block: Weft's
- * only interrupt a thread or hand work to another thread. What {@link #schedule} or {@link #sleep}
- * throws is never lost: inside a task (a timeout's timer, a retry's wait) it fails that attempt
- * like anything the task throws; for a run's deadline timer, the run's future completes
- * exceptionally with an {@link IllegalStateException} carrying it, as for any fault inside the
- * engine, and its running tasks are interrupted. The real scheduler does not throw.
+ * only interrupt a thread or hand work to another thread. What a scheduler throws is never lost:
+ * inside a task (a timeout's timer, a retry's wait, the time left) it fails that attempt like
+ * anything the task throws. Elsewhere the run's future completes exceptionally with an {@link
+ * IllegalStateException} carrying it, as for any fault inside the engine: at once when the
+ * deadline's timer cannot be set (running tasks are interrupted, the rest cancelled); once the run
+ * has ended when the clock throws (the run goes on, every task still ends with an outcome, and
+ * {@link #nanoTime} failing in {@code runAsync} itself is thrown from there). The real scheduler
+ * does not throw.
  */
 public interface Scheduler {
   /**
