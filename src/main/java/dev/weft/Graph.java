@@ -108,6 +108,8 @@ public final class Graph {
    * @return the outcome of every node
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
+   * @throws IllegalStateException if Weft itself, or the {@link Scheduler} it was given, failed
+   *     (never for a task's failure, which is an outcome); the cause is what was thrown
    */
   public RunResult run(Inputs inputs) {
     return run(inputs, options);
@@ -119,6 +121,8 @@ public final class Graph {
    * @return the outcome of every node
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
+   * @throws IllegalStateException if Weft itself, or the {@link Scheduler} it was given, failed
+   *     (never for a task's failure, which is an outcome); the cause is what was thrown
    */
   public RunResult run(Inputs inputs, RunOptions options) {
     var future = runAsync(inputs, options);
@@ -140,7 +144,9 @@ public final class Graph {
   /**
    * Starts the graph with the graph's options.
    *
-   * @return a future of the outcome of every node; see the class documentation on cancellation
+   * @return a future of the outcome of every node; see the class documentation on cancellation.
+   *     It completes exceptionally, with an {@link IllegalStateException} carrying the cause, only
+   *     if Weft itself or the {@link Scheduler} it was given failed; tasks' failures are outcomes
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs) {
@@ -150,7 +156,9 @@ public final class Graph {
   /**
    * Starts the graph with the given options.
    *
-   * @return a future of the outcome of every node; see the class documentation on cancellation
+   * @return a future of the outcome of every node; see the class documentation on cancellation.
+   *     It completes exceptionally, with an {@link IllegalStateException} carrying the cause, only
+   *     if Weft itself or the {@link Scheduler} it was given failed; tasks' failures are outcomes
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs, RunOptions options) {
