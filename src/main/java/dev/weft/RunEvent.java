@@ -11,8 +11,8 @@ import java.time.Instant;
  * <p>Per node: {@link NodeReady} once all its dependencies ended; for each attempt a {@link
  * NodeStarted}, closed by a {@link NodeRetried} if the attempt failed and another follows, or else
  * by the one {@link NodeEnded}. A node that never runs (skipped, cancelled) has only {@link
- * NodeEnded}. Events are immutable values, safe to keep and to hand to other threads; a failed node's
- * error travels in its {@link NodeEnded#span()}, and a failed attempt's in {@link
+ * NodeEnded}. Events are immutable values, safe to keep and to hand to other threads; a failed
+ * node's error travels in its {@link NodeEnded#span()}, and a failed attempt's in {@link
  * NodeRetried#error()}.
  */
 public sealed interface RunEvent {
