@@ -3,9 +3,7 @@ package dev.weft;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.examples.Checkout;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.weft.testing.StdOut;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,15 +15,7 @@ class CheckoutExampleTest {
   @Test
   void checkout_chargesWithTheFallbackPromo_thenTheBreakerOpensWhenPaymentsIsDown()
       throws Exception {
-    var out = new ByteArrayOutputStream();
-    var previous = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      Checkout.main(new String[0]);
-    } finally {
-      System.setOut(previous);
-    }
-    var text = out.toString(StandardCharsets.UTF_8);
+    var text = StdOut.of(() -> Checkout.main(new String[0]));
     var phases = text.split("== phase 2", -1);
     assertTrue(phases.length == 2, text);
     assertTrue(phases[0].contains("charged 4999 cents (promo -)"),

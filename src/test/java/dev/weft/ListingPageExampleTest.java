@@ -3,9 +3,7 @@ package dev.weft;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.examples.ListingPage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.weft.testing.StdOut;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,15 +13,7 @@ class ListingPageExampleTest {
   @Test
   void listingPage_withTrace_printsThePartialPageAndCriticalPath_andWritesEveryFile()
       throws Exception {
-    var out = new ByteArrayOutputStream();
-    var previous = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      ListingPage.main(new String[] {"--trace"});
-    } finally {
-      System.setOut(previous);
-    }
-    var text = out.toString(StandardCharsets.UTF_8);
+    var text = StdOut.of(() -> ListingPage.main(new String[] {"--trace"}));
     assertTrue(text.contains("reviews:     (unavailable)"), text);
     assertTrue(text.contains("partial page: reviews failed"), text);
     assertTrue(text.contains("critical path of run"), text);

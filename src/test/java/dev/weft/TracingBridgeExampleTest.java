@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.examples.TracingBridge;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.weft.testing.StdOut;
 import java.util.HashSet;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -19,20 +17,12 @@ class TracingBridgeExampleTest {
       Pattern.compile("span trace=(\\w+) id=(\\w+) parent=(\\S+) (.+?) ([\\d.]+) ms (.*)");
   private static final Pattern LOG = Pattern.compile("log  trace=(\\S+) span=(\\S+) .*");
 
-  private static String runMain() {
-    var bytes = new ByteArrayOutputStream();
-    var out = System.out;
-    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    try {
-      TracingBridge.main(new String[0]);
-    } finally {
-      System.setOut(out);
-    }
-    return bytes.toString(StandardCharsets.UTF_8);
+  private static String runMain() throws Exception {
+    return StdOut.of(() -> TracingBridge.main(new String[0]));
   }
 
   @Test
-  void everyNodeSpan_isAChildOfTheCallersSpan_inTheCallersTrace() {
+  void everyNodeSpan_isAChildOfTheCallersSpan_inTheCallersTrace() throws Exception {
     var output = runMain();
     var lines = output.lines().toList();
 

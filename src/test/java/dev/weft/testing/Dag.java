@@ -3,7 +3,9 @@ package dev.weft.testing;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.IntStream;
 
@@ -172,6 +174,15 @@ public record Dag(List<Spec> nodes, boolean forward) {
 
   public int edgeCount() {
     return nodes.stream().mapToInt(s -> s.deps().size()).sum();
+  }
+
+  /** {@return each node's index, by its name} */
+  public Map<String, Integer> indexByName() {
+    var index = new HashMap<String, Integer>();
+    for (int v = 0; v < size(); v++) {
+      index.put(spec(v).name(), v);
+    }
+    return index;
   }
 
   /** {@return how many tasks behave as {@code b}} */

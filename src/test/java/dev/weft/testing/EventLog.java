@@ -271,10 +271,7 @@ public final class EventLog implements RunListener {
       return spans.isEmpty() == path.isEmpty() ? out
           : List.of("critical path " + names(path) + " for " + spans.size() + " spans");
     }
-    var index = new HashMap<String, Integer>();
-    for (int v = 0; v < dag.size(); v++) {
-      index.put(dag.spec(v).name(), v);
-    }
+    var index = dag.indexByName();
     var lastEnd = spans.values().stream().map(Span::ended).max(Comparator.naturalOrder())
         .orElseThrow();
     if (!path.getLast().ended().equals(lastEnd)) {

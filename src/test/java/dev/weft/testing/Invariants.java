@@ -31,10 +31,7 @@ public final class Invariants {
   public static List<String> readiness(WeftDag w, Probe p, RunResult r) {
     var dag = w.dag();
     var out = new ArrayList<String>();
-    var index = new HashMap<String, Integer>();
-    for (int v = 0; v < dag.size(); v++) {
-      index.put(name(dag, v), v);
-    }
+    var index = dag.indexByName();
     for (int v = 0; v < dag.size(); v++) {
       long start = p.start(v);
       if (start == 0) {
@@ -80,10 +77,7 @@ public final class Invariants {
   public static List<String> outcomes(WeftDag w, Probe p, RunResult r, boolean cancellable) {
     var dag = w.dag();
     var out = new ArrayList<String>();
-    var byName = new HashMap<String, Integer>();
-    for (int v = 0; v < dag.size(); v++) {
-      byName.put(name(dag, v), v);
-    }
+    var byName = dag.indexByName();
     var requiredUp = requiredAncestors(dag);
     var outcomes = new ArrayList<Outcome<Object>>();
     for (int v = 0; v < dag.size(); v++) {
@@ -316,10 +310,7 @@ public final class Invariants {
   public static List<String> matchesReference(WeftDag w, RunResult r, List<Expected> expected) {
     var dag = w.dag();
     var out = new ArrayList<String>();
-    var index = new HashMap<String, Integer>();
-    for (int v = 0; v < dag.size(); v++) {
-      index.put(name(dag, v), v);
-    }
+    var index = dag.indexByName();
     for (int v = 0; v < dag.size(); v++) {
       var e = expected.get(v);
       var o = r.outcome(w.node(v));
