@@ -61,13 +61,15 @@ public final class CircuitBreaker {
   private int recorded;
   private int failures;
   private long openedAt;
+  // the failure rate that last opened the breaker, reported while it is not closed
+  private double openingRate;
   private int probesAdmitted;
   private int probesSucceeded;
 
-  private CircuitBreaker(Builder b) {
+  private CircuitBreaker(Builder b, int minimumCalls) {
     this.name = b.name;
     this.window = b.window;
-    this.minimumCalls = b.minimumCalls;
+    this.minimumCalls = minimumCalls;
     this.threshold = b.threshold;
     this.openNanos = b.openNanos;
     this.probes = b.probes;
@@ -103,11 +105,16 @@ public final class CircuitBreaker {
     }
   }
 
-  /** {@return the share of failures among the calls in the window, 0 when it is empty} */
+  /**
+   * {@return the failure rate the breaker stands on} While closed, the share of failures among
+   * the calls in the window (0 when it is empty); while open or half-open, the rate that last
+   * opened it: the window's when the threshold was reached, or the probes' when a probe failed.
+   */
   public double failureRate() {
     lock.lock();
     try {
-      return recorded == 0 ? 0 : (double) failures / recorded;
+      maybeHalfOpen();
+      return state != State.CLOSED ? openingRate : recorded == 0 ? 0 : (double) failures / recorded;
     } finally {
       lock.unlock();
     }
@@ -154,12 +161,16 @@ public final class CircuitBreaker {
           failures += success ? 0 : 1;
           next = (next + 1) % window;
           if (recorded >= minimumCalls && failures >= threshold * recorded) {
+            double rate = (double) failures / recorded;
             transition(State.OPEN);
+            openingRate = rate;
           }
         }
         case HALF_OPEN -> {
           if (!success) {
+            double rate = 1.0 / (probesSucceeded + 1); // one failed probe among those recorded
             transition(State.OPEN);
+            openingRate = rate;
           } else if (++probesSucceeded >= probes) {
             transition(State.CLOSED);
           }
@@ -190,6 +201,8 @@ public final class CircuitBreaker {
   }
 
   private void transition(State to) {
+    // the clock first: if it throws, the breaker stays as it was instead of open since never
+    long now = to == State.OPEN ? clock.nanoTime() : 0;
     state = to;
     generation++;
     next = 0;
@@ -198,7 +211,7 @@ public final class CircuitBreaker {
     probesAdmitted = 0;
     probesSucceeded = 0;
     if (to == State.OPEN) {
-      openedAt = clock.nanoTime();
+      openedAt = now;
     }
   }
 
@@ -293,13 +306,12 @@ public final class CircuitBreaker {
      * @throws IllegalArgumentException if {@code minimumCalls} exceeds {@code slidingWindow}
      */
     public CircuitBreaker build() {
-      if (minimumCalls < 0) {
-        minimumCalls = Math.min(20, window);
-      } else if (minimumCalls > window) {
+      // the default is resolved for this breaker only: the builder stays as it was set
+      if (minimumCalls > window) {
         throw new IllegalArgumentException("minimumCalls (" + minimumCalls
             + ") must not exceed slidingWindow (" + window + "), or the breaker never opens");
       }
-      return new CircuitBreaker(this);
+      return new CircuitBreaker(this, minimumCalls < 0 ? Math.min(20, window) : minimumCalls);
     }
 
     private static int atLeastOne(int value, String name) {

@@ -92,6 +92,47 @@ class CircuitBreakerTest {
     return guarded;
   }
 
+  // ---- what it reports (resilience4j keeps reporting the rate that opened it) ----
+
+  @Test
+  void failureRate_keepsTheRateThatOpenedIt_whileOpenAndHalfOpen() {
+    var breaker = breaker("pricing").slidingWindow(4).minimumCalls(4)
+        .failureRateThreshold(0.5).halfOpenProbes(2).build();
+    var guarded = new Guarded("g", breaker);
+    guarded.succeed();
+    guarded.succeed();
+    guarded.fail(2);
+    assertEquals(OPEN, breaker.state());
+    assertEquals(0.5, breaker.failureRate(), "open: the rate of the window that opened it");
+
+    clock.advance(OPEN_FOR);
+    assertEquals(HALF_OPEN, breaker.state());
+    assertEquals(0.5, breaker.failureRate(), "half-open, before any probe");
+    assertEquals("ok", ((Outcome.Succeeded<String>) guarded.succeed()).value());
+    guarded.fail(1);
+    assertEquals(OPEN, breaker.state());
+    assertEquals(0.5, breaker.failureRate(), "reopened by a failed probe: 1 of 2 probes");
+
+    clock.advance(OPEN_FOR);
+    guarded.succeed();
+    guarded.succeed();
+    assertEquals(CLOSED, breaker.state());
+    assertEquals(0.0, breaker.failureRate(), "closed again: an empty window");
+  }
+
+  @Test
+  void buildTwice_afterChangingTheWindow_usesTheDefaultMinimumCallsAgain() {
+    var builder = breaker("pricing").slidingWindow(50);
+    builder.build(); // resolves the unset minimumCalls to 20 for that breaker only
+    var small = builder.slidingWindow(5).build();
+
+    var guarded = new Guarded("g", small);
+    guarded.fail(4);
+    assertEquals(CLOSED, small.state(), "below the default minimum of the window, 5");
+    guarded.fail(1);
+    assertEquals(OPEN, small.state());
+  }
+
   // ---- opening ----
 
   @Test
@@ -382,7 +423,7 @@ class CircuitBreakerTest {
     assertEquals("late", succeeded(late.get(10, SECONDS).outcome(slow.node)));
 
     assertEquals(HALF_OPEN, breaker.state(), "a success admitted under CLOSED closed it");
-    assertEquals(0.0, breaker.failureRate());
+    assertEquals(1.0, breaker.failureRate(), "half-open, it reports the rate that opened it");
   }
 
   @Test
