@@ -11,8 +11,6 @@ import java.util.List;
  * failures. Immutable and thread-safe; one per graph and options.
  */
 final class Emitter implements RunHooks {
-  private static final System.Logger LOG = System.getLogger("dev.weft");
-
   private final Graph graph;
   private final RunListener[] listeners;
 
@@ -63,16 +61,21 @@ final class Emitter implements RunHooks {
   }
 
   private void emit(Run run, RunEvent event) {
-    for (var listener : listeners) {
-      try {
-        listener.onEvent(event);
-      } catch (Throwable t) {
-        if (run.hookFailed(t)) {
-          LOG.log(System.Logger.Level.WARNING, "a listener of graph '" + graph.name()
-              + "' threw on " + event.getClass().getSimpleName() + " in run " + run.id()
-              + "; the run goes on (further failures of this run are kept in its result)", t);
+    var outer = run.enterHook(); // a listener that cancels the run must not wait for it
+    try {
+      for (var listener : listeners) {
+        try {
+          listener.onEvent(event);
+        } catch (Throwable t) {
+          if (run.hookFailed(t)) {
+            Run.log("a listener of graph '" + graph.name() + "' threw on "
+                + event.getClass().getSimpleName() + " in run " + run.id()
+                + "; the run goes on (further failures of this run are kept in its result)", t);
+          }
         }
       }
+    } finally {
+      Run.leaveHook(outer);
     }
   }
 }

@@ -6,8 +6,11 @@ import static dev.weft.ExportText.json;
 import static dev.weft.ExportText.mermaid;
 import static dev.weft.ExportText.millis;
 
+import dev.weft.internal.Failures;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -153,8 +156,7 @@ final class Exports {
   }
 
   private static String error(Throwable t) {
-    var message = t.getMessage();
-    return message == null ? t.getClass().getName() : t.getClass().getName() + ": " + message;
+    return Failures.describe(t); // never throws, whatever the user's exception does
   }
 
   /** {@return a run's label under the node's name: its time and attempts, or its outcome} */
@@ -181,14 +183,40 @@ final class Exports {
     };
   }
 
+  /**
+   * {@return per node of the shape, its predecessor on the critical path, or -1} A link is on the
+   * path when it joins a node to that predecessor; one lookup per link keeps exports linear.
+   */
+  private static int[] pathPredecessors(Shape shape, Set<String> criticalPath) {
+    var pred = new int[shape.nodes().size()];
+    Arrays.fill(pred, -1);
+    if (criticalPath.isEmpty()) {
+      return pred;
+    }
+    var index = new HashMap<String, Integer>(shape.nodes().size() * 2);
+    for (int v = 0; v < shape.nodes().size(); v++) {
+      index.put(shape.nodes().get(v), v);
+    }
+    int before = -1;
+    for (var name : criticalPath) {
+      Integer v = index.get(name);
+      if (v == null) {
+        before = -1;
+        continue;
+      }
+      pred[v] = before;
+      before = v;
+    }
+    return pred;
+  }
+
   /** {@return whether link {@code l} joins two consecutive nodes of the critical path} */
-  private static boolean critical(Shape shape, Shape.Link l, List<String> path) {
-    int i = path.indexOf(shape.nodes().get(l.to()));
-    return i > 0 && path.get(i - 1).equals(shape.nodes().get(l.from()));
+  private static boolean critical(Shape.Link l, int[] pathPredecessors) {
+    return pathPredecessors[l.to()] >= 0 && pathPredecessors[l.to()] == l.from();
   }
 
   private static String renderDot(Shape shape, Map<String, Span> spans, Set<String> criticalPath) {
-    var path = List.copyOf(criticalPath);
+    var path = pathPredecessors(shape, criticalPath);
     var sb = new StringBuilder();
     var title = (spans == null ? "graph '" : "run of graph '") + shape.graph() + "'";
     sb.append("digraph \"").append(dot(shape.graph())).append("\" {\n")
@@ -243,7 +271,7 @@ final class Exports {
         case ORDERING -> sb.append(", style=dotted");
         case ORDERING_OPTIONAL -> sb.append(", style=dotted, arrowhead=empty");
       }
-      if (critical(shape, l, path)) {
+      if (critical(l, path)) {
         sb.append(", penwidth=3, color=\"" + CRITICAL + "\"");
       }
       sb.append("];\n");
@@ -253,7 +281,7 @@ final class Exports {
 
   private static String renderMermaid(Shape shape, Map<String, Span> spans,
       Set<String> criticalPath) {
-    var path = List.copyOf(criticalPath);
+    var path = pathPredecessors(shape, criticalPath);
     var sb = new StringBuilder();
     sb.append("---\ntitle: ").append(json((spans == null ? "graph '" : "run of graph '")
         + shape.graph() + "'")).append("\n---\nflowchart LR\n");
@@ -269,7 +297,7 @@ final class Exports {
     var linkStyles = new ArrayList<String>();
     for (int i = 0; i < shape.links().size(); i++) {
       var l = shape.links().get(i);
-      boolean crit = critical(shape, l, path);
+      boolean crit = critical(l, path);
       var arrow = switch (l.kind()) {
         case REQUIRED -> crit ? "==>" : "-->";
         case OPTIONAL, ORDERING, ORDERING_OPTIONAL -> "-.->";

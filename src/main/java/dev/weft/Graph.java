@@ -136,8 +136,12 @@ public final class Graph {
       cancelled.initCause(e);
       throw cancelled;
     } catch (ExecutionException e) {
-      // Only a fault inside Weft completes the future exceptionally; task failures are outcomes.
-      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+      // Only a fault of Weft or of its scheduler fails the future, with an IllegalStateException
+      // whose cause is what was thrown; task failures are outcomes. Thrown here as one exception
+      // with the same message and cause, on the caller's stack.
+      var fault = e.getCause();
+      throw new IllegalStateException(fault.getMessage(),
+          fault.getCause() != null ? fault.getCause() : fault);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Failures;
 import dev.weft.internal.Invoker;
 import dev.weft.internal.Run;
 import java.time.Duration;
@@ -35,89 +36,129 @@ final class Guard implements Invoker {
   }
 
   @Override
-  public Object invoke(Run run, int v) throws Exception {
-    var clock = run.scheduler();
-    long first = clock.nanoTime();
+  public Object invoke(Run run, int v) throws Throwable {
+    if (p.fallback == null) {
+      return retrying(run, v);
+    }
     Throwable failure;
+    try {
+      return retrying(run, v);
+    } catch (Throwable t) {
+      failure = t;
+    }
+    if (run.stopped(v)) {
+      throw failure; // the run was cancelled: no fallback
+    }
+    try {
+      return p.fallback.apply(failure);
+    } catch (Throwable t) {
+      // A fallback that rethrows what it was given (a type filter) fails with it, as it was.
+      Failures.suppress(t, failure);
+      throw t;
+    }
+  }
+
+  /**
+   * Runs the attempts. {@return the first attempt's value that succeeds} Throws the last failure,
+   * the earlier ones attached, also when what fails is the scheduler between two attempts: so
+   * the fallback sees every way the node failed.
+   */
+  private Object retrying(Run run, int v) throws Throwable {
+    var clock = run.scheduler();
     ArrayList<Throwable> earlier = null;
-    for (int attempt = 1; ; attempt++) {
-      failure = null;
-      Object value = null;
-      long ticket = -1;
-      boolean countable = false;
-      run.attemptStarted(v, attempt);
-      var jfr = Run.beginJfr();
-      try {
-        if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
-          throw new CircuitOpenException(p.breaker.name(), node);
+    Throwable failure = null;
+    try {
+      long first = clock.nanoTime();
+      for (int attempt = 1; ; attempt++) {
+        if (attempt > 1 && run.stopped(v)) {
+          throw failure; // cancelled between attempts, its interrupt swallowed: no more attempts
         }
-        value = bulkheadAndTimeout(run, v);
-        countable = true;
-      } catch (Throwable t) {
-        failure = t;
-        countable = !(t instanceof CircuitOpenException || t instanceof BulkheadFullException);
-      }
-      int how = run.endAttempt(v);
-      if (jfr != null) {
-        run.commitJfr(jfr, v, attempt, how == Run.INTERRUPTED || how == Run.ABANDONED ? "cancelled"
-            : failure == null && how != Run.TIMED_OUT ? "succeeded" : "failed");
-      }
-      if (how == Run.ABANDONED) {
-        if (ticket >= 0) {
-          p.breaker.release(ticket); // a cut-off probe must give its place back
+        var outcome = attempt(run, v, attempt);
+        if (outcome.failure == null) {
+          return outcome.value;
         }
-        throw new CancellationException("cut off at the run's deadline");
-      }
-      if (how == Run.TIMED_OUT) {
-        failure = new NodeTimeoutException(node, Duration.ofNanos(p.timeoutNanos), attempt,
-            failure);
-        countable = true;
-      }
-      if (p.breaker != null && ticket >= 0) {
-        if (how == Run.INTERRUPTED || !countable) {
-          p.breaker.release(ticket);
-        } else {
-          p.breaker.record(ticket, failure == null);
+        if (failure != null) {
+          (earlier == null ? earlier = new ArrayList<>() : earlier).add(failure);
+        }
+        failure = outcome.failure;
+        if (outcome.cancelled || !retryAgain(run, v, attempt, failure, first)) {
+          throw failure; // cancelled: no retry, and no fallback (see invoke)
         }
       }
-      if (failure == null) {
-        return value;
+    } catch (Throwable t) {
+      if (earlier != null) {
+        for (var e : earlier) {
+          Failures.suppress(t, e);
+        }
       }
-      if (how == Run.INTERRUPTED) {
-        throw rethrow(failure); // the run was cancelled: no retry, no fallback
+      if (failure != null) {
+        Failures.suppress(t, failure); // the scheduler failed after an attempt did
       }
-      if (!retryAgain(run, v, attempt, failure, first)) {
-        break;
-      }
-      if (earlier == null) {
-        earlier = new ArrayList<>();
-      }
-      earlier.add(failure);
+      throw t;
     }
-    if (earlier != null) {
-      for (var e : earlier) {
-        if (e != failure) {
-          failure.addSuppressed(e);
-        }
+  }
+
+  /** How one attempt ended: a value, or a failure; {@code cancelled} if the run interrupted it. */
+  private record Attempt(Object value, Throwable failure, boolean cancelled) {}
+
+  private Attempt attempt(Run run, int v, int attempt) {
+    Throwable failure = null;
+    Object value = null;
+    long ticket = -1;
+    boolean countable = false;
+    run.attemptStarted(v, attempt);
+    var jfr = Run.beginJfr();
+    try {
+      if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+        throw new CircuitOpenException(p.breaker.name(), node);
+      }
+      value = bulkheadAndTimeout(run, v);
+      countable = true;
+    } catch (Throwable t) {
+      failure = t;
+      countable = !(t instanceof CircuitOpenException || t instanceof BulkheadFullException);
+    }
+    int how = run.endAttempt(v);
+    if (jfr != null) {
+      run.commitJfr(jfr, v, attempt, how == Run.INTERRUPTED || how == Run.ABANDONED ? "cancelled"
+          : failure == null && how != Run.TIMED_OUT ? "succeeded" : "failed");
+    }
+    if (how == Run.ABANDONED) {
+      if (ticket >= 0) {
+        p.breaker.release(ticket); // a cut-off probe must give its place back
+      }
+      throw new CancellationException("cut off at the run's cancellation");
+    }
+    if (how == Run.TIMED_OUT) {
+      failure = new NodeTimeoutException(node, Duration.ofNanos(p.timeoutNanos), attempt,
+          failure);
+      countable = true;
+    }
+    if (p.breaker != null && ticket >= 0) {
+      if (how == Run.INTERRUPTED || !countable) {
+        p.breaker.release(ticket);
+      } else {
+        p.breaker.record(ticket, failure == null);
       }
     }
-    if (p.fallback != null) {
-      try {
-        return p.fallback.apply(failure);
-      } catch (Throwable t) {
-        t.addSuppressed(failure);
-        throw t;
-      }
-    }
-    throw rethrow(failure);
+    return new Attempt(value, failure, how == Run.INTERRUPTED);
   }
 
   /** Decides on a retry and, if there is one, waits out its delay. */
   private boolean retryAgain(Run run, int v, int attempt, Throwable failure, long first)
       throws InterruptedException {
     var retry = p.retry;
-    if (retry == null || attempt >= retry.maxAttempts() || !retry.retries(failure)
-        || run.cancelReason() != 0) {
+    if (retry == null || attempt >= retry.maxAttempts() || run.cancelReason() != 0) {
+      return false;
+    }
+    try {
+      if (!retry.retries(failure)) {
+        return false;
+      }
+    } catch (Throwable broken) {
+      // A retryIf/abortIf predicate that throws decides nothing: no retry, and the node fails
+      // with its own failure, what the predicate threw attached.
+      Failures.suppress(failure, broken);
       return false;
     }
     long delay = retry.delayNanos(attempt);
@@ -135,7 +176,7 @@ final class Guard implements Invoker {
     return true;
   }
 
-  private Object bulkheadAndTimeout(Run run, int v) throws Exception {
+  private Object bulkheadAndTimeout(Run run, int v) throws Throwable {
     var bulkhead = p.bulkhead;
     if (bulkhead != null) {
       long budget = run.remainingNanos(v);
@@ -162,13 +203,4 @@ final class Guard implements Invoker {
     }
   }
 
-  private static Exception rethrow(Throwable t) {
-    if (t instanceof Exception e) {
-      return e;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    return new IllegalStateException(t); // a Throwable that is neither: still an outcome
-  }
 }

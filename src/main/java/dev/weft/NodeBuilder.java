@@ -6,6 +6,7 @@ import dev.weft.internal.Edges;
 import dev.weft.internal.Invoker;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -45,7 +46,7 @@ public final class NodeBuilder<T> {
   private final String name;
   // the forward declaration this builder defines, or null: declared when call() succeeds
   private final Node<T> declared;
-  private List<Dep<?>> after = List.of();
+  private final List<Dep<?>> after = new ArrayList<>();
   private boolean defined;
   private long timeoutNanos;
   private RetryPolicy retry;
@@ -74,13 +75,11 @@ public final class NodeBuilder<T> {
    */
   public NodeBuilder<T> after(Dep<?>... deps) {
     requireNonNull(deps, "deps");
-    var more = new ArrayList<Dep<?>>(after);
     for (var dep : deps) {
       requireNonNull(dep, "deps[]");
       graph.check(dep.node());
-      more.add(dep);
     }
-    after = more;
+    after.addAll(Arrays.asList(deps)); // all checked first: a refused call adds nothing
     return this;
   }
 

@@ -2,6 +2,8 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Failures;
+
 /**
  * A node's value was asked for but the node did not succeed. The message names the node and,
  * when it was skipped, the node whose failure caused it; the cause is the failure's exception.
@@ -35,9 +37,10 @@ public final class NodeException extends RuntimeException {
 
   private static String message(Outcome<?> outcome) {
     return switch (outcome) {
-      case Outcome.Failed<?> f -> "node '" + f.node() + "' failed: " + f.error();
+      case Outcome.Failed<?> f -> "node '" + f.node() + "' failed: "
+          + Failures.describe(f.error());
       case Outcome.Skipped<?> s -> "node '" + s.node() + "' was skipped because '" + s.cause()
-          + "' failed: " + s.error();
+          + "' failed: " + Failures.describe(s.error());
       case Outcome.Cancelled<?> c -> "node '" + c.node() + "' was cancelled: " + c.reason();
       case Outcome.Succeeded<?> s -> "node '" + s.node() + "' succeeded";
     };

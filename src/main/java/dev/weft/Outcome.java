@@ -2,6 +2,8 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Failures;
+
 /**
  * How one node of a run ended. Every node of every run ends with exactly one outcome:
  *
@@ -45,6 +47,12 @@ public sealed interface Outcome<T> {
       requireNonNull(node, "node");
       requireNonNull(error, "error");
     }
+
+    /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
+    @Override
+    public String toString() {
+      return "Failed[node=" + node + ", error=" + Failures.describe(error) + "]";
+    }
   }
 
   /**
@@ -60,6 +68,13 @@ public sealed interface Outcome<T> {
       requireNonNull(node, "node");
       requireNonNull(cause, "cause");
       requireNonNull(error, "error");
+    }
+
+    /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
+    @Override
+    public String toString() {
+      return "Skipped[node=" + node + ", cause=" + cause + ", error=" + Failures.describe(error)
+          + "]";
     }
   }
 

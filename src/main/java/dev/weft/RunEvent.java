@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Failures;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -10,9 +11,11 @@ import java.time.Instant;
  *
  * <p>Per node: {@link NodeReady} once all its dependencies ended; for each attempt a {@link
  * NodeStarted}, closed by a {@link NodeRetried} if the attempt failed and another follows, or else
- * by the one {@link NodeEnded}. A node that never runs (skipped, cancelled) has only {@link
- * NodeEnded}. Events are immutable values, safe to keep and to hand to other threads; a failed
- * node's error travels in its {@link NodeEnded#span()}, and a failed attempt's in {@link
+ * by the one {@link NodeEnded}. A node skipped, or cancelled before its dependencies had all
+ * ended, has only {@link NodeEnded}; one cancelled after it became ready but before its task
+ * started (handed to the executor, say) has {@link NodeReady} then {@link NodeEnded}, and no
+ * {@link NodeStarted}. Events are immutable values, safe to keep and to hand to other threads;
+ * a failed node's error travels in its {@link NodeEnded#span()}, and a failed attempt's in {@link
  * NodeRetried#error()}.
  */
 public sealed interface RunEvent {
@@ -72,7 +75,15 @@ public sealed interface RunEvent {
    * @param delay the pause before the next attempt
    */
   record NodeRetried(String graph, long runId, Duration at, String node, int attempt,
-      Throwable error, Duration delay) implements RunEvent {}
+      Throwable error, Duration delay) implements RunEvent {
+    /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
+    @Override
+    public String toString() {
+      return "NodeRetried[graph=" + graph + ", runId=" + runId + ", at=" + at + ", node=" + node
+          + ", attempt=" + attempt + ", error=" + Failures.describe(error) + ", delay=" + delay
+          + "]";
+    }
+  }
 
   /**
    * A node ended, with its outcome: succeeded, failed (the error is in the outcome), skipped or

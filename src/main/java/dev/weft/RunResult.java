@@ -134,18 +134,16 @@ public final class RunResult {
   }
 
   private static String cancelReason(Run run, int v) {
-    if (run.stragglers().containsKey(v)) {
-      return "the run's deadline of " + Durations.text(Duration.ofNanos(run.deadlineNanos()))
-          + " passed; the task ignored the interrupt and was cut off";
-    }
-    return switch (run.cancelReason()) {
+    var why = switch (run.cancelReason()) {
       case Run.FAIL_FAST -> "the run failed fast after node '"
           + run.plan().name(run.failFastCause()) + "' failed";
       case Run.DEADLINE -> "the run's deadline of "
           + Durations.text(Duration.ofNanos(run.deadlineNanos())) + " passed";
-      case Run.ENGINE_FAULT -> "an internal error in Weft stopped the run";
+      case Run.ENGINE_FAULT -> "a fault of its scheduler or of Weft stopped the run";
       default -> "the run was cancelled by its caller";
     };
+    return !run.stragglers().containsKey(v) ? why : why + "; the task ignored the interrupt and "
+        + "was cut off after " + Durations.text(Duration.ofNanos(Run.STRAGGLER_GRACE_NANOS));
   }
 
   /** {@return where the time of this run went: spans, critical path, exports} */

@@ -127,7 +127,8 @@ final class Waterfall {
     sb.append("<table>\n<thead>\n<tr><th>node</th><th>outcome</th><th class=\"num\">attempts")
         .append("</th><th class=\"num\">waited</th><th class=\"num\">ran</th><th class=\"tl\">")
         .append("<div class=\"axis\">");
-    for (long t = 0; t <= total; t += step) {
+    for (long i = 0, ticks = total / step; i <= ticks; i++) { // no t += step: it may overflow
+      long t = i * step;
       double p = 100.0 * t / total;
       sb.append("<span").append(t == 0 ? " class=\"first\"" : p > 94 ? " class=\"last\"" : "")
           .append(" style=\"left:").append(pct(t, total)).append("\">").append(tick(t, step))

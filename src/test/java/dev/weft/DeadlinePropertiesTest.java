@@ -134,8 +134,9 @@ class DeadlinePropertiesTest {
 
   /**
    * The stragglers are exactly the tasks whose bodies still ran when the run completed, each
-   * cancelled with its thread; a run with stragglers completed no earlier than its deadline plus
-   * the grace; and no task whose body ended in the first half of the deadline is a straggler.
+   * cancelled with its thread; a run with stragglers completed no earlier than its cancellation
+   * (its deadline, or a fail-fast failure) plus the grace; and no task whose body ended in the
+   * first half of the time to that cancellation is a straggler.
    *
    * <p>Why not "only tasks whose bodies ran until the grace ran out": a body's end is recorded
    * inside the body, and the engine learns of it only when the task's thread gets back to it. On a
@@ -148,13 +149,14 @@ class DeadlinePropertiesTest {
     var dag = w.dag();
     var out = new ArrayList<String>();
     var stragglers = ran.result().stragglers();
+    long cancelledAt = cancelledAt(w, ran.result(), deadline);
     if (!stragglers.isEmpty() && ran.completedNanos() != 0
-        && ran.completedNanos() - ran.startedNanos() < deadline.toNanos() + GRACE) {
+        && ran.completedNanos() - ran.startedNanos() < cancelledAt + GRACE) {
       out.add(String.format("stragglers %s were cut off %.1f ms after the start, before the "
-          + "deadline's grace ran out", stragglers.keySet(),
-          (ran.completedNanos() - ran.startedNanos()) / 1e6));
+          + "grace after the cancellation at %.1f ms ran out", stragglers.keySet(),
+          (ran.completedNanos() - ran.startedNanos()) / 1e6, cancelledAt / 1e6));
     }
-    long early = ran.startedNanos() + deadline.toNanos() / 2;
+    long early = ran.startedNanos() + cancelledAt / 2;
     for (int v = 0; v < dag.size(); v++) {
       var name = dag.spec(v).name();
       long end = p.end(v);
@@ -175,6 +177,27 @@ class DeadlinePropertiesTest {
       }
     }
     return out;
+  }
+
+  /**
+   * {@return when, since the start, the run was cancelled at the earliest: at its deadline, or,
+   * failing fast, when a failed node ended} Stragglers are cut off a grace after it.
+   */
+  static long cancelledAt(WeftDag w, RunResult r, Duration deadline) {
+    long at = deadline.toNanos();
+    for (var span : r.spans()) {
+      if (span.outcome() instanceof Outcome.Failed<?>) {
+        at = Math.min(at, span.ended().toNanos());
+      }
+    }
+    boolean failedFast = false;
+    for (int v = 0; v < w.dag().size(); v++) {
+      if (r.outcome(w.node(v)) instanceof Outcome.Cancelled<?> c
+          && c.reason().startsWith("the run failed fast")) {
+        failedFast = true;
+      }
+    }
+    return failedFast ? at : deadline.toNanos();
   }
 
   /**
@@ -204,8 +227,15 @@ class DeadlinePropertiesTest {
     if (exceeded && ran.completedNanos() - ran.startedNanos() < deadline.toNanos()) {
       out.add("deadlineExceeded() is true, yet the run completed before its deadline");
     }
-    if (!exceeded && !r.stragglers().isEmpty()) {
-      out.add("stragglers " + r.stragglers().keySet() + " without deadlineExceeded()");
+    var cutByDeadline = new ArrayList<String>();
+    for (var name : r.stragglers().keySet()) {
+      if (cancelled.contains(name)) {
+        cutByDeadline.add(name);
+      }
+    }
+    if (!exceeded && !cutByDeadline.isEmpty()) {
+      out.add("stragglers " + cutByDeadline + " cut off at the deadline without "
+          + "deadlineExceeded()");
     }
     if (!Objects.equals(log.deadlineExceededAtEnd(), exceeded)) {
       out.add("deadlineExceeded() was " + log.deadlineExceededAtEnd() + " when RunEnded was "

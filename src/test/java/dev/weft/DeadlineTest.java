@@ -325,6 +325,49 @@ class DeadlineTest {
     assertThrows(NodeException.class, () -> result.get(slow));
   }
 
+  /**
+   * A returned result does not change: not when a cut-off straggler's context scope fails as it
+   * finally ends (logged instead), nor its span when the straggler returns.
+   */
+  @Test
+  void resultOfARunWithAStraggler_doesNotChangeWhenTheStragglerEndsLater() throws Exception {
+    var stubborn = new Stubborn();
+    var closing = new AtomicInteger();
+    ContextPropagator failingClose = new ContextPropagator() {
+      @Override
+      public Object capture() {
+        return "request-7";
+      }
+
+      @Override
+      public Scope restore(Object captured) {
+        return () -> {
+          closing.incrementAndGet();
+          throw new IllegalStateException("scope close failed");
+        };
+      }
+    };
+    var g = Graph.builder("late-scope").options(RunOptions.defaults()
+        .withDeadline(REAL_DEADLINE).withPropagator(failingClose));
+    Node<String> slow = g.task("stubborn", () -> stubborn.call("late"));
+    var graph = g.build();
+
+    var result = assertDoesNotHang(graph.runAsync(Inputs.empty()));
+    var failuresBefore = result.listenerFailures();
+    var spansBefore = result.spans();
+    try {
+      stubborn.releaseAndJoin();
+    } finally {
+      stubborn.release.countDown();
+    }
+
+    assertEquals(1, closing.get(), "the straggler's scope was closed when it finally ended");
+    assertEquals(failuresBefore, result.listenerFailures(),
+        "a failure after the run ended was added to its returned result");
+    assertEquals(spansBefore, result.spans(), "the straggler's late end changed its span");
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(slow));
+  }
+
   @Test
   void stragglerWithARetryPolicy_isNotRetriedWhenItFailsLate() throws Exception {
     var stubborn = new Stubborn();

@@ -214,4 +214,30 @@ class FailFastTest {
         "a task that returns despite the interrupt succeeds");
     assertInstanceOf(Outcome.Cancelled.class, result.outcome(next));
   }
+  /** As Graph's javadoc says: a failure skips its dependents at once, in either failure mode. */
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void failFast_skipsTheFailedNodesDependents_namingIt_andCancelsTheRest(Executor executor) {
+    var boom = new java.io.IOException("boom");
+    var g = Graph.builder("fail-fast-skips");
+    Node<String> failing = g.task("failing", () -> {
+      throw boom;
+    });
+    Node<String> dependent = g.task("dependent", failing, s -> s);
+    Node<String> transitive = g.task("transitive", dependent, s -> s);
+    Node<String> lenient = g.task("lenient", failing.orElse("none"), s -> s);
+    Node<String> afterLenient = g.task("afterLenient", lenient, s -> s);
+    var graph = g.options(RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST)).build();
+
+    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+
+    assertEquals(new Outcome.Skipped<>("dependent", "failing", boom), result.outcome(dependent));
+    assertEquals(new Outcome.Skipped<>("transitive", "failing", boom),
+        result.outcome(transitive));
+    for (var node : List.of(lenient, afterLenient)) {
+      var cancelled = assertInstanceOf(Outcome.Cancelled.class, result.outcome(node),
+          "reads the failure optionally, so the cancellation claims it: " + node.name());
+      assertEquals("the run failed fast after node 'failing' failed", cancelled.reason());
+    }
+  }
 }

@@ -292,6 +292,46 @@ class FallbackTest {
     assertEquals("fn", fn.getMessage());
   }
 
+  /** The spelling of ParSeq's recover(Type, fn) and Failsafe's handle(Type): rethrow the rest. */
+  @Test
+  void typeFilteredFallbackThatRethrows_failsWithTheOriginalFailure() {
+    var original = new IllegalStateException("not an IOException");
+    var g = Graph.builder("type-filtered");
+    Node<String> quote = g.node("quote").retry(RetryPolicy.fixed(2, Duration.ZERO))
+        .call(() -> throwing(original));
+    g.fallbackWith(quote, failure -> {
+      if (failure instanceof IOException) {
+        return "cached quote";
+      }
+      throw (Exception) failure;
+    });
+    var graph = g.build();
+
+    var outcome = run(graph).outcome(quote);
+
+    var failed = assertInstanceOf(Outcome.Failed.class, outcome);
+    assertSame(original, failed.error(), () -> "the node failed with " + failed.error());
+    assertEquals(0, original.getSuppressed().length,
+        "the same exception, thrown by both attempts and rethrown, suppresses nothing");
+  }
+
+  @Test
+  void fallbackThrowingOneSharedException_doesNotGrowIt_runAfterRun() {
+    var shared = new IllegalStateException("pricing is off today");
+    var g = Graph.builder("shared-exception");
+    Node<String> quote = g.task("quote", () -> throwing(new IOException("fresh each run")));
+    g.fallbackWith(quote, failure -> {
+      throw shared;
+    });
+    var graph = g.build();
+
+    for (int i = 0; i < 100; i++) {
+      assertSame(shared, ((Outcome.Failed<?>) run(graph).outcome(quote)).error());
+    }
+    assertTrue(shared.getSuppressed().length <= 16,
+        "suppressed exceptions kept piling up: " + shared.getSuppressed().length);
+  }
+
   private static void assertInvalid(String message, Executable call) {
     var e = assertThrows(InvalidGraphException.class, call);
     assertTrue(e.getMessage().contains(message), e.getMessage());

@@ -61,7 +61,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  *   <li>(b) no failure is lost: once injected, the throwable reaches the caller, in the result (a
  *       node's error with its causes and suppressed, {@link RunResult#failures()}, {@link
  *       RunResult#listenerFailures()}), or among the causes of the future's failure, which must
- *       then be an {@code IllegalStateException} "Weft internal error ..." caused by it, or thrown
+ *       then be one {@code IllegalStateException} caused by it ("the Scheduler of run ..." when
+ *       the scheduler failed, else "Weft internal error ..."), or thrown
  *       by {@code runAsync} or {@code cancel}. A run that completes normally gives every node
  *       exactly one outcome and one {@code NodeEnded} event, and no failure but the injected one
  *       (the node with retries may exhaust them on a stalled machine). Exempt: a run the caller
@@ -580,11 +581,17 @@ class HostileEnvironmentTest {
             + (fault == null ? "anything injected: nothing was"
             : "the injected " + describe(fault)));
       } else if (!(failure instanceof IllegalStateException)
-          || !String.valueOf(failure.getMessage()).startsWith("Weft internal error")
+          || !String.valueOf(failure.getMessage()).startsWith(faultPrefix())
           || failure.getCause() != fault) {
         problem("(b) the future failed with " + describe(failure) + " instead of an"
-            + " IllegalStateException \"Weft internal error ...\" caused by the injected fault");
+            + " IllegalStateException \"" + faultPrefix() + " ...\" caused by the injected fault");
       }
+    }
+
+    /** {@return how the future's failure starts: it names the scheduler when that failed} */
+    private String faultPrefix() {
+      return kind == Kind.NANO_TIME || kind == Kind.SCHEDULE || kind == Kind.SLEEP
+          ? "the Scheduler of run " : "Weft internal error";
     }
 
     private void judgeResult(RunResult result, Throwable fault, boolean reached) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -74,5 +75,54 @@ class SchedulerFailureTest {
 
     var engineFault = assertInstanceOf(IllegalStateException.class, thrown.getCause());
     assertSame(REFUSED, engineFault.getCause(), () -> "the cause is lost: " + engineFault);
+  }
+  @Test
+  void deadlineTimerRefused_runThrowsOneIllegalStateException_causedByWhatTheSchedulerThrew() {
+    var g = Graph.builder("refused-deadline-run");
+    g.task("task", () -> "value");
+    var graph = g.options(RunOptions.defaults().withScheduler(REFUSING)
+        .withDeadline(Duration.ofSeconds(1))).build();
+
+    var thrown = assertThrows(IllegalStateException.class, () -> graph.run(Inputs.empty()));
+
+    assertSame(REFUSED, thrown.getCause(), () -> "wrapped more than once: " + thrown);
+    assertTrue(thrown.getMessage().startsWith("the Scheduler of run "), thrown.getMessage());
+    assertTrue(thrown.getMessage().contains("'refused-deadline-run'"), thrown.getMessage());
+  }
+
+  /** A stub timer whose cancel is unsupported, as test doubles often are. */
+  @Test
+  void timerWhoseCancelThrows_stillCompletesTheRun_carryingWhatItThrew() throws Exception {
+    var unsupported = new UnsupportedOperationException("cancel");
+    var stubbed = new Scheduler() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public Future<?> schedule(Runnable action, long delay, TimeUnit unit) {
+        return new java.util.concurrent.FutureTask<Void>(action, null) {
+          @Override
+          public boolean cancel(boolean mayInterruptIfRunning) {
+            throw unsupported;
+          }
+        };
+      }
+
+      @Override
+      public void sleep(long delay, TimeUnit unit) throws InterruptedException {
+        unit.sleep(delay);
+      }
+    };
+    var g = Graph.builder("stub-timer");
+    g.task("task", () -> "value");
+    var graph = g.options(RunOptions.defaults().withScheduler(stubbed)
+        .withDeadline(Duration.ofSeconds(5))).build();
+
+    var thrown = assertThrows(ExecutionException.class,
+        () -> graph.runAsync(Inputs.empty()).get(10, SECONDS));
+
+    assertSame(unsupported, thrown.getCause().getCause());
   }
 }

@@ -99,6 +99,7 @@ public final class Run {
   private static final VarHandle CANCELLED_WHY;
   private static final VarHandle FAULT;
   private static final AtomicLong IDS = new AtomicLong();
+  private static final System.Logger LOG = System.getLogger("dev.weft");
 
   static {
     try {
@@ -132,6 +133,7 @@ public final class Run {
   private final Thread[] threads;
   // the thread a vertex's task last ran on, kept after it ended (threads[] is cleared)
   private final Thread[] ranOn;
+  private final String[] ranOnName;
   private final long[] readyAt;
   private final long[] startAt;
   private final long[] endAt;
@@ -157,12 +159,14 @@ public final class Run {
   private boolean deadlineExceeded;
   // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
   private final RunExecutionEvent jfrRun;
-  // failures of listeners and context scopes: rare, so a lock is fine
+  // failures of listeners and context scopes: rare, so a lock (this) is fine; sealed just before
+  // the future completes, after which they are logged instead
   private java.util.List<Throwable> hookFailures;
+  private boolean hookFailuresSealed;
   private volatile Future<?> deadlineTimer;
   private volatile Future<?> stragglerTimer;
-  // written under the run's straggler cut-off, read after the run completed
-  private Map<Integer, Thread> stragglers = Map.of();
+  // written once by the straggler cut-off, before it reports any of them
+  private volatile Map<Integer, Thread> stragglers = Map.of();
 
   private Run(Plan plan, Settings settings, Function<Run, ?> resultFactory) {
     this.plan = plan;
@@ -188,6 +192,7 @@ public final class Run {
     this.slot = new Object[n];
     this.threads = new Thread[n];
     this.ranOn = new Thread[n];
+    this.ranOnName = new String[n];
     this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
@@ -221,6 +226,7 @@ public final class Run {
   }
 
   private void begin(Object[] inputValues) {
+    var frame = new Frame(false);
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -239,10 +245,8 @@ public final class Run {
         // from the run's start, not from now: RunStarted listeners must not push the deadline
         long delay = deadlineAt == Long.MAX_VALUE ? deadlineNanos
             : Math.max(0, deadlineAt - clock());
-        deadlineTimer = scheduler.schedule(() -> offTimerThread(this::deadlinePassed), delay,
-            TimeUnit.NANOSECONDS);
+        deadlineTimer = schedule(() -> offTimerThread(this::deadlinePassed), delay);
       }
-      var frame = new Frame(false);
       for (int r : plan.roots) {
         becameReady(r, startNanos, frame);
       }
@@ -250,6 +254,14 @@ public final class Run {
       loop(-1, frame);
     } catch (Throwable t) {
       abort(t);
+    } finally {
+      // The caller's thread goes back with the caller's interrupt status, not a task's: see Frame.
+      if (frame.taskLeftInterrupt) {
+        Thread.interrupted();
+      }
+      if (frame.callerInterrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -259,6 +271,8 @@ public final class Run {
       loop(first, new Frame(true));
     } catch (Throwable t) {
       abort(t);
+    } finally {
+      Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
     }
   }
 
@@ -274,7 +288,14 @@ public final class Run {
   }
 
   private void runVertex(int v, Frame frame) {
-    threads[v] = Thread.currentThread();
+    // Every task starts with a clear interrupt status, as on a fresh thread: an interrupt the last
+    // task, listener or callback on this thread left set is not this task's. Cleared before
+    // RUNNING, after which the engine interrupts this thread only for this task.
+    if (Thread.interrupted() && !frame.inline && !frame.taskLeftInterrupt) {
+      frame.callerInterrupted = true; // the caller's own, set before or between tasks: kept
+    }
+    frame.taskLeftInterrupt = false;
+    threads[v] = frame.thread;
     if (!INTS.compareAndSet(state, v, SCHEDULED, RUNNING)) {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
@@ -284,7 +305,8 @@ public final class Run {
     // another thread's later end may have set.
     startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : clock();
     frame.clock = 0;
-    ranOn[v] = threads[v];
+    ranOn[v] = frame.thread;
+    ranOnName[v] = frame.threadName; // as it is now: a later rename changes no returned span
     NodeExecutionEvent jfr = null;
     Object result;
     int outcome;
@@ -313,6 +335,7 @@ public final class Run {
         if (scopes != null) {
           closeContext(scopes);
         }
+        frame.restoreThread();
       }
     }
     long now = clock();
@@ -325,17 +348,24 @@ public final class Run {
       if (s >= SUCCEEDED) {
         // Cut off as a straggler after the deadline: the run has ended without this task.
         Thread.interrupted();
+        frame.taskLeftInterrupt = false;
         return;
       }
       // A task interrupted by cancellation that then throws was cancelled; one that returns a
       // value despite the interrupt succeeded.
       int end = s == INTERRUPTED && outcome == FAILED ? CANCELLED : outcome;
-      slot[v] = result;
-      endAt[v] = now;
+      // Written only once the CAS is won: a straggler that lost to the cut-off must not touch the
+      // slots of a run that has completed. Readers are ordered after by the pending and remaining
+      // decrements below.
       if (INTS.compareAndSet(state, v, s, end)) {
+        slot[v] = result;
+        endAt[v] = now;
         threads[v] = null;
         if (s == INTERRUPTED || s == TIMED_OUT) {
           Thread.interrupted(); // the interrupt was ours and meant for this task only
+        }
+        if (!frame.inline) {
+          frame.taskLeftInterrupt = Thread.currentThread().isInterrupted();
         }
         if (jfr != null) {
           commitJfr(jfr, v, 1, end == SUCCEEDED ? "succeeded" : end == FAILED ? "failed"
@@ -359,24 +389,54 @@ public final class Run {
         hooks.nodeEnded(this, e);
       }
       if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == 0) {
-        failFastCause = e;
-        cancel(FAIL_FAST);
+        // What the failure skips is skipped, naming it, before the cancellation claims the rest.
+        skipRequiredDescendants(e, frame);
+        cancel(FAIL_FAST, e);
       }
       for (int k = plan.outStart[e]; k < plan.outStart[e + 1]; k++) {
         int d = plan.outNode[k];
         if (s != SUCCEEDED && plan.outRequired[k]) {
-          int end = s == CANCELLED ? CANCELLED : SKIPPED;
-          if (INTS.compareAndSet(state, d, WAITING, end)) {
-            slot[d] = s == SKIPPED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
-            readyAt[d] = startAt[d] = endAt[d] = endAt[e];
-            frame.ended.push(d);
-          }
+          skip(d, s, e, frame);
         } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
           becameReady(d, lastDependencyEnd(d), frame);
         }
       }
     }
     frame.finished += finished; // settled when the thread runs out of work: see settle()
+  }
+
+  /**
+   * Ends waiting {@code d}, a dependent on a required edge of {@code e}, which ended in state
+   * {@code s} without a value: SKIPPED naming the failed root, or CANCELLED after a cancellation.
+   * {@return whether this call ended it}
+   */
+  private boolean skip(int d, int s, int e, Frame frame) {
+    int end = s == CANCELLED ? CANCELLED : SKIPPED;
+    if (!INTS.compareAndSet(state, d, WAITING, end)) {
+      return false;
+    }
+    slot[d] = s == SKIPPED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
+    readyAt[d] = startAt[d] = endAt[d] = endAt[e];
+    frame.ended.push(d);
+    return true;
+  }
+
+  /**
+   * Skips, at once, every node that failed {@code root} reaches through required edges alone,
+   * as a run that goes on would skip them one by one. None of them can start meanwhile: each
+   * waits for {@code root} or for a node skipped here.
+   */
+  private void skipRequiredDescendants(int root, Frame frame) {
+    var reached = new IntStack();
+    reached.push(root);
+    for (int x = reached.pop(); x >= 0; x = reached.pop()) {
+      for (int k = plan.outStart[x]; k < plan.outStart[x + 1]; k++) {
+        int d = plan.outNode[k];
+        if (plan.outRequired[k] && skip(d, x == root ? FAILED : SKIPPED, x, frame)) {
+          reached.push(d);
+        }
+      }
+    }
   }
 
   /**
@@ -462,8 +522,16 @@ public final class Run {
    * {@return whether this call cancelled it}
    */
   boolean cancel(int why) {
+    return cancel(why, -1);
+  }
+
+  /** {@link #cancel(int)}, naming the vertex whose failure made it fail fast, if it did. */
+  private boolean cancel(int why, int failed) {
     if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
       return false;
+    }
+    if (failed >= 0) {
+      failFastCause = failed; // by the winner only, before any node is ended for it
     }
     long now = clock();
     int count = 0;
@@ -500,8 +568,27 @@ public final class Run {
     }
     if (count > 0 && (int) REMAINING.getAndAdd(this, -count) == count) {
       finish();
+    } else {
+      armCutOff();
     }
     return true;
+  }
+
+  /**
+   * Bounds every cancellation, whoever asked for it: interrupted tasks get {@link
+   * #STRAGGLER_GRACE_NANOS} to end, then those still running are cut off as stragglers. A
+   * scheduler that refuses the timer is a fault of the run; the run then waits for its tasks.
+   */
+  private void armCutOff() {
+    try {
+      var timer = schedule(() -> offTimerThread(this::cutStragglers), STRAGGLER_GRACE_NANOS);
+      stragglerTimer = timer;
+      if (remaining == 0) {
+        cancelTimer(timer); // the run ended meanwhile
+      }
+    } catch (Throwable t) {
+      keepFault(t); // SchedulerFault: the scheduler's, as it says
+    }
   }
 
   private void finish() {
@@ -515,6 +602,7 @@ public final class Run {
     if (hooks != null) {
       hooks.runEnded(this, result);
     }
+    sealHookFailures(); // RunEnded listeners' failures are in; nothing after that is
     cancelTimer(deadlineTimer);
     cancelTimer(stragglerTimer);
     if (fault != null) {
@@ -524,9 +612,14 @@ public final class Run {
     }
   }
 
-  private static void cancelTimer(Future<?> timer) {
+  /** Cancels a timer of the run's scheduler; one whose cancel throws is a fault of the run. */
+  private void cancelTimer(Future<?> timer) {
     if (timer != null) {
-      timer.cancel(false);
+      try {
+        timer.cancel(false);
+      } catch (Throwable t) {
+        keepFault(new SchedulerFault(t));
+      }
     }
   }
 
@@ -543,20 +636,13 @@ public final class Run {
         return; // the run completed while the timer fired
       }
       pastDeadline = true;
-      cancel(DEADLINE); // no-op if already cancelled, but stragglers are cut off all the same
-      if (remaining > 0) {
-        stragglerTimer = scheduler.schedule(() -> offTimerThread(this::cutStragglers),
-            STRAGGLER_GRACE_NANOS, TimeUnit.NANOSECONDS);
-        if (remaining == 0) {
-          stragglerTimer.cancel(false); // the run ended meanwhile
-        }
-      }
+      cancel(DEADLINE); // if already cancelled, that cancellation's cut-off is armed
     } catch (Throwable t) {
       abort(t);
     }
   }
 
-  /** Ends, as CANCELLED, every task still running after the deadline's grace, and the run. */
+  /** Ends, as CANCELLED, every task still running after the cancellation's grace, and the run. */
   private void cutStragglers() {
     try {
       long now = clock();
@@ -571,10 +657,6 @@ public final class Run {
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
               endAt[v] = now;
               cut.put(v, thread);
-              stragglers = cut; // before the hook reads it; published by the decrement below
-              if (hooks != null) {
-                hooks.nodeEnded(this, v);
-              }
               break;
             }
           } else {
@@ -583,6 +665,13 @@ public final class Run {
         }
       }
       if (!cut.isEmpty()) {
+        // published whole before any is reported: listeners of other nodes may read it meanwhile
+        stragglers = java.util.Collections.unmodifiableMap(cut);
+        if (hooks != null) {
+          for (int v : cut.keySet()) {
+            hooks.nodeEnded(this, v);
+          }
+        }
         if ((int) REMAINING.getAndAdd(this, -cut.size()) == cut.size()) {
           finish();
         }
@@ -625,8 +714,8 @@ public final class Run {
   }
 
   /**
-   * Closes the current attempt of {@code vertex}; only its own thread calls this. Clears an
-   * interrupt the attempt was sent, and leaves the vertex ready for another attempt.
+   * Closes the current attempt of {@code vertex}; only its own thread calls this. Clears the
+   * thread's interrupt status, and leaves the vertex ready for another attempt.
    *
    * @return {@link #TIMED_OUT} if the attempt's timer interrupted it, {@link #INTERRUPTED} if the
    *     run was cancelled (the vertex stays cancelled), {@link #ABANDONED} if it was cut off as a
@@ -645,9 +734,9 @@ public final class Run {
       }
       if (INTS.compareAndSet(state, vertex, s, PAUSED)) {
         INTS.getAndAdd(attempt, vertex, 1);
-        if (s != RUNNING) {
-          Thread.interrupted();
-        }
+        // Ours (a timeout, a cancellation) or one the attempt left set: the retry wait and the
+        // next attempt start clear. In PAUSED nobody interrupts this thread.
+        Thread.interrupted();
         INTS.setVolatile(state, vertex, s == INTERRUPTED ? INTERRUPTED : RUNNING);
         return s;
       }
@@ -658,6 +747,9 @@ public final class Run {
 
   /** Reports the start of an attempt of a guarded vertex; only its own thread calls this. */
   public void attemptStarted(int vertex, int attemptNo) {
+    if ((int) INTS.getVolatile(state, vertex) >= SUCCEEDED) {
+      throw new java.util.concurrent.CancellationException("cut off at the run's cancellation");
+    }
     INTS.setVolatile(attemptsStarted, vertex, attemptNo);
     if (hooks != null) {
       hooks.nodeStarted(this, vertex, attemptNo, scheduler.nanoTime());
@@ -750,18 +842,40 @@ public final class Run {
    */
   public boolean hookFailed(Throwable failure) {
     synchronized (this) {
-      if (hookFailures == null) {
-        hookFailures = new ArrayList<>();
+      if (!hookFailuresSealed) {
+        if (hookFailures == null) {
+          hookFailures = new ArrayList<>();
+        }
+        hookFailures.add(failure);
+        return hookFailures.size() == 1;
       }
-      hookFailures.add(failure);
-      return hookFailures.size() == 1;
+    }
+    // The result is out and does not change: a straggler's context scope failing at its late end.
+    log("after run " + id + " of graph '" + plan.graph + "' ended, a context scope or listener "
+        + "failed; it is not in the run's result", failure);
+    return false;
+  }
+
+  /** Logs a warning; a logger that throws (on a hostile exception, say) is not Weft's fault. */
+  public static void log(String message, Throwable failure) {
+    try {
+      LOG.log(System.Logger.Level.WARNING, message, failure);
+    } catch (Throwable ignored) {
+      // nowhere left to report it
     }
   }
 
-  /** {@return the failures of listeners and context scopes so far} */
+  /** {@return the failures of listeners and context scopes so far; fixed once the run ended} */
   public java.util.List<Throwable> hookFailures() {
     synchronized (this) {
       return hookFailures == null ? java.util.List.of() : java.util.List.copyOf(hookFailures);
+    }
+  }
+
+  /** Fixes {@link #hookFailures()} as the result reports them, just before it is returned. */
+  private void sealHookFailures() {
+    synchronized (this) {
+      hookFailuresSealed = true;
     }
   }
 
@@ -786,6 +900,15 @@ public final class Run {
       end = Math.min(end, attemptEnd[vertex]);
     }
     return end == Long.MAX_VALUE ? Long.MAX_VALUE : end - scheduler.nanoTime();
+  }
+
+  /**
+   * {@return whether the run has stopped {@code vertex}: interrupted it by a cancellation, or cut
+   * it off} Its own thread asks, between attempts, whatever became of the interrupt.
+   */
+  public boolean stopped(int vertex) {
+    int s = (int) INTS.getVolatile(state, vertex);
+    return s == INTERRUPTED || s >= SUCCEEDED;
   }
 
   /** {@return why the run was cancelled: 0, FAIL_FAST, BY_CALLER, ENGINE_FAULT or DEADLINE} */
@@ -821,7 +944,7 @@ public final class Run {
   /** {@return the thread {@code vertex}'s task ran on, as "#id name", or "" if it never ran} */
   public String threadOf(int vertex) {
     var t = ranOn[vertex];
-    return t == null ? "" : label(t);
+    return t == null ? "" : "#" + t.threadId() + " " + ranOnName[vertex];
   }
 
   /** {@return a thread as events and spans show it: "#id name"} */
@@ -859,10 +982,40 @@ public final class Run {
     }
   }
 
-  /** Keeps the first engine fault of the run; the future fails with it when the run ends. */
+  /**
+   * Keeps the first fault of the run; the future fails with it when the run ends. What the
+   * caller sees is one {@link IllegalStateException} whose cause is what was thrown: the
+   * scheduler's own exception when the scheduler failed, else Weft's.
+   */
   private void keepFault(Throwable t) {
-    FAULT.compareAndSet(this, null, new IllegalStateException(
-        "Weft internal error in run " + id + " of graph '" + plan.graph + "'", t));
+    if (fault != null) {
+      return;
+    }
+    var where = "run " + id + " of graph '" + plan.graph + "'";
+    var wrapped = t instanceof SchedulerFault f
+        ? new IllegalStateException("the Scheduler of " + where + " failed: "
+            + Failures.describe(f.getCause()), f.getCause())
+        : new IllegalStateException("Weft internal error in " + where + ": "
+            + Failures.describe(t), t);
+    FAULT.compareAndSet(this, null, wrapped);
+  }
+
+  /** {@return a timer from the run's scheduler} Its failure is tagged as the scheduler's. */
+  private Future<?> schedule(Runnable action, long nanos) {
+    try {
+      return scheduler.schedule(action, nanos, TimeUnit.NANOSECONDS);
+    } catch (Throwable t) {
+      throw new SchedulerFault(t);
+    }
+  }
+
+  /** A failure of the run's {@link Scheduler}, on its way to {@link #keepFault}. */
+  private static final class SchedulerFault extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SchedulerFault(Throwable cause) {
+      super(null, cause, false, false);
+    }
   }
 
   /**
@@ -874,9 +1027,38 @@ public final class Run {
     try {
       return scheduler.nanoTime();
     } catch (Throwable t) {
-      keepFault(t);
+      keepFault(new SchedulerFault(t));
       return startNanos;
     }
+  }
+
+  // the run whose listeners the current thread is delivering an event to, if any
+  private static final ThreadLocal<Run> IN_HOOK = new ThreadLocal<>();
+
+  /**
+   * Marks the current thread as delivering an event of this run to its listeners, until {@link
+   * #leaveHook}; a listener that cancels the run then does not wait for the run to end, which
+   * waits for this very delivery. {@return the mark to restore}
+   */
+  public Run enterHook() {
+    var outer = IN_HOOK.get();
+    IN_HOOK.set(this);
+    return outer;
+  }
+
+  /** Restores the mark {@link #enterHook} returned. */
+  public static void leaveHook(Run outer) {
+    if (outer == null) {
+      IN_HOOK.remove();
+    } else {
+      IN_HOOK.set(outer);
+    }
+  }
+
+  /** {@return whether the current thread must not wait for this run: it is one of its own} */
+  boolean isOwnThread() {
+    var current = Thread.currentThread();
+    return IN_HOOK.get() == this || isRunningTaskOn(current);
   }
 
   /** {@return whether {@code thread} is running one of this run's tasks now} */
@@ -952,7 +1134,20 @@ public final class Run {
 
   /** The per-thread scratch of one loop: ended vertices to propagate, ready ones to run here. */
   static final class Frame {
+    // false for the caller's frame, in runAsync; true for a thread of the executor
     final boolean inline;
+    // the thread running this loop, and its name and context class loader before the first task:
+    // each task gets the thread as the loop found it (see restoreThread)
+    final Thread thread = Thread.currentThread();
+    final String threadName = thread.getName();
+    final ClassLoader loader = thread.getContextClassLoader();
+    // Only the caller's frame: its thread runs inline tasks (all tasks, with a synchronous
+    // executor), and must go back to the caller with the caller's interrupt status. An interrupt
+    // found before a task is the caller's unless the last task left it; one found at the end is
+    // cleared only if the last task left it. (An outside interrupt landing while a task runs on
+    // the caller's thread is that task's to see, and is not told apart from what it leaves.)
+    boolean callerInterrupted;
+    boolean taskLeftInterrupt;
     final IntStack ended = new IntStack();
     private IntStack handedBack;
     int nextVertex = -1;
@@ -963,6 +1158,20 @@ public final class Run {
 
     Frame(boolean inline) {
       this.inline = inline;
+    }
+
+    /**
+     * Undoes what a task did to its thread's name or context class loader, so the next task run
+     * here, or the caller's thread, does not inherit it. Thread-locals are the task's own (or a
+     * {@link ContextPropagator}'s): the engine cannot know which are meant to last.
+     */
+    void restoreThread() {
+      if (thread.getName() != threadName) {
+        thread.setName(threadName);
+      }
+      if (thread.getContextClassLoader() != loader) {
+        thread.setContextClassLoader(loader);
+      }
     }
 
     void handBack(int v) {

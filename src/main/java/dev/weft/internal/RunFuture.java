@@ -6,8 +6,9 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * The future of a run. Completing it from outside cancels the run: {@link #cancel} interrupts
- * the running tasks, cancels the rest and returns once every task of the run has ended, so that
- * no task is still running when the future is done; {@link #complete}, {@link
+ * the running tasks, cancels the rest and returns once every task of the run has ended or been
+ * cut off as a straggler, so that no task but a reported straggler is still running when the
+ * future is done (called from one of the run's own tasks or listeners, it does not wait); {@link #complete}, {@link
  * #completeExceptionally} and therefore {@code orTimeout} cancel the run without waiting.
  */
 final class RunFuture<T> extends CompletableFuture<T> {
@@ -25,8 +26,8 @@ final class RunFuture<T> extends CompletableFuture<T> {
     }
     cancelRequested = true;
     run.cancel(Run.BY_CALLER);
-    if (!run.isRunningTaskOn(Thread.currentThread())) {
-      awaitCompletion();
+    if (!run.isOwnThread()) {
+      awaitCompletion(); // bounded: the cancellation cuts off tasks that ignore the interrupt
     }
     return isCancelled();
   }
@@ -69,8 +70,17 @@ final class RunFuture<T> extends CompletableFuture<T> {
   @SuppressWarnings("unchecked")
   void completeFromRun(Object result) {
     if (cancelRequested) {
-      super.completeExceptionally(new CancellationException(
-          "run " + run.id() + " of graph '" + run.plan.graph() + "' was cancelled"));
+      var message = new StringBuilder("run ").append(run.id()).append(" of graph '")
+          .append(run.plan.graph()).append("' was cancelled");
+      var stragglers = run.stragglers();
+      if (!stragglers.isEmpty()) {
+        // reported as a deadline reports them: the caller gets no result, so the message tells
+        message.append("; ignoring the interrupt, cut off after ")
+            .append(Run.STRAGGLER_GRACE_NANOS / 1_000_000).append(" ms and still running:");
+        stragglers.forEach((v, thread) -> message.append(" '").append(run.plan.name(v))
+            .append("' on ").append(Run.label(thread)));
+      }
+      super.completeExceptionally(new CancellationException(message.toString()));
     } else {
       super.complete((T) result);
     }

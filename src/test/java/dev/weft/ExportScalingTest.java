@@ -1,0 +1,73 @@
+package dev.weft;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every export, and the critical path, is linear in nodes plus edges. Measured as a ratio on the
+ * same machine in the same run, never as a wall time: a chain four times longer must cost about
+ * four times as much (quadratic code costs sixteen times as much; the bound is ten).
+ */
+class ExportScalingTest {
+  private static final int SMALL = 10_000;
+  private static final int LARGE = 40_000;
+  private static final double BOUND = 10;
+
+  /** A chain of {@code n} inline tasks, run once: the largest critical path there is. */
+  private static RunResult chain(int n) {
+    var g = Graph.builder("chain-" + n);
+    Node<Integer> previous = g.node("t0").inline().call(() -> 0);
+    for (int i = 1; i < n; i++) {
+      previous = g.node("t" + i).inline().call(previous, x -> x + 1);
+    }
+    var graph = g.build();
+    return graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+  }
+
+  private static Map<String, Function<RunResult, String>> exports() {
+    var exports = new LinkedHashMap<String, Function<RunResult, String>>();
+    exports.put("critical path", r -> r.trace().criticalPathText());
+    exports.put("Chrome JSON", r -> r.trace().toChromeJson());
+    exports.put("run DOT", r -> r.trace().toDot());
+    exports.put("run Mermaid", r -> r.trace().toMermaid());
+    exports.put("HTML", r -> r.trace().toHtml());
+    return exports;
+  }
+
+  /** {@return the least of five timings of {@code export}, in nanoseconds} */
+  private static long best(Function<RunResult, String> export, RunResult result) {
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      long start = System.nanoTime();
+      var text = export.apply(result);
+      best = Math.min(best, System.nanoTime() - start);
+      assertFalse(text.isEmpty());
+    }
+    return best;
+  }
+
+  @Test
+  void everyExportAndTheCriticalPath_scaleLinearly_from10kTo40kNodes() {
+    var small = chain(SMALL);
+    var large = chain(LARGE);
+    var report = new StringBuilder();
+    boolean linear = true;
+    for (var e : exports().entrySet()) {
+      best(e.getValue(), large); // warm up: compiled before either is timed
+      long s = best(e.getValue(), small);
+      long l = best(e.getValue(), large);
+      double ratio = (double) l / s;
+      report.append(String.format("%n  %-13s %,7.1f ms at %,d nodes, %,7.1f ms at %,d: x%.1f",
+          e.getKey(), s / 1e6, SMALL, l / 1e6, LARGE, ratio));
+      linear &= ratio < BOUND;
+    }
+    System.out.println("[weft scaling] exports of a chain:" + report);
+    assertTrue(linear, "an export grows faster than linearly (x4 expected, x16 if quadratic):"
+        + report);
+  }
+}
