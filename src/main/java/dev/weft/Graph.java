@@ -37,7 +37,8 @@ import java.util.concurrent.ExecutionException;
  * {@code Error}s alike) fails; its dependents on required edges are skipped, naming it as the
  * cause, while dependents reading it through {@link Node#orElse} or {@link Node#optional()} run
  * with the fallback. With {@link FailureMode#CONTINUE} (the default) every independent branch
- * still runs; with {@link FailureMode#FAIL_FAST} the first failure cancels the rest. A failed run
+ * still runs; with {@link FailureMode#FAIL_FAST} the first failure skips its dependents on
+ * required edges as always, then cancels everything else not yet ended. A failed run
  * still returns a {@link RunResult}: failures are outcomes, read with {@link RunResult#get},
  * {@link RunResult#failures()} or {@link RunResult#throwIfFailed()}. Inputs that are missing, of
  * another graph or of the wrong type are refused with {@link IllegalArgumentException} before any
@@ -48,17 +49,32 @@ import java.util.concurrent.ExecutionException;
  * of {@link #runAsync(Inputs)}, cancels the run: running tasks are interrupted, the others end
  * {@link Outcome.Cancelled}. {@code run} then throws {@link CancellationException} with the
  * thread's interrupt status set. Both return only once every task of the run has ended, so no
- * task of a finished run is still running. The one exception is a task that ignores
- * interruption: the run waits for it, unless the run has a deadline (see Time). Completing the
- * future any other way ({@code complete}, {@code orTimeout}) also cancels the run, without waiting.
+ * task of a finished run is still running, with one bounded exception: a task that ignores
+ * interruption gets a grace of 10 ms (on the run's {@link Scheduler}), then is cut off as a
+ * straggler. It ends {@link Outcome.Cancelled}, the run completes without it, and it is reported
+ * by {@link RunResult#stragglers()} (in the {@link RunEvent.RunEnded} event's result) and named,
+ * with its thread, in the {@link CancellationException}'s message. Its thread runs on until the
+ * task returns; what it returns is dropped. The same holds for every cancellation: by the
+ * caller, by {@link FailureMode#FAIL_FAST}, by a deadline. Completing the future any other way
+ * ({@code complete}, {@code orTimeout}) also cancels the run, without waiting. A listener or a
+ * task of the run may cancel it too; {@code cancel} then does not wait.
+ *
+ * <h2>Threads</h2>
+ * Every task starts on its thread as on a fresh one: with a clear interrupt status, and with the
+ * name and context class loader the thread had before the first task Weft ran on it, whatever an
+ * earlier task (or listener) left behind. A task that leaves its interrupt status set (the JDK's
+ * idiom after catching {@link InterruptedException}) and returns a value succeeds; the next task
+ * on that thread is not affected. Tasks marked {@link NodeBuilder#inline() inline}, and with a
+ * synchronous executor all tasks, may run on the thread that calls {@code runAsync}; that thread
+ * gets its own interrupt status back (an interrupt that arrives while a task runs on it is that
+ * task's to see). Thread-locals other than those a {@link ContextPropagator} carries are the
+ * task's own business.
  *
  * <h2>Time</h2>
  * A run may have a deadline ({@link RunOptions#withDeadline}). When it passes, the run is cancelled
- * as above, except that it does not wait for tasks that ignore the interrupt: after a grace of
- * 10 ms such tasks are cut off, end {@link Outcome.Cancelled}, are reported by {@link
- * RunResult#stragglers()}, and the run completes without them. Their threads run on until the
- * tasks return; what they return is dropped. Per-node timeouts, retries, circuit breakers,
- * bulkheads and fallbacks are described on {@link NodeBuilder}.
+ * as above, stragglers included, and {@link RunResult#deadlineExceeded()} tells. Per-node
+ * timeouts, retries, circuit breakers, bulkheads and fallbacks are described on {@link
+ * NodeBuilder}.
  *
  * <h2>Memory consistency effects</h2>
  * Actions of a task happen-before the start of its dependents, and actions of every task
@@ -161,8 +177,11 @@ public final class Graph {
    * Starts the graph with the given options.
    *
    * @return a future of the outcome of every node; see the class documentation on cancellation.
-   *     It completes exceptionally, with an {@link IllegalStateException} carrying the cause, only
-   *     if Weft itself or the {@link Scheduler} it was given failed; tasks' failures are outcomes
+   *     Its {@code cancel} returns once every task has ended or, at most about 10 ms after the
+   *     interrupt, been cut off as a straggler, so a request-timeout handler never hangs on a
+   *     task that ignores interruption. It completes exceptionally, with one {@link
+   *     IllegalStateException} whose cause is what was thrown, only if Weft itself or the {@link
+   *     Scheduler} it was given failed; tasks' failures are outcomes
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs, RunOptions options) {

@@ -213,7 +213,15 @@ public final class GraphBuilder {
   /**
    * Gives {@code node} a fallback computed from its final failure; see {@link #fallback(Node,
    * Object)}. If {@code fn} throws, the node fails with that exception, the original failure
-   * attached as suppressed.
+   * attached as suppressed; if it rethrows the original (a fallback for some types of failure
+   * only), the node fails with it as it was. A {@code fn} may thus filter by type:
+   *
+   * <pre>{@code
+   * g.fallbackWith(quote, failure -> {
+   *   if (failure instanceof IOException) return Quote.CACHED;
+   *   throw (Exception) failure;
+   * });
+   * }</pre>
    *
    * @return this builder
    */

@@ -18,13 +18,17 @@ package dev.weft;
  * RunEvent.RunStarted}, task threads for node events, the thread that ends the run for {@link
  * RunEvent.RunEnded}. So a listener must be thread-safe and quick, and must not block. Events of
  * one node arrive in order, and a dependency's {@link RunEvent.NodeEnded} comes before its
- * dependents' {@link RunEvent.NodeReady}. One exception, bounded by the deadline: a task still
- * running when the deadline's grace runs out is cut off, and its {@code NodeEnded} is delivered
- * from the thread that cuts it off; if that task's own thread is at that moment still inside a
- * listener's {@code NodeStarted} or {@code NodeRetried} (a listener slower than the 10 ms grace),
- * the two deliveries overlap. A listener that throws does not disturb the run or the
- * other listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged once
- * per run through {@link System.Logger} at WARNING.
+ * dependents' {@link RunEvent.NodeReady}. One exception, bounded by a cancellation's grace: a
+ * task still running 10 ms after the run was cancelled is cut off, and its {@code NodeEnded} is
+ * delivered from the thread that cuts it off; if that task's own thread is at that moment still
+ * inside a listener's {@code NodeStarted} or {@code NodeRetried} (a listener slower than the
+ * grace), the two deliveries overlap. A listener may cancel the run (through the future of
+ * {@link Graph#runAsync}); {@code cancel} then returns without waiting for the run, which cannot
+ * end before the listener returns. It must not wait for the run itself ({@code join}, {@code
+ * get}): that never returns. A listener that throws does not disturb the run or the other
+ * listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged once per
+ * run through {@link System.Logger} at WARNING; one that fails after the run ended (a straggler's
+ * context scope closing late) is logged only, since the result no longer changes.
  */
 @FunctionalInterface
 public interface RunListener {

@@ -157,9 +157,10 @@ public final class RunResult {
   }
 
   /**
-   * {@return the tasks that still ran, ignoring their interrupt, when the run was cut off at its
-   * deadline, each with the thread running it (for its stack trace); empty almost always} Their
-   * outcome is {@link Outcome.Cancelled}; whatever they return later is dropped.
+   * {@return the tasks that still ran, ignoring their interrupt, when the run was cut off a grace
+   * after it was cancelled (by its deadline, fail-fast or its caller), each with the thread
+   * running it (for its stack trace); empty almost always} Their outcome is {@link
+   * Outcome.Cancelled}; whatever they return later is dropped.
    */
   public Map<String, Thread> stragglers() {
     var map = new LinkedHashMap<String, Thread>();
@@ -169,7 +170,8 @@ public final class RunResult {
 
   /**
    * {@return what went wrong in listeners and context scopes during the run (they never disturb
-   * it); empty almost always}
+   * it); empty almost always} Fixed before the result is returned: a failure after that (a
+   * straggler's context scope closing late) is logged through {@link System.Logger} instead.
    */
   public List<Throwable> listenerFailures() {
     return run.hookFailures();

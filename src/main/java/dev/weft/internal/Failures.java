@@ -1,10 +1,10 @@
 package dev.weft.internal;
 
 /**
- * What Weft does with throwables and objects it did not write: it describes them and links them
- * without ever failing itself. A user's exception may override {@code getMessage()} or {@code
+ * What Weft does with throwables it did not write: it describes them and links them without
+ * ever failing itself. A user's exception may override {@code getMessage()} or {@code
  * toString()} to throw, or be thrown twice; a message, an export or a suppression list built from
- * it must still come out. Pure functions; thread-safe.
+ * it must still come out. Stateless and thread-safe.
  */
 public final class Failures {
   private Failures() {}
@@ -28,26 +28,6 @@ public final class Failures {
           + ")";
     }
     return t.getClass().getName();
-  }
-
-  /** {@return {@code o}'s {@code toString()}, or its class name if that throws or yields null} */
-  public static String text(Object o) {
-    if (o instanceof Throwable t) {
-      return describe(t);
-    }
-    if (o == null) {
-      return "null";
-    }
-    try {
-      var text = o.toString();
-      if (text != null) {
-        return text;
-      }
-    } catch (Throwable broken) {
-      return o.getClass().getName() + " (its toString() threw " + broken.getClass().getName()
-          + ")";
-    }
-    return o.getClass().getName();
   }
 
   /**
