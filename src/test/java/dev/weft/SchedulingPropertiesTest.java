@@ -19,6 +19,7 @@ import dev.weft.testing.Runs.Exec;
 import dev.weft.testing.Runs.Mode;
 import dev.weft.testing.Runs.Ran;
 import dev.weft.testing.Runs.Setting;
+import dev.weft.testing.SafeText;
 import dev.weft.testing.WeftDag;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,11 +145,11 @@ class SchedulingPropertiesTest {
             }
             if (o instanceof Outcome.Failed<?> f && (e.kind() != FAILED
                 || !ReferenceExecutor.describe(f.error()).equals(e.error()))) {
-              out.add(name + " failed with " + f.error() + "; the reference: " + e);
+              out.add(name + " failed with " + SafeText.of(f.error()) + "; the reference: " + e);
             }
             if (!dag.isInput(v) && p.calls(v) == 0 && !(o instanceof Outcome.Cancelled)
                 && !(o instanceof Outcome.Skipped)) {
-              out.add(name + " never ran, yet ended " + o);
+              out.add(name + " never ran, yet ended " + SafeText.of(o));
             }
           }
           if (failureExpected && !failed) {

@@ -6,6 +6,8 @@ import java.util.List;
  * What a generated task does when it runs ({@link Probe#body} carries it out). Every behaviour that
  * produces a value computes it from the task's arguments with {@link Dag#mix}, so a wrong argument
  * shows up as a wrong value downstream.
+ *
+ * <p>Nothing may describe a failure by calling its {@code getMessage} or {@code toString}.
  */
 public enum Behaviour {
   /** Returns its value. */
@@ -39,11 +41,18 @@ public enum Behaviour {
    * Runs for 2 to 101 ms of real time (by its salt) swallowing every interrupt, then returns its
    * value: what a run deadline must cut off as a straggler.
    */
-  STUBBORN;
+  STUBBORN,
+  /**
+   * Throws {@link OpaqueFailure}, an unchecked exception whose {@code getMessage}, {@code
+   * getLocalizedMessage} and {@code toString} throw; otherwise it fails as {@link
+   * #THROW_UNCHECKED} does.
+   */
+  THROW_OPAQUE;
 
   /** {@return whether the task throws of its own accord, on every call} */
   public boolean fails() {
-    return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR;
+    return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR
+        || this == THROW_OPAQUE;
   }
 
   /** {@return whether the task goes on running when interrupted} */
@@ -56,7 +65,7 @@ public enum Behaviour {
     return switch (this) {
       case RETURN -> List.of();
       case THROW_UNCHECKED -> List.of(RETURN);
-      case THROW_CHECKED, THROW_ERROR -> List.of(RETURN, THROW_UNCHECKED);
+      case THROW_CHECKED, THROW_ERROR, THROW_OPAQUE -> List.of(RETURN, THROW_UNCHECKED);
       default -> List.of(RETURN);
     };
   }
@@ -68,6 +77,7 @@ public enum Behaviour {
       case THROW_CHECKED -> new InjectedException(message);
       case THROW_UNCHECKED -> new InjectedRuntimeException(message);
       case THROW_ERROR -> new InjectedError(message);
+      case THROW_OPAQUE -> new OpaqueFailure(node);
       default -> throw new IllegalStateException(this + " does not fail");
     };
   }
@@ -109,6 +119,41 @@ public enum Behaviour {
 
     InjectedRuntimeException(String message) {
       super(message, null, false, false);
+    }
+  }
+
+  /**
+   * The exception of {@link #THROW_OPAQUE}: its message cannot be read, nor can it be printed.
+   * The harness compares it by class and {@link #node}.
+   */
+  public static final class OpaqueFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String node;
+
+    OpaqueFailure(String node) {
+      super(null, null, false, false);
+      this.node = node;
+    }
+
+    /** {@return the node that threw it} */
+    public String node() {
+      return node;
+    }
+
+    @Override
+    public String getMessage() {
+      throw new IllegalStateException("getMessage of an opaque failure");
+    }
+
+    @Override
+    public String getLocalizedMessage() {
+      throw new IllegalStateException("getLocalizedMessage of an opaque failure");
+    }
+
+    @Override
+    public String toString() {
+      throw new IllegalStateException("toString of an opaque failure");
     }
   }
 

@@ -125,7 +125,7 @@ public final class Probe {
       Object result = switch (spec.behaviour()) {
         case RETURN -> value;
         case RETURN_NULL -> null;
-        case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR -> {
+        case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR, THROW_OPAQUE -> {
           var failure = announce(v, call, spec.behaviour().failure(spec.name()));
           if (failure instanceof Exception e) {
             throw e;

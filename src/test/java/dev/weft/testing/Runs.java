@@ -237,7 +237,7 @@ public final class Runs {
           cancelled ? null : "the future was cancelled by no one: " + e);
     } catch (ExecutionException e) {
       return new Ran(null, cancelled, cancelNanos, "the future completed exceptionally: "
-          + e.getCause());
+          + SafeText.of(e.getCause()));
     } catch (TimeoutException e) {
       future.completeExceptionally(e); // cancels the run without waiting for it
       return new Ran(null, cancelled, cancelNanos, "the run's future did not complete within "
@@ -297,7 +297,7 @@ public final class Runs {
       case CancellationException e when runningAtReturn != 0 -> new Ran(null, true, nanos,
           "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
       case CancellationException e -> new Ran(null, true, nanos, null);
-      case Object other -> new Ran(null, false, nanos, "run() threw " + other);
+      case Object other -> new Ran(null, false, nanos, "run() threw " + SafeText.of(other));
     };
   }
 
