@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -103,6 +104,8 @@ class DeadlinePropertiesTest {
       lateness.ignoring((int) r.stragglers().keySet().stream().filter(name -> dag.nodes()
           .stream().anyMatch(s -> s.name().equals(name) && s.behaviour().ignoresInterrupts()))
           .count());
+      lateness.returnedInterrupted((int) IntStream.range(0, dag.size())
+          .filter(probe::returnedInterrupted).count());
       if (late > GRACE + SLACK.toNanos()) {
         out.add(String.format("the run completed %.1f ms after its deadline", late / 1e6));
       }
@@ -220,6 +223,7 @@ class DeadlinePropertiesTest {
     private long exceeded;
     private long stragglers;
     private long ignoring;
+    private long returnedInterrupted;
 
     synchronized void add(long lateNanos, RunResult r) {
       nanos.add(lateNanos);
@@ -229,6 +233,10 @@ class DeadlinePropertiesTest {
 
     synchronized void ignoring(int n) {
       ignoring += n;
+    }
+
+    synchronized void returnedInterrupted(int n) {
+      returnedInterrupted += n;
     }
 
     /** {@return how many runs completed more than {@code millis} after their deadline} */
@@ -248,10 +256,11 @@ class DeadlinePropertiesTest {
       }
       var late = sorted.stream().filter(n -> n > 0).toList();
       return String.format("%d runs, %d exceeded their deadline, %d stragglers cut off (%d of "
-          + "them tasks that ignore interrupts); completion after the deadline: median %.1f ms, "
-          + "p99 %.1f ms, max %.1f ms (of the runs that exceeded it); %d runs missed their "
-          + "deadline by more than 50 ms", sorted.size(), exceeded, stragglers, ignoring,
-          millis(late, 0.5), millis(late, 0.99), millis(late, 1), laterThan(50));
+          + "them tasks that ignore interrupts), %d tasks returned their value when interrupted; "
+          + "completion after the deadline: median %.1f ms, p99 %.1f ms, max %.1f ms (of the runs "
+          + "that exceeded it); %d runs missed their deadline by more than 50 ms", sorted.size(),
+          exceeded, stragglers, ignoring, returnedInterrupted, millis(late, 0.5),
+          millis(late, 0.99), millis(late, 1), laterThan(50));
     }
 
     private static double millis(List<Long> sorted, double q) {

@@ -288,10 +288,11 @@ class FaultInjectionTest {
     try {
       Executor executor = s.exec() == Exec.PLATFORM_POOL ? (pool != null ? pool : own)
           : s.exec().executor();
+      var probe = new Probe(dag, false, s.trigger(), faults.chaos() > 0);
       if (faults.flaky()) {
-        executor = new Runs.FlakyExecutor(executor, 25);
+        executor = new Runs.FlakyExecutor(executor, 25, probe);
       }
-      return trackedRun(dag, faults, new Executors.Tracking(executor), figures, logs);
+      return trackedRun(dag, faults, probe, new Executors.Tracking(executor), figures, logs);
     } finally {
       if (own != null) {
         shutdown(own);
@@ -299,12 +300,11 @@ class FaultInjectionTest {
     }
   }
 
-  private static String trackedRun(Dag dag, Faults faults, Executors.Tracking tracking,
-      Figures figures, LogCapture logs) throws Exception {
+  private static String trackedRun(Dag dag, Faults faults, Probe probe,
+      Executors.Tracking tracking, Figures figures, LogCapture logs) throws Exception {
     var s = faults.setting();
     var deadline = faults.deadline();
     var w = new WeftDag(dag, "faults");
-    var probe = new Probe(dag, false, s.trigger(), faults.chaos() > 0);
     var thrower = faults.listenerMask() == 0 ? null
         : new ThrowingListener(faults.listenerMask(), faults.throwing());
     var log = new EventLog();

@@ -113,6 +113,8 @@ class SchedulingPropertiesTest {
   void failFast_startsNoTaskAfterTheFirstFailure_andInterruptsRunningOnes() {
     var late = new AtomicLong();
     var hangs = new AtomicLong();
+    var interruptedStarts = new AtomicLong();
+    var returnedInterrupted = new AtomicLong();
     Cases.forAll(CLASS + "failFast_startsNoTaskAfterTheFirstFailure_andInterruptsRunningOnes",
         CASES, seed -> {
           var rnd = new Random(seed);
@@ -133,6 +135,8 @@ class SchedulingPropertiesTest {
             var e = expected.get(v);
             var o = r.outcome(w.node(v));
             failed |= o instanceof Outcome.Failed && !dag.absorbs(v);
+            interruptedStarts.addAndGet(p.startedInterrupted(v) ? 1 : 0);
+            returnedInterrupted.addAndGet(p.returnedInterrupted(v) ? 1 : 0);
             if (p.startedLate(v)) {
               late.incrementAndGet();
               if (p.interrupts(v) == 0) {
@@ -161,7 +165,9 @@ class SchedulingPropertiesTest {
           return out;
         }));
     System.out.println("[weft properties]   fail-fast: " + late + " tasks started after the "
-        + "failure (all interrupted), " + hangs + " hanging tasks");
+        + "failure (all interrupted), " + hangs + " hanging tasks, " + interruptedStarts
+        + " tasks started already interrupted by the cancellation, " + returnedInterrupted
+        + " returned their value when interrupted (RETURN_ON_INTERRUPT)");
   }
 
   /**

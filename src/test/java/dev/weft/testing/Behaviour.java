@@ -7,7 +7,9 @@ import java.util.List;
  * produces a value computes it from the task's arguments with {@link Dag#mix}, so a wrong argument
  * shows up as a wrong value downstream.
  *
- * <p>Nothing may describe a failure by calling its {@code getMessage} or {@code toString}.
+ * <p>Whatever a task leaves on its thread is the engine's to contain: every task starts with its
+ * interrupt status clear (unless the run's cancellation interrupted that very task), and nothing
+ * may describe a failure by calling its {@code getMessage} or {@code toString}.
  */
 public enum Behaviour {
   /** Returns its value. */
@@ -43,11 +45,23 @@ public enum Behaviour {
    */
   STUBBORN,
   /**
+   * Catches an {@link InterruptedException} it made itself (a client library's own timeout),
+   * restores the interrupt as the idiom asks, and returns its value. It succeeds; the interrupt
+   * it leaves set must reach no other task.
+   */
+  RESTORE_INTERRUPT,
+  /**
    * Throws {@link OpaqueFailure}, an unchecked exception whose {@code getMessage}, {@code
    * getLocalizedMessage} and {@code toString} throw; otherwise it fails as {@link
    * #THROW_UNCHECKED} does.
    */
-  THROW_OPAQUE;
+  THROW_OPAQUE,
+  /**
+   * Sleeps as {@link #SLEEP} does, then returns its value; an interrupt ends the sleep, and it
+   * returns its value at once with the interrupt restored. So it succeeds even when cancelled:
+   * a task that returns a value despite the interrupt succeeded.
+   */
+  RETURN_ON_INTERRUPT;
 
   /** {@return whether the task throws of its own accord, on every call} */
   public boolean fails() {
@@ -66,6 +80,8 @@ public enum Behaviour {
       case RETURN -> List.of();
       case THROW_UNCHECKED -> List.of(RETURN);
       case THROW_CHECKED, THROW_ERROR, THROW_OPAQUE -> List.of(RETURN, THROW_UNCHECKED);
+      // the same interrupt left set, but always
+      case RETURN_ON_INTERRUPT -> List.of(RETURN, RESTORE_INTERRUPT);
       default -> List.of(RETURN);
     };
   }
