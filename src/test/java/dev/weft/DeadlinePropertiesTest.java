@@ -27,11 +27,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Run deadlines over random seeded graphs whose tasks sleep, nap for milliseconds, block, hang
- * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), fail, or
- * fail and retry: with a real deadline of 20 to 80 ms, the run completes within the straggler
- * grace plus a generous slack, every node ends once, the stragglers are all the tasks still
- * running when the run completed, cut off no earlier than the grace's end (see {@link
- * #stragglers}), and {@code
+ * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), return
+ * their value when interrupted ({@link Behaviour#RETURN_ON_INTERRUPT}), fail, or fail and retry:
+ * with a real deadline of 20 to 80 ms, the run completes within the straggler grace plus a generous
+ * slack, every node ends once, the stragglers are all the tasks still running when the run
+ * completed, cut off no earlier than the grace's end (see {@link #stragglers}), and {@code
  * deadlineExceeded()} agrees with the cancellations. The cases wait for real time, so {@link
  * #AT_ONCE} run at a time; lateness is recorded and printed ({@link Lateness}).
  */
@@ -48,7 +48,8 @@ class DeadlinePropertiesTest {
   static final List<Behaviour> DEADLINED = RandomDags.bag(
       Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 2, Behaviour.NAP, 3,
       Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 1, Behaviour.STUBBORN, 3,
-      Behaviour.HANG, 2, Behaviour.THROW_UNCHECKED, 1, Behaviour.FLAKY, 2);
+      Behaviour.HANG, 2, Behaviour.THROW_UNCHECKED, 1, Behaviour.FLAKY, 2,
+      Behaviour.RESTORE_INTERRUPT, 1, Behaviour.RETURN_ON_INTERRUPT, 2, Behaviour.THROW_OPAQUE, 1);
   private static final Exec[] CONCURRENT = {Exec.DEFAULT, Exec.VIRTUAL, Exec.PLATFORM_POOL};
 
   /**
