@@ -210,7 +210,8 @@ class BadInputTest {
           // nothing of the refused run lingers: the graph still runs as the reference says
           probe.openGate();
           var result = w.start(probe, options).get(Probe.BOUND_SECONDS, TimeUnit.SECONDS);
-          var out = Invariants.outcomes(w, probe, result, false);
+          var out = new ArrayList<>(probe.violations());
+          out.addAll(Invariants.outcomes(w, probe, result, false));
           out.addAll(Invariants.matchesReference(w, result, ReferenceExecutor.run(dag)));
           return out.isEmpty() ? null : String.join("\n    ", out);
         });
@@ -268,7 +269,8 @@ class BadInputTest {
           probe.openGate();
           var result = w.start(probe, w.graph().options()).get(Probe.BOUND_SECONDS,
               TimeUnit.SECONDS);
-          var out = Invariants.outcomes(w, probe, result, false);
+          var out = new ArrayList<>(probe.violations());
+          out.addAll(Invariants.outcomes(w, probe, result, false));
           out.addAll(Invariants.matchesReference(w, result, ReferenceExecutor.run(dag)));
           return out.isEmpty() ? null : String.join("\n    ", out);
         });

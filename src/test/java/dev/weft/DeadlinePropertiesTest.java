@@ -22,15 +22,16 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
  * Run deadlines over random seeded graphs whose tasks sleep, nap for milliseconds, block, hang
- * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), fail, or
- * fail and retry: with a real deadline of 20 to 80 ms, the run completes within the straggler
- * grace plus a generous slack, every node ends once, the stragglers are all the tasks still
- * running when the run completed, cut off no earlier than the grace's end (see {@link
- * #stragglers}), and {@code
+ * until interrupted, ignore interruption for up to 100 ms ({@link Behaviour#STUBBORN}), return
+ * their value when interrupted ({@link Behaviour#RETURN_ON_INTERRUPT}), fail, or fail and retry:
+ * with a real deadline of 20 to 80 ms, the run completes within the straggler grace plus a generous
+ * slack, every node ends once, the stragglers are all the tasks still running when the run
+ * completed, cut off no earlier than the grace's end (see {@link #stragglers}), and {@code
  * deadlineExceeded()} agrees with the cancellations. The cases wait for real time, so {@link
  * #AT_ONCE} run at a time; lateness is recorded and printed ({@link Lateness}).
  */
@@ -47,7 +48,8 @@ class DeadlinePropertiesTest {
   static final List<Behaviour> DEADLINED = RandomDags.bag(
       Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 2, Behaviour.NAP, 3,
       Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 1, Behaviour.STUBBORN, 3,
-      Behaviour.HANG, 2, Behaviour.THROW_UNCHECKED, 1, Behaviour.FLAKY, 2);
+      Behaviour.HANG, 2, Behaviour.THROW_UNCHECKED, 1, Behaviour.FLAKY, 2,
+      Behaviour.RESTORE_INTERRUPT, 1, Behaviour.RETURN_ON_INTERRUPT, 2, Behaviour.THROW_OPAQUE, 1);
   private static final Exec[] CONCURRENT = {Exec.DEFAULT, Exec.VIRTUAL, Exec.PLATFORM_POOL};
 
   /**
@@ -103,6 +105,8 @@ class DeadlinePropertiesTest {
       lateness.ignoring((int) r.stragglers().keySet().stream().filter(name -> dag.nodes()
           .stream().anyMatch(s -> s.name().equals(name) && s.behaviour().ignoresInterrupts()))
           .count());
+      lateness.returnedInterrupted((int) IntStream.range(0, dag.size())
+          .filter(probe::returnedInterrupted).count());
       if (late > GRACE + SLACK.toNanos()) {
         out.add(String.format("the run completed %.1f ms after its deadline", late / 1e6));
       }
@@ -250,6 +254,7 @@ class DeadlinePropertiesTest {
     private long exceeded;
     private long stragglers;
     private long ignoring;
+    private long returnedInterrupted;
 
     synchronized void add(long lateNanos, RunResult r) {
       nanos.add(lateNanos);
@@ -259,6 +264,10 @@ class DeadlinePropertiesTest {
 
     synchronized void ignoring(int n) {
       ignoring += n;
+    }
+
+    synchronized void returnedInterrupted(int n) {
+      returnedInterrupted += n;
     }
 
     /** {@return how many runs completed more than {@code millis} after their deadline} */
@@ -278,10 +287,11 @@ class DeadlinePropertiesTest {
       }
       var late = sorted.stream().filter(n -> n > 0).toList();
       return String.format("%d runs, %d exceeded their deadline, %d stragglers cut off (%d of "
-          + "them tasks that ignore interrupts); completion after the deadline: median %.1f ms, "
-          + "p99 %.1f ms, max %.1f ms (of the runs that exceeded it); %d runs missed their "
-          + "deadline by more than 50 ms", sorted.size(), exceeded, stragglers, ignoring,
-          millis(late, 0.5), millis(late, 0.99), millis(late, 1), laterThan(50));
+          + "them tasks that ignore interrupts), %d tasks returned their value when interrupted; "
+          + "completion after the deadline: median %.1f ms, p99 %.1f ms, max %.1f ms (of the runs "
+          + "that exceeded it); %d runs missed their deadline by more than 50 ms", sorted.size(),
+          exceeded, stragglers, ignoring, returnedInterrupted, millis(late, 0.5),
+          millis(late, 0.99), millis(late, 1), laterThan(50));
     }
 
     private static double millis(List<Long> sorted, double q) {

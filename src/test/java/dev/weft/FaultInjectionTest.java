@@ -38,15 +38,16 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fault injection: random graphs whose tasks throw exceptions and Errors, hang until interrupted,
- * ignore interruption, sleep and block, some retried; a chaos thread interrupts blocked tasks
- * from outside; the executor sometimes refuses tasks; listeners throw RuntimeExceptions and
- * Errors on random kinds of events; runs end normally, by fail-fast, at a deadline of 20 to 100
- * ms, or cancelled by the caller. Counts what must never happen: runs lost or stuck, nodes
- * without exactly one consistent outcome, lost failures (of tasks or of listeners), event streams
- * that break the listener contract, task threads left running, tasks started too early; and how
- * late runs completed after their deadline. A slice runs in CI; the {@code stress} tag runs
- * 10,000 runs from concurrent callers ({@code mvn test -Pstress}).
+ * Fault injection: random graphs whose tasks throw exceptions and Errors (some whose messages
+ * cannot be read), hang until interrupted, ignore interruption, leave their interrupt set, sleep
+ * and block, some retried; a chaos thread interrupts blocked tasks from outside; the executor
+ * sometimes refuses tasks; listeners throw RuntimeExceptions and Errors on random kinds of events;
+ * runs end normally, by fail-fast, at a deadline of 20 to 100 ms, or cancelled by the caller.
+ * Counts what must never happen: runs lost or stuck, nodes without exactly one consistent outcome,
+ * lost failures (of tasks or of listeners), event streams that break the listener contract, task
+ * threads left running, tasks started too early; and how late runs completed after their deadline.
+ * A slice runs in CI; the {@code stress} tag runs 10,000 runs from concurrent callers
+ * ({@code mvn test -Pstress}).
  */
 class FaultInjectionTest {
   private static final String WHERE =
@@ -54,7 +55,8 @@ class FaultInjectionTest {
   private static final List<Behaviour> FAULTS = RandomDags.bag(
       Behaviour.RETURN, 10, Behaviour.RETURN_NULL, 1, Behaviour.THROW_CHECKED, 1,
       Behaviour.THROW_UNCHECKED, 1, Behaviour.THROW_ERROR, 1, Behaviour.SLEEP, 2,
-      Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 2, Behaviour.HANG, 2);
+      Behaviour.BLOCK, 1, Behaviour.IGNORE_INTERRUPT, 2, Behaviour.HANG, 2,
+      Behaviour.RESTORE_INTERRUPT, 1, Behaviour.RETURN_ON_INTERRUPT, 2, Behaviour.THROW_OPAQUE, 1);
   /** What some tasks of a deadline run become instead. */
   private static final Behaviour[] DEADLINE_FAULTS = {Behaviour.STUBBORN, Behaviour.NAP,
       Behaviour.HANG};
@@ -288,10 +290,11 @@ class FaultInjectionTest {
     try {
       Executor executor = s.exec() == Exec.PLATFORM_POOL ? (pool != null ? pool : own)
           : s.exec().executor();
+      var probe = new Probe(dag, false, s.trigger(), faults.chaos() > 0);
       if (faults.flaky()) {
-        executor = new Runs.FlakyExecutor(executor, 25);
+        executor = new Runs.FlakyExecutor(executor, 25, probe);
       }
-      return trackedRun(dag, faults, new Executors.Tracking(executor), figures, logs);
+      return trackedRun(dag, faults, probe, new Executors.Tracking(executor), figures, logs);
     } finally {
       if (own != null) {
         shutdown(own);
@@ -299,12 +302,11 @@ class FaultInjectionTest {
     }
   }
 
-  private static String trackedRun(Dag dag, Faults faults, Executors.Tracking tracking,
-      Figures figures, LogCapture logs) throws Exception {
+  private static String trackedRun(Dag dag, Faults faults, Probe probe,
+      Executors.Tracking tracking, Figures figures, LogCapture logs) throws Exception {
     var s = faults.setting();
     var deadline = faults.deadline();
     var w = new WeftDag(dag, "faults");
-    var probe = new Probe(dag, false, s.trigger(), faults.chaos() > 0);
     var thrower = faults.listenerMask() == 0 ? null
         : new ThrowingListener(faults.listenerMask(), faults.throwing());
     var log = new EventLog();

@@ -35,7 +35,8 @@ class ResiliencePropertiesTest {
   private static final List<Behaviour> RETRYING = RandomDags.bag(
       Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1, Behaviour.FLAKY, 6,
       Behaviour.THROW_CHECKED, 1, Behaviour.THROW_UNCHECKED, 1, Behaviour.THROW_ERROR, 1,
-      Behaviour.SLEEP, 1, Behaviour.BLOCK, 1);
+      Behaviour.SLEEP, 1, Behaviour.BLOCK, 1, Behaviour.THROW_OPAQUE, 1,
+      Behaviour.RESTORE_INTERRUPT, 1);
   private static final long INSTANT_MAX_DELAY = 50_000_000;
   private static final long REAL_MAX_DELAY = 20_000;
 

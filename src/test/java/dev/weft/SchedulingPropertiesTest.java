@@ -19,6 +19,7 @@ import dev.weft.testing.Runs.Exec;
 import dev.weft.testing.Runs.Mode;
 import dev.weft.testing.Runs.Ran;
 import dev.weft.testing.Runs.Setting;
+import dev.weft.testing.SafeText;
 import dev.weft.testing.WeftDag;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,6 +113,8 @@ class SchedulingPropertiesTest {
   void failFast_startsNoTaskAfterTheFirstFailure_andInterruptsRunningOnes() {
     var late = new AtomicLong();
     var hangs = new AtomicLong();
+    var interruptedStarts = new AtomicLong();
+    var returnedInterrupted = new AtomicLong();
     Cases.forAll(CLASS + "failFast_startsNoTaskAfterTheFirstFailure_andInterruptsRunningOnes",
         CASES, seed -> {
           var rnd = new Random(seed);
@@ -132,6 +135,8 @@ class SchedulingPropertiesTest {
             var e = expected.get(v);
             var o = r.outcome(w.node(v));
             failed |= o instanceof Outcome.Failed && !dag.absorbs(v);
+            interruptedStarts.addAndGet(p.startedInterrupted(v) ? 1 : 0);
+            returnedInterrupted.addAndGet(p.returnedInterrupted(v) ? 1 : 0);
             if (p.startedLate(v)) {
               late.incrementAndGet();
               if (p.interrupts(v) == 0) {
@@ -144,11 +149,11 @@ class SchedulingPropertiesTest {
             }
             if (o instanceof Outcome.Failed<?> f && (e.kind() != FAILED
                 || !ReferenceExecutor.describe(f.error()).equals(e.error()))) {
-              out.add(name + " failed with " + f.error() + "; the reference: " + e);
+              out.add(name + " failed with " + SafeText.of(f.error()) + "; the reference: " + e);
             }
             if (!dag.isInput(v) && p.calls(v) == 0 && !(o instanceof Outcome.Cancelled)
                 && !(o instanceof Outcome.Skipped)) {
-              out.add(name + " never ran, yet ended " + o);
+              out.add(name + " never ran, yet ended " + SafeText.of(o));
             }
           }
           if (failureExpected && !failed) {
@@ -160,7 +165,9 @@ class SchedulingPropertiesTest {
           return out;
         }));
     System.out.println("[weft properties]   fail-fast: " + late + " tasks started after the "
-        + "failure (all interrupted), " + hangs + " hanging tasks");
+        + "failure (all interrupted), " + hangs + " hanging tasks, " + interruptedStarts
+        + " tasks started already interrupted by the cancellation, " + returnedInterrupted
+        + " returned their value when interrupted (RETURN_ON_INTERRUPT)");
   }
 
   /**

@@ -6,6 +6,10 @@ import java.util.List;
  * What a generated task does when it runs ({@link Probe#body} carries it out). Every behaviour that
  * produces a value computes it from the task's arguments with {@link Dag#mix}, so a wrong argument
  * shows up as a wrong value downstream.
+ *
+ * <p>Whatever a task leaves on its thread is the engine's to contain: every task starts with its
+ * interrupt status clear (unless the run's cancellation interrupted that very task), and nothing
+ * may describe a failure by calling its {@code getMessage} or {@code toString}.
  */
 public enum Behaviour {
   /** Returns its value. */
@@ -39,11 +43,30 @@ public enum Behaviour {
    * Runs for 2 to 101 ms of real time (by its salt) swallowing every interrupt, then returns its
    * value: what a run deadline must cut off as a straggler.
    */
-  STUBBORN;
+  STUBBORN,
+  /**
+   * Catches an {@link InterruptedException} it made itself (a client library's own timeout),
+   * restores the interrupt as the idiom asks, and returns its value. It succeeds; the interrupt
+   * it leaves set must reach no other task.
+   */
+  RESTORE_INTERRUPT,
+  /**
+   * Throws {@link OpaqueFailure}, an unchecked exception whose {@code getMessage}, {@code
+   * getLocalizedMessage} and {@code toString} throw; otherwise it fails as {@link
+   * #THROW_UNCHECKED} does.
+   */
+  THROW_OPAQUE,
+  /**
+   * Sleeps as {@link #SLEEP} does, then returns its value; an interrupt ends the sleep, and it
+   * returns its value at once with the interrupt restored. So it succeeds even when cancelled:
+   * a task that returns a value despite the interrupt succeeded.
+   */
+  RETURN_ON_INTERRUPT;
 
   /** {@return whether the task throws of its own accord, on every call} */
   public boolean fails() {
-    return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR;
+    return this == THROW_CHECKED || this == THROW_UNCHECKED || this == THROW_ERROR
+        || this == THROW_OPAQUE;
   }
 
   /** {@return whether the task goes on running when interrupted} */
@@ -56,7 +79,9 @@ public enum Behaviour {
     return switch (this) {
       case RETURN -> List.of();
       case THROW_UNCHECKED -> List.of(RETURN);
-      case THROW_CHECKED, THROW_ERROR -> List.of(RETURN, THROW_UNCHECKED);
+      case THROW_CHECKED, THROW_ERROR, THROW_OPAQUE -> List.of(RETURN, THROW_UNCHECKED);
+      // the same interrupt left set, but always
+      case RETURN_ON_INTERRUPT -> List.of(RETURN, RESTORE_INTERRUPT);
       default -> List.of(RETURN);
     };
   }
@@ -68,6 +93,7 @@ public enum Behaviour {
       case THROW_CHECKED -> new InjectedException(message);
       case THROW_UNCHECKED -> new InjectedRuntimeException(message);
       case THROW_ERROR -> new InjectedError(message);
+      case THROW_OPAQUE -> new OpaqueFailure(node);
       default -> throw new IllegalStateException(this + " does not fail");
     };
   }
@@ -109,6 +135,41 @@ public enum Behaviour {
 
     InjectedRuntimeException(String message) {
       super(message, null, false, false);
+    }
+  }
+
+  /**
+   * The exception of {@link #THROW_OPAQUE}: its message cannot be read, nor can it be printed.
+   * The harness compares it by class and {@link #node}.
+   */
+  public static final class OpaqueFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final String node;
+
+    OpaqueFailure(String node) {
+      super(null, null, false, false);
+      this.node = node;
+    }
+
+    /** {@return the node that threw it} */
+    public String node() {
+      return node;
+    }
+
+    @Override
+    public String getMessage() {
+      throw new IllegalStateException("getMessage of an opaque failure");
+    }
+
+    @Override
+    public String getLocalizedMessage() {
+      throw new IllegalStateException("getLocalizedMessage of an opaque failure");
+    }
+
+    @Override
+    public String toString() {
+      throw new IllegalStateException("toString of an opaque failure");
     }
   }
 

@@ -83,12 +83,12 @@ public final class EventLog implements RunListener {
       return List.of("no events at all");
     }
     if (!(list.getFirst().event() instanceof RunEvent.RunStarted s)) {
-      out.add("the first event is " + list.getFirst().event());
+      out.add("the first event is " + SafeText.of(list.getFirst().event()));
     } else if (s.tasks() != dag.taskCount()) {
       out.add("RunStarted counts " + s.tasks() + " tasks, the graph has " + dag.taskCount());
     }
     if (!(list.getLast().event() instanceof RunEvent.RunEnded e)) {
-      out.add("the last event is " + list.getLast().event());
+      out.add("the last event is " + SafeText.of(list.getLast().event()));
     } else if (fromFuture && e.result() != r) {
       out.add("RunEnded carries another result than the future's");
     }
@@ -98,7 +98,7 @@ public final class EventLog implements RunListener {
     for (var entry : list) {
       var event = entry.event();
       if (event.runId() != r.runId() || !event.graph().equals(r.graph())) {
-        out.add("event of another run: " + event);
+        out.add("event of another run: " + SafeText.of(event));
       }
       switch (event) {
         case RunEvent.RunStarted s -> runStarts++;
@@ -127,7 +127,7 @@ public final class EventLog implements RunListener {
       var events = byNode.remove(name);
       if (dag.isInput(v)) {
         if (events != null) {
-          out.add("input " + name + " has events " + events);
+          out.add("input " + name + " has events " + SafeText.of(events));
         }
         continue;
       }
@@ -168,7 +168,7 @@ public final class EventLog implements RunListener {
       switch (entry.event()) {
         case RunEvent.NodeReady e -> {
           if (i != 0) {
-            out.add(name + ": NodeReady after " + events.get(i - 1).event());
+            out.add(name + ": NodeReady after " + SafeText.of(events.get(i - 1).event()));
           }
           ready = true;
           readyTick.put(name, entry.tick());
@@ -199,18 +199,18 @@ public final class EventLog implements RunListener {
           ends++;
           endTick.put(name, entry.tick());
           if (i != events.size() - 1) {
-            out.add(name + ": " + events.get(i + 1).event() + " after NodeEnded");
+            out.add(name + ": " + SafeText.of(events.get(i + 1).event()) + " after NodeEnded");
           }
           if (span == null || !span.equals(e.span())) {
-            out.add(name + ": NodeEnded's span " + e.span() + " differs from the result's "
-                + span);
+            out.add(name + ": NodeEnded's span " + SafeText.of(e.span()) + " differs from the "
+                + "result's " + SafeText.of(span));
           }
           if (attempt > 0 && !open) {
             if (e.span().outcome() instanceof Outcome.Cancelled) {
               retriedThenCancelled++;
             } else {
               out.add(name + ": NodeEnded closes no attempt (the last was retried) yet it "
-                  + "ended " + e.span().outcome());
+                  + "ended " + SafeText.of(e.span().outcome()));
             }
           }
           if (attempt > 0 && !straggler && p.end(v) > entry.tick()) {
@@ -218,7 +218,7 @@ public final class EventLog implements RunListener {
                 + p.end(v));
           }
         }
-        default -> out.add(name + ": unexpected event " + entry.event());
+        default -> out.add(name + ": unexpected event " + SafeText.of(entry.event()));
       }
     }
     if (ends != 1) {
@@ -236,7 +236,7 @@ public final class EventLog implements RunListener {
     }
     if (span != null && (span.ready().compareTo(span.started()) > 0
         || span.started().compareTo(span.ended()) > 0)) {
-      out.add(name + "'s span is out of order: " + span);
+      out.add(name + "'s span is out of order: " + SafeText.of(span));
     }
     return out;
   }
@@ -250,7 +250,7 @@ public final class EventLog implements RunListener {
     if (e.attempt() >= retry.maxAttempts() || !retry.retries(e.error())
         || nanos < retry.minDelayNanos(e.attempt()) || nanos > retry.maxDelayNanos(e.attempt())) {
       return List.of(spec.name() + ": retry after attempt " + e.attempt() + " of " + retry
-          + " on " + e.error() + " with a delay of " + nanos + " ns");
+          + " on " + SafeText.of(e.error()) + " with a delay of " + nanos + " ns");
     }
     return List.of();
   }
@@ -282,7 +282,7 @@ public final class EventLog implements RunListener {
       var step = path.get(i);
       Integer v = index.get(step.node());
       if (v == null || !step.equals(spans.get(step.node()))) {
-        out.add("critical path step " + step + " is not the result's span");
+        out.add("critical path step " + SafeText.of(step) + " is not the result's span");
         continue;
       }
       Span latest = null;

@@ -1,5 +1,6 @@
 package dev.weft.testing;
 
+import dev.weft.NodeException;
 import dev.weft.Outcome;
 import dev.weft.RunResult;
 import dev.weft.Span;
@@ -68,8 +69,9 @@ public final class Invariants {
    * call (or the executor refused it), a skipped one never ran and names a failed required
    * ancestor, a cancelled one happens only when cancellation is allowed; no task is called more
    * often than its retry policy allows, and its span counts exactly its calls; no failure is
-   * lost; {@code failures()}, {@code spans()} and {@code succeeded()} agree with the outcomes.
-   * Stragglers cut off at the deadline are cancelled whatever their body does later.
+   * lost; {@code failures()}, {@code spans()} and {@code succeeded()} agree with the outcomes, and
+   * so do {@code get} and {@code throwIfFailed}, whatever the failures' messages do. Stragglers
+   * cut off at the deadline are cancelled whatever their body does later.
    *
    * @param cancellable whether this run may cancel (fail-fast); cancellation then also requires an
    *     unabsorbed failure in the result, unless the run's deadline passed
@@ -84,7 +86,7 @@ public final class Invariants {
       try {
         outcomes.add(Objects.requireNonNull(r.outcome(w.node(v))));
       } catch (RuntimeException e) {
-        out.add(name(dag, v) + " has no outcome: " + e);
+        out.add(name(dag, v) + " has no outcome: " + SafeText.of(e));
         outcomes.add(null);
       }
     }
@@ -108,7 +110,7 @@ public final class Invariants {
       if (dag.isInput(v)) {
         if (!(o instanceof Outcome.Succeeded<?> s
             && Objects.equals(s.value(), dag.spec(v).salt()))) {
-          out.add("input " + name + " ended " + o);
+          out.add("input " + name + " ended " + SafeText.of(o));
         }
         continue;
       }
@@ -120,7 +122,8 @@ public final class Invariants {
       }
       if (stragglers.contains(name)) {
         if (!(o instanceof Outcome.Cancelled) || calls == 0) {
-          out.add(name + " is a straggler, yet ended " + o + " after " + calls + " calls");
+          out.add(name + " is a straggler, yet ended " + SafeText.of(o) + " after " + calls
+              + " calls");
         }
         continue;
       }
@@ -138,9 +141,10 @@ public final class Invariants {
         case Outcome.Failed<?> f -> {
           failed.add(name);
           if (calls == 0 && !(f.error() instanceof Runs.InjectedRejection)) {
-            out.add(name + " failed with " + f.error() + " but its body never ran");
+            out.add(name + " failed with " + SafeText.of(f.error()) + " but its body never ran");
           } else if (calls > 0 && f.error() != thrown) {
-            out.add(name + " failed with " + f.error() + " but its body threw " + thrown);
+            out.add(name + " failed with " + SafeText.of(f.error()) + " but its body threw "
+                + SafeText.of(thrown));
           }
           if (calls > 0) {
             out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
@@ -156,8 +160,9 @@ public final class Invariants {
                 + "through required edges");
           } else if (!(outcomes.get(cause) instanceof Outcome.Failed<?> cf)
               || cf.error() != s.error()) {
-            out.add(name + " was skipped naming '" + s.cause() + "' with " + s.error()
-                + ", but that node ended " + outcomes.get(cause));
+            out.add(name + " was skipped naming '" + s.cause() + "' with "
+                + SafeText.of(s.error()) + ", but that node ended "
+                + SafeText.of(outcomes.get(cause)));
           }
         }
         case Outcome.Cancelled<?> c -> {
@@ -170,13 +175,16 @@ public final class Invariants {
         }
       }
       if (thrown != null && !(o instanceof Outcome.Failed) && !(o instanceof Outcome.Cancelled)) {
-        out.add("lost failure: " + name + "'s body threw " + thrown + " but it ended " + o);
+        out.add("lost failure: " + name + "'s body threw " + SafeText.of(thrown)
+            + " but it ended " + SafeText.of(o));
       }
+      out.addAll(getAgrees(w, r, v, o));
     }
+    out.addAll(throwIfFailedAgrees(r));
     var listed = new HashSet<String>();
     for (var f : r.failures()) {
       if (!listed.add(f.node()) || !failed.contains(f.node())) {
-        out.add("failures() lists " + f.node() + " wrongly: " + r.failures());
+        out.add("failures() lists " + f.node() + " wrongly: " + SafeText.of(r.failures()));
       }
     }
     if (!listed.equals(failed)) {
@@ -201,6 +209,61 @@ public final class Invariants {
       out.add(spanNames.size() + " spans for " + dag.taskCount() + " tasks");
     }
     return out;
+  }
+
+  /**
+   * {@code get} returns a succeeded node's value and throws for any other node a {@link
+   * NodeException} naming it, with its outcome, and with its failure as the cause; also when that
+   * failure's {@code getMessage} and {@code toString} throw ({@link Behaviour#THROW_OPAQUE}).
+   */
+  private static List<String> getAgrees(WeftDag w, RunResult r, int v, Outcome<Object> o) {
+    var name = name(w.dag(), v);
+    Object value;
+    try {
+      value = r.get(w.node(v));
+    } catch (NodeException e) {
+      var cause = switch (o) {
+        case Outcome.Failed<?> f -> f.error();
+        case Outcome.Skipped<?> s -> s.error();
+        default -> null;
+      };
+      if (o instanceof Outcome.Succeeded || !name.equals(e.node()) || !o.equals(e.outcome())
+          || e.getCause() != cause) {
+        return List.of("get(" + name + ") threw a NodeException naming " + e.node() + " with "
+            + SafeText.of(e.outcome()) + " and cause " + SafeText.of(e.getCause())
+            + "; the node ended " + SafeText.of(o));
+      }
+      return List.of();
+    } catch (RuntimeException e) {
+      return List.of("get(" + name + ") threw " + SafeText.of(e) + " instead of a NodeException"
+          + " naming the node; it ended " + SafeText.of(o));
+    }
+    if (!(o instanceof Outcome.Succeeded<?> s) || s.value() != value) {
+      return List.of("get(" + name + ") returned " + value + "; the node ended "
+          + SafeText.of(o));
+    }
+    return List.of();
+  }
+
+  /** {@code throwIfFailed} throws the NodeException of the first failure, or returns the result. */
+  private static List<String> throwIfFailedAgrees(RunResult r) {
+    var failures = r.failures();
+    try {
+      r.throwIfFailed();
+      return failures.isEmpty() ? List.of()
+          : List.of("throwIfFailed() returned, yet " + failures.size() + " nodes failed");
+    } catch (NodeException e) {
+      if (failures.isEmpty() || !failures.getFirst().equals(e.outcome())
+          || e.getSuppressed().length != failures.size() - 1) {
+        return List.of("throwIfFailed() threw a NodeException for " + SafeText.of(e.outcome())
+            + " with " + e.getSuppressed().length + " suppressed; the failures: "
+            + SafeText.of(failures));
+      }
+      return List.of();
+    } catch (RuntimeException e) {
+      return List.of("throwIfFailed() threw " + SafeText.of(e) + " instead of a NodeException; "
+          + "the failures: " + SafeText.of(failures));
+    }
   }
 
   /**
@@ -250,7 +313,7 @@ public final class Invariants {
     for (var e : dag.spec(v).deps()) {
       if (e.kind().required() && !(outcomes.get(e.from()) instanceof Outcome.Succeeded)) {
         out.add(name(dag, v) + " ran although its required dependency " + name(dag, e.from())
-            + " ended " + outcomes.get(e.from()));
+            + " ended " + SafeText.of(outcomes.get(e.from())));
       }
     }
     return out;
@@ -324,7 +387,8 @@ public final class Invariants {
         case NEVER -> true;
       };
       if (!ok) {
-        out.add(name(dag, v) + " ended " + o + " but the reference expects " + describe(dag, e));
+        out.add(name(dag, v) + " ended " + SafeText.of(o) + " but the reference expects "
+            + describe(dag, e));
       }
     }
     return out;

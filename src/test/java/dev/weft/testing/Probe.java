@@ -1,5 +1,8 @@
 package dev.weft.testing;
 
+import dev.weft.FailureMode;
+import dev.weft.RunOptions;
+import dev.weft.Scheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
@@ -19,7 +22,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * started and ended on a global logical clock (never wall time), how often it was called, what it
  * returned or threw, whether it saw an interrupt, and how many bodies are running right now.
  * Bodies never block without a bound: a wait that should have ended but did not is recorded in
- * {@link #violations()} and the task gives up.
+ * {@link #violations()} and the task gives up. So is a task that starts with its interrupt status
+ * already set, unless the run may have been cancelled by then (the engine interrupts a task it
+ * cancels as soon as the task is running, which is just before its body starts).
  *
  * <p>One probe per run; thread-safe.
  */
@@ -42,6 +47,8 @@ public final class Probe {
   private final AtomicIntegerArray calls;
   private final AtomicIntegerArray interrupts;
   private final AtomicIntegerArray late;
+  private final AtomicIntegerArray startedInterrupted;
+  private final AtomicIntegerArray returnedInterrupted;
   private final AtomicReferenceArray<Object> returned;
   private final AtomicReferenceArray<Throwable> thrown;
   private final AtomicInteger running = new AtomicInteger();
@@ -60,6 +67,15 @@ public final class Probe {
   // guarded by this: the thread of each task while it sits in a blocking call
   private final Thread[] blocked;
   private final BlockingQueue<Integer> blockedEvents;
+  // what may cancel the run, and so interrupt a task before its body starts: see starting()
+  private volatile boolean failFast;
+  private volatile boolean hasDeadline;
+  private volatile long deadlineAt;
+  private volatile boolean mayBeCancelled;
+  // the last task whose body ended on this thread, and whether it left its interrupt set on purpose
+  private final ThreadLocal<Ended> lastHere = new ThreadLocal<>();
+
+  private record Ended(int node, boolean leftInterrupt) {}
 
   /**
    * @param dag the graph whose tasks this probe runs
@@ -82,6 +98,8 @@ public final class Probe {
     this.calls = new AtomicIntegerArray(n);
     this.interrupts = new AtomicIntegerArray(n);
     this.late = new AtomicIntegerArray(n);
+    this.startedInterrupted = new AtomicIntegerArray(n);
+    this.returnedInterrupted = new AtomicIntegerArray(n);
     this.returned = new AtomicReferenceArray<>(n);
     this.thrown = new AtomicReferenceArray<>(n);
     this.rendezvousSize = dag.count(Behaviour.RENDEZVOUS);
@@ -97,8 +115,26 @@ public final class Probe {
     return new Probe(dag, false, -1, false);
   }
 
+  /**
+   * Tells the probe how the run it watches is about to start: whether it fails fast and when its
+   * deadline passes, which may cancel it. Called by {@link WeftDag} before every run.
+   */
+  void starting(RunOptions options) {
+    failFast = options.failureMode() == FailureMode.FAIL_FAST;
+    var deadline = options.deadline();
+    if (deadline.isPresent()) {
+      // No earlier than the engine's: its run starts after this. Another scheduler's clock may
+      // fire at any time.
+      deadlineAt = System.nanoTime() + (options.scheduler() == Scheduler.system()
+          ? deadline.get().toNanos() : 0);
+      hasDeadline = true;
+    }
+  }
+
   /** Runs task {@code v} with the arguments Weft passed it; once per attempt. */
   Object body(int v, List<Object> args) throws Exception {
+    // First: an interrupt sent after this read, by a cancellation, cannot be taken for a leak.
+    boolean startedInterrupted = Thread.currentThread().isInterrupted();
     long start = TICK.incrementAndGet();
     starts.compareAndSet(v, 0, start);
     lastStarts.set(v, start);
@@ -108,6 +144,17 @@ public final class Probe {
       signal.countDown();
     }
     var spec = dag.spec(v);
+    if (startedInterrupted) {
+      this.startedInterrupted.set(v, 1);
+    }
+    if (startedInterrupted && !mayBeCancelled()) {
+      var before = lastHere.get();
+      violation(v, "it started (call " + call + ", tick " + start + ") with its thread's interrupt "
+          + "status already set, before anything could have cancelled the run"
+          + (before == null ? "" : "; the task this thread ran before: "
+          + dag.spec(before.node()).name() + " (" + dag.spec(before.node()).behaviour() + ")"));
+    }
+    boolean restored = false;
     try {
       boolean ignoring = spec.behaviour() == Behaviour.IGNORE_INTERRUPT;
       if (watchLateStarts && startedAfterFailure(start)) {
@@ -116,7 +163,10 @@ public final class Probe {
           awaitInterrupt(v, "it started after the fail-fast failure at tick " + failTick.get()
               + " (at tick " + start + "), yet was not interrupted");
         } catch (InterruptedException e) {
-          if (!ignoring) {
+          if (spec.behaviour() == Behaviour.RETURN_ON_INTERRUPT) {
+            Thread.currentThread().interrupt();
+            restored = true;
+          } else if (!ignoring) {
             throw e;
           }
         }
@@ -125,7 +175,7 @@ public final class Probe {
       Object result = switch (spec.behaviour()) {
         case RETURN -> value;
         case RETURN_NULL -> null;
-        case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR -> {
+        case THROW_CHECKED, THROW_UNCHECKED, THROW_ERROR, THROW_OPAQUE -> {
           var failure = announce(v, call, spec.behaviour().failure(spec.name()));
           if (failure instanceof Exception e) {
             throw e;
@@ -155,8 +205,27 @@ public final class Probe {
           yield value;
         }
         case SLEEP -> {
-          long nanos = 20_000 + (spec.salt() & 0xffff) * 3;
-          blocking(v, () -> Thread.sleep(Duration.ofNanos(nanos)));
+          blocking(v, () -> Thread.sleep(sleepTime(spec)));
+          yield value;
+        }
+        case RESTORE_INTERRUPT -> {
+          try {
+            clientLibraryCall(spec);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the idiom: restore what one does not handle
+          }
+          restored = true;
+          yield value;
+        }
+        case RETURN_ON_INTERRUPT -> {
+          if (!restored) {
+            try {
+              blocking(v, () -> Thread.sleep(sleepTime(spec)));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              restored = true;
+            }
+          }
           yield value;
         }
         case BLOCK -> {
@@ -189,13 +258,20 @@ public final class Probe {
           yield value;
         }
       };
+      if (restored && spec.behaviour() == Behaviour.RETURN_ON_INTERRUPT) {
+        returnedInterrupted.set(v, 1);
+      }
       returned.set(v, result == null ? NULL : result);
       thrown.set(v, null); // what earlier attempts threw was retried
       return result;
     } catch (Throwable t) {
       thrown.set(v, t);
+      if (failFast) {
+        mayBeCancelled = true; // before the engine learns of it; lenient if retried or absorbed
+      }
       throw t;
     } finally {
+      lastHere.set(new Ended(v, restored && Thread.currentThread().isInterrupted()));
       endNanos.set(v, System.nanoTime());
       ends.set(v, TICK.incrementAndGet());
       if (running.decrementAndGet() == 0) {
@@ -204,6 +280,24 @@ public final class Probe {
         }
       }
     }
+  }
+
+  /** {@return how long {@link Behaviour#SLEEP} and {@link Behaviour#RETURN_ON_INTERRUPT} sleep} */
+  private static Duration sleepTime(Dag.Spec spec) {
+    return Duration.ofNanos(20_000 + (spec.salt() & 0xffff) * 3);
+  }
+
+  /** A call into a library that times out on its own, with an InterruptedException. */
+  private static void clientLibraryCall(Dag.Spec spec) throws InterruptedException {
+    throw new InterruptedException("a client library's own timeout, in " + spec.name());
+  }
+
+  /**
+   * {@return whether the run may have been cancelled by now} Read after the interrupt status: if
+   * a cancellation sent that interrupt, what announced it happened before.
+   */
+  private boolean mayBeCancelled() {
+    return mayBeCancelled || hasDeadline && System.nanoTime() - deadlineAt >= 0;
   }
 
   private boolean startedAfterFailure(long start) {
@@ -279,6 +373,41 @@ public final class Probe {
 
   // ---- for the harness ----
 
+  /**
+   * Tells the probe the run may be cancelled from now on, so a task may rightly start with its
+   * interrupt set: call it before cancelling the run or interrupting the thread blocked in it.
+   */
+  public void cancellationMayFollow() {
+    mayBeCancelled = true;
+  }
+
+  /** Tells the probe the executor refused a task: its node fails, which may fail the run fast. */
+  public void refusedATask() {
+    if (failFast) {
+      mayBeCancelled = true;
+    }
+  }
+
+  /**
+   * After a run that a synchronous executor ran on this thread: clears the interrupt status the
+   * last task it ran here left set on purpose ({@link Behaviour#RESTORE_INTERRUPT}), that task's
+   * doing on its caller's thread. Left set by anything else, it is a violation (and cleared too,
+   * so that the harness can go on).
+   *
+   * @param wasInterrupted whether the thread was interrupted before the run: then nothing is
+   *     touched
+   */
+  void clearInterruptLeftHere(boolean wasInterrupted) {
+    var last = lastHere.get();
+    lastHere.remove();
+    if (wasInterrupted || !Thread.interrupted() || last != null && last.leftInterrupt()) {
+      return;
+    }
+    violations.add("the run left the interrupt status of the thread that started it set"
+        + (last == null ? "" : "; the last task that ran there: " + dag.spec(last.node()).name()
+        + " (" + dag.spec(last.node()).behaviour() + ")"));
+  }
+
   /** Opens the gate that {@link Behaviour#BLOCK} tasks wait for. */
   public void openGate() {
     gate.countDown();
@@ -343,6 +472,16 @@ public final class Probe {
 
   public boolean startedLate(int v) {
     return late.get(v) != 0;
+  }
+
+  /** {@return whether a call of the task started with its interrupt status set} */
+  public boolean startedInterrupted(int v) {
+    return startedInterrupted.get(v) != 0;
+  }
+
+  /** {@return whether a {@link Behaviour#RETURN_ON_INTERRUPT} call returned when interrupted} */
+  public boolean returnedInterrupted(int v) {
+    return returnedInterrupted.get(v) != 0;
   }
 
   public int interrupts(int v) {

@@ -20,16 +20,24 @@ public final class RandomDags {
   /** The structural families the generator draws from. */
   public enum Shape { CHAIN, FAN_OUT, FAN_IN, DIAMONDS, LAYERED, FOREST, SPARSE }
 
-  /** Only values flow; nothing fails or blocks for long. */
+  /**
+   * Only values flow; nothing fails or blocks for long. Some tasks leave their interrupt set
+   * ({@link Behaviour#RESTORE_INTERRUPT}, {@link Behaviour#RETURN_ON_INTERRUPT}).
+   */
   public static final List<Behaviour> SUCCEEDING = bag(
       Behaviour.RETURN, 8, Behaviour.RETURN_NULL, 1, Behaviour.SLEEP, 1, Behaviour.BLOCK, 1,
-      Behaviour.IGNORE_INTERRUPT, 1);
+      Behaviour.IGNORE_INTERRUPT, 1, Behaviour.RESTORE_INTERRUPT, 1,
+      Behaviour.RETURN_ON_INTERRUPT, 1);
 
-  /** {@link #SUCCEEDING} plus about one task in eight throwing (checked, unchecked or Error). */
+  /**
+   * {@link #SUCCEEDING} plus about one task in eight throwing (checked, unchecked, opaque or
+   * Error).
+   */
   public static final List<Behaviour> FAILING = bag(
       Behaviour.RETURN, 16, Behaviour.RETURN_NULL, 2, Behaviour.SLEEP, 2, Behaviour.BLOCK, 2,
-      Behaviour.IGNORE_INTERRUPT, 2, Behaviour.THROW_CHECKED, 1, Behaviour.THROW_UNCHECKED, 1,
-      Behaviour.THROW_ERROR, 1);
+      Behaviour.IGNORE_INTERRUPT, 2, Behaviour.RESTORE_INTERRUPT, 1,
+      Behaviour.RETURN_ON_INTERRUPT, 1, Behaviour.THROW_CHECKED, 1, Behaviour.THROW_UNCHECKED, 1,
+      Behaviour.THROW_ERROR, 1, Behaviour.THROW_OPAQUE, 1);
 
   /** Cheap behaviours only, for shapes where a structural property is checked. */
   public static final List<Behaviour> CHEAP = bag(Behaviour.RETURN, 6, Behaviour.RETURN_NULL, 1);
@@ -325,8 +333,8 @@ public final class RandomDags {
       }
     }
     var failing = new Behaviour[] {Behaviour.THROW_CHECKED, Behaviour.THROW_UNCHECKED,
-        Behaviour.THROW_ERROR};
-    return dag.with(tasks.get(rnd.nextInt(tasks.size())), failing[rnd.nextInt(3)]);
+        Behaviour.THROW_ERROR, Behaviour.THROW_OPAQUE};
+    return dag.with(tasks.get(rnd.nextInt(tasks.size())), failing[rnd.nextInt(failing.length)]);
   }
 
   /**

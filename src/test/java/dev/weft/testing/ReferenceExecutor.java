@@ -27,7 +27,7 @@ public final class ReferenceExecutor {
    *
    * @param kind how it ends
    * @param value its value when it succeeds (a {@code Long} or {@code null})
-   * @param error the class and message of what it throws when it fails
+   * @param error what it throws when it fails, as {@link #describe} gives it
    * @param roots when it is skipped, the failed nodes that may be named as the cause: the engine
    *     names whichever failure reached it first, so with several upstream failures any is right
    * @param attempts how many times its task is called: 0 when it does not run, more than 1 when
@@ -108,8 +108,14 @@ public final class ReferenceExecutor {
     return false;
   }
 
-  /** {@return a throwable's class and message, the form failures are compared in} */
+  /**
+   * {@return a throwable's class and message, the form failures are compared in} An {@link
+   * Behaviour.OpaqueFailure}, whose message cannot be read, by its class and node instead.
+   */
   public static String describe(Throwable t) {
+    if (t instanceof Behaviour.OpaqueFailure o) {
+      return "OpaqueFailure in " + o.node();
+    }
     return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 }

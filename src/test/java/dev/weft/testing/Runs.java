@@ -221,10 +221,12 @@ public final class Runs {
     if (setting.mode().cancelsFromOutside()) {
       future.whenComplete((r, t) -> probe.signal());
       if (!probe.awaitSignal()) {
+        probe.cancellationMayFollow();
         future.completeExceptionally(new TimeoutException("harness gave up"));
         return new Ran(null, false, -1, "neither the trigger task nor a hang started, and the "
             + "run did not complete, within " + Probe.BOUND_SECONDS + " s");
       }
+      probe.cancellationMayFollow();
       long t0 = System.nanoTime();
       cancelled = future.cancel(true);
       cancelNanos = System.nanoTime() - t0;
@@ -237,8 +239,9 @@ public final class Runs {
           cancelled ? null : "the future was cancelled by no one: " + e);
     } catch (ExecutionException e) {
       return new Ran(null, cancelled, cancelNanos, "the future completed exceptionally: "
-          + e.getCause());
+          + SafeText.of(e.getCause()));
     } catch (TimeoutException e) {
+      probe.cancellationMayFollow();
       future.completeExceptionally(e); // cancels the run without waiting for it
       return new Ran(null, cancelled, cancelNanos, "the run's future did not complete within "
           + Probe.BOUND_SECONDS + " s; " + probe.running() + " task bodies still running; "
@@ -272,10 +275,12 @@ public final class Runs {
     });
     probe.openGate();
     if (!probe.awaitSignal()) {
+      probe.cancellationMayFollow();
       caller.interrupt();
       return new Ran(null, false, -1, "neither the trigger task nor a hang started, and the "
           + "run did not complete, within " + Probe.BOUND_SECONDS + " s");
     }
+    probe.cancellationMayFollow();
     long t0 = System.nanoTime();
     caller.interrupt();
     if (!caller.join(Duration.ofSeconds(Probe.BOUND_SECONDS))) {
@@ -297,7 +302,7 @@ public final class Runs {
       case CancellationException e when runningAtReturn != 0 -> new Ran(null, true, nanos,
           "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
       case CancellationException e -> new Ran(null, true, nanos, null);
-      case Object other -> new Ran(null, false, nanos, "run() threw " + other);
+      case Object other -> new Ran(null, false, nanos, "run() threw " + SafeText.of(other));
     };
   }
 
@@ -310,19 +315,25 @@ public final class Runs {
     }
   }
 
-  /** An executor that refuses about one task in {@code oneIn}, throwing before running it. */
+  /**
+   * An executor that refuses about one task in {@code oneIn}, throwing before running it, and
+   * tells the run's probe (a refused task fails, and may fail the run fast).
+   */
   public static final class FlakyExecutor implements Executor {
     private final Executor delegate;
     private final int oneIn;
+    private final Probe probe;
 
-    public FlakyExecutor(Executor delegate, int oneIn) {
+    public FlakyExecutor(Executor delegate, int oneIn, Probe probe) {
       this.delegate = delegate;
       this.oneIn = oneIn;
+      this.probe = probe;
     }
 
     @Override
     public void execute(Runnable task) {
       if (ThreadLocalRandom.current().nextInt(oneIn) == 0) {
+        probe.refusedATask();
         throw new InjectedRejection();
       }
       delegate.execute(task);

@@ -78,7 +78,7 @@ public final class Shrinker {
       if (t instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      return "the check threw " + t;
+      return "the check threw " + SafeText.of(t);
     }
   }
 

@@ -147,12 +147,19 @@ public final class WeftDag {
   /** Starts a run with other inputs than the dag's, e.g. wrong ones. */
   public CompletableFuture<RunResult> start(Probe probe, RunOptions options, Inputs inputs) {
     this.probe = probe;
-    return graph.runAsync(inputs, options);
+    probe.starting(options);
+    boolean wasInterrupted = Thread.currentThread().isInterrupted();
+    try {
+      return graph.runAsync(inputs, options);
+    } finally {
+      probe.clearInterruptLeftHere(wasInterrupted); // a synchronous executor ran tasks here
+    }
   }
 
   /** Runs with the blocking {@code Graph.run}, tasks reporting to {@code probe}. */
   public RunResult run(Probe probe, RunOptions options) {
     this.probe = probe;
+    probe.starting(options);
     return graph.run(inputs, options);
   }
 
