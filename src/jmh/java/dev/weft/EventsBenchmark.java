@@ -51,7 +51,7 @@ public class EventsBenchmark {
 
   @Benchmark
   public long run() {
-    var result = graph.run(Inputs.empty(), options);
+    var result = graph.run(Inputs.empty(), o -> options);
     if (mode.equals("trace")) {
       return result.trace().criticalPath().size();
     }

@@ -65,6 +65,6 @@ public class PolicyBenchmark {
 
   @Benchmark
   public long run() {
-    return graph.run(Inputs.empty(), options).get(sink);
+    return graph.run(Inputs.empty(), o -> options).get(sink);
   }
 }

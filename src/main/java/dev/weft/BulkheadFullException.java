@@ -2,6 +2,8 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Durations;
+
 import java.time.Duration;
 
 /**

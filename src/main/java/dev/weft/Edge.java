@@ -1,14 +1,14 @@
 package dev.weft;
 
-import dev.weft.internal.Edges;
+import dev.weft.internal.EdgeKind;
 
 /** A dependency with a fallback: {@code orElse} or {@code optional}. */
 final class Edge<T> implements Dep<T> {
   final Node<?> node;
-  final byte kind;
+  final EdgeKind kind;
   final Object fallback;
 
-  Edge(Node<?> node, byte kind, Object fallback) {
+  Edge(Node<?> node, EdgeKind kind, Object fallback) {
     this.node = node;
     this.kind = kind;
     this.fallback = fallback;
@@ -21,11 +21,11 @@ final class Edge<T> implements Dep<T> {
 
   @Override
   public String toString() {
-    return kind == Edges.OPTIONAL ? node.name() + ".optional()"
+    return kind == EdgeKind.OPTIONAL ? node.name() + ".optional()"
         : node.name() + ".orElse(" + fallback + ")";
   }
 
-  static byte kindOf(Dep<?> dep) {
-    return dep instanceof Edge<?> e ? e.kind : Edges.REQUIRED;
+  static EdgeKind kindOf(Dep<?> dep) {
+    return dep instanceof Edge<?> e ? e.kind : EdgeKind.REQUIRED;
   }
 }

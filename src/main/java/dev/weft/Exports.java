@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * <p>Nodes are drawn by generated ids ({@code n0}, {@code n1}, ... in declaration order) with the
  * name as an escaped label, so any name, quotes and newlines included, yields a well-formed file.
  * Inputs are drawn as parallelograms, tasks as rounded boxes. Edges are labelled with their {@link
- * Shape.Kind#label()}: required edges are solid, optional ones dashed, ordering ones dotted. In a
+ * dev.weft.internal.EdgeKind#label()}: required edges are solid, optional ones dashed, ordering ones dotted. In a
  * run, tasks are filled by outcome (succeeded green, failed red, skipped grey, cancelled orange;
  * inputs stay neutral) and the critical path, its nodes and the edges between consecutive ones,
  * is drawn thick in dark blue.
@@ -267,9 +267,9 @@ final class Exports {
           .append(kind.label()).append('"');
       switch (kind) {
         case REQUIRED -> {}
-        case OPTIONAL -> sb.append(", style=dashed");
-        case ORDERING -> sb.append(", style=dotted");
-        case ORDERING_OPTIONAL -> sb.append(", style=dotted, arrowhead=empty");
+        case OR_ELSE, OPTIONAL -> sb.append(", style=dashed");
+        case ORDER -> sb.append(", style=dotted");
+        case ORDER_OPTIONAL -> sb.append(", style=dotted, arrowhead=empty");
       }
       if (critical(l, path)) {
         sb.append(", penwidth=3, color=\"" + CRITICAL + "\"");
@@ -300,10 +300,10 @@ final class Exports {
       boolean crit = critical(l, path);
       var arrow = switch (l.kind()) {
         case REQUIRED -> crit ? "==>" : "-->";
-        case OPTIONAL, ORDERING, ORDERING_OPTIONAL -> "-.->";
+        case OR_ELSE, OPTIONAL, ORDER, ORDER_OPTIONAL -> "-.->";
       };
       var style = new ArrayList<String>();
-      if (l.kind() == Shape.Kind.ORDERING || l.kind() == Shape.Kind.ORDERING_OPTIONAL) {
+      if (l.kind().orderingOnly()) {
         style.add("stroke-dasharray:2 4");
       }
       if (crit) {

@@ -8,6 +8,7 @@ import dev.weft.internal.Settings;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.UnaryOperator;
 
 /**
  * A validated task graph, declared once and run per request.
@@ -128,20 +129,26 @@ public final class Graph {
    *     (never for a task's failure, which is an outcome); the cause is what was thrown
    */
   public RunResult run(Inputs inputs) {
-    return run(inputs, options);
+    return await(runAsync(inputs));
   }
 
   /**
-   * Runs the graph with the given options and waits for it to end.
+   * Runs the graph with the graph's options changed for this run by {@code configure}, and waits
+   * for it to end: {@code graph.run(inputs, o -> o.withDeadline(Duration.ofMillis(200)))}. What
+   * {@code configure} leaves alone stays as the graph has it, listeners and propagators included.
    *
+   * @param configure receives the graph's options and returns the run's
    * @return the outcome of every node
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
    * @throws IllegalStateException if Weft itself, or the {@link Scheduler} it was given, failed
    *     (never for a task's failure, which is an outcome); the cause is what was thrown
    */
-  public RunResult run(Inputs inputs, RunOptions options) {
-    var future = runAsync(inputs, options);
+  public RunResult run(Inputs inputs, UnaryOperator<RunOptions> configure) {
+    return await(runAsync(inputs, configure));
+  }
+
+  private RunResult await(CompletableFuture<RunResult> future) {
     try {
       return future.get();
     } catch (InterruptedException e) {
@@ -164,18 +171,18 @@ public final class Graph {
   /**
    * Starts the graph with the graph's options.
    *
-   * @return a future of the outcome of every node; see the class documentation on cancellation.
-   *     It completes exceptionally, with an {@link IllegalStateException} carrying the cause, only
-   *     if Weft itself or the {@link Scheduler} it was given failed; tasks' failures are outcomes
+   * @return a future of the outcome of every node; see {@link #runAsync(Inputs, UnaryOperator)}
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs) {
-    return runAsync(inputs, options);
+    return start(inputs, options);
   }
 
   /**
-   * Starts the graph with the given options.
+   * Starts the graph with the graph's options changed for this run by {@code configure}; what it
+   * leaves alone stays as the graph has it, listeners and propagators included.
    *
+   * @param configure receives the graph's options and returns the run's
    * @return a future of the outcome of every node; see the class documentation on cancellation.
    *     Its {@code cancel} returns once every task has ended or, at most about 10 ms after the
    *     interrupt, been cut off as a straggler, so a request-timeout handler never hangs on a
@@ -183,14 +190,20 @@ public final class Graph {
    *     IllegalStateException} whose cause is what was thrown, only if Weft itself or the {@link
    *     Scheduler} it was given failed; tasks' failures are outcomes
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws NullPointerException if {@code configure} returns null
    */
-  public CompletableFuture<RunResult> runAsync(Inputs inputs, RunOptions options) {
+  public CompletableFuture<RunResult> runAsync(Inputs inputs,
+      UnaryOperator<RunOptions> configure) {
+    requireNonNull(configure, "configure");
+    return start(inputs, requireNonNull(configure.apply(options), "the options configure returned"));
+  }
+
+  private CompletableFuture<RunResult> start(Inputs inputs, RunOptions options) {
     requireNonNull(inputs, "inputs");
-    requireNonNull(options, "options");
     var values = bind(inputs);
-    var settings = new Settings(options.executor(),
+    var settings = new Settings<RunResult>(options.executor(),
         options.failureMode() == FailureMode.FAIL_FAST, options.scheduler(),
-        options.deadlineNanos(), hooks(options),
+        options.deadline().isPresent(), options.deadlineNanos(), hooks(options),
         options.propagators().toArray(ContextPropagator[]::new));
     return Run.start(plan, values, settings, run -> new RunResult(this, run));
   }

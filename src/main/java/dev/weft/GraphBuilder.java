@@ -45,7 +45,7 @@ public final class GraphBuilder {
 
   GraphBuilder(String name) {
     this.name = name;
-    this.plan = new PlanBuilder(name);
+    this.plan = new PlanBuilder(name, this);
   }
 
   /** {@return the graph's name} */

@@ -1,5 +1,7 @@
 package dev.weft;
 
+import dev.weft.internal.AttemptEnd;
+import dev.weft.internal.Attempts;
 import dev.weft.internal.Failures;
 import dev.weft.internal.Invoker;
 import dev.weft.internal.Run;
@@ -36,7 +38,7 @@ final class Guard implements Invoker {
   }
 
   @Override
-  public Object invoke(Run run, int v) throws Throwable {
+  public Object invoke(Run<?> run, int v) throws Throwable {
     if (p.fallback == null) {
       return retrying(run, v);
     }
@@ -61,9 +63,9 @@ final class Guard implements Invoker {
   /**
    * Runs the attempts. {@return the first attempt's value that succeeds} Throws the last failure,
    * the earlier ones attached, also when what fails is the scheduler between two attempts: so
-   * the fallback sees every way the node failed.
+   * the fallback sees every way the node failed. No retry once the run has stopped the node.
    */
-  private Object retrying(Run run, int v) throws Throwable {
+  private Object retrying(Run<?> run, int v) throws Throwable {
     var clock = run.scheduler();
     ArrayList<Throwable> earlier = null;
     Throwable failure = null;
@@ -73,15 +75,15 @@ final class Guard implements Invoker {
         if (attempt > 1 && run.stopped(v)) {
           throw failure; // cancelled between attempts, its interrupt swallowed: no more attempts
         }
-        var outcome = attempt(run, v, attempt);
-        if (outcome.failure == null) {
-          return outcome.value;
+        try {
+          return attempt(run, v, attempt);
+        } catch (Throwable t) {
+          if (failure != null) {
+            (earlier == null ? earlier = new ArrayList<>() : earlier).add(failure);
+          }
+          failure = t;
         }
-        if (failure != null) {
-          (earlier == null ? earlier = new ArrayList<>() : earlier).add(failure);
-        }
-        failure = outcome.failure;
-        if (outcome.cancelled || !retryAgain(run, v, attempt, failure, first)) {
+        if (run.stopped(v) || !retryAgain(run, v, attempt, failure, first)) {
           throw failure; // cancelled: no retry, and no fallback (see invoke)
         }
       }
@@ -98,16 +100,15 @@ final class Guard implements Invoker {
     }
   }
 
-  /** How one attempt ended: a value, or a failure; {@code cancelled} if the run interrupted it. */
-  private record Attempt(Object value, Throwable failure, boolean cancelled) {}
-
-  private Attempt attempt(Run run, int v, int attempt) {
+  /** {@return the value of one attempt} Throws what it failed with, a timeout included. */
+  private Object attempt(Run<?> run, int v, int attempt) throws Throwable {
     Throwable failure = null;
     Object value = null;
     long ticket = -1;
     boolean countable = false;
-    run.attemptStarted(v, attempt);
-    var jfr = Run.beginJfr();
+    var attempts = run.attempts();
+    attempts.begin(v, attempt);
+    var jfr = Attempts.beginJfr();
     try {
       if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
         throw new CircuitOpenException(p.breaker.name(), node);
@@ -118,37 +119,43 @@ final class Guard implements Invoker {
       failure = t;
       countable = !(t instanceof CircuitOpenException || t instanceof BulkheadFullException);
     }
-    int how = run.endAttempt(v);
+    var how = attempts.end(v);
     if (jfr != null) {
-      run.commitJfr(jfr, v, attempt, how == Run.INTERRUPTED || how == Run.ABANDONED ? "cancelled"
-          : failure == null && how != Run.TIMED_OUT ? "succeeded" : "failed");
+      attempts.commitJfr(jfr, v, attempt, switch (how) {
+        case CANCELLED, CUT_OFF -> Outcome.Status.CANCELLED;
+        case TIMED_OUT -> Outcome.Status.FAILED;
+        case COMPLETED -> failure == null ? Outcome.Status.SUCCEEDED : Outcome.Status.FAILED;
+      });
     }
-    if (how == Run.ABANDONED) {
+    if (how == AttemptEnd.CUT_OFF) {
       if (ticket >= 0) {
         p.breaker.release(ticket); // a cut-off probe must give its place back
       }
       throw new CancellationException("cut off at the run's cancellation");
     }
-    if (how == Run.TIMED_OUT) {
+    if (how == AttemptEnd.TIMED_OUT) {
       failure = new NodeTimeoutException(node, Duration.ofNanos(p.timeoutNanos), attempt,
           failure);
       countable = true;
     }
     if (p.breaker != null && ticket >= 0) {
-      if (how == Run.INTERRUPTED || !countable) {
+      if (how == AttemptEnd.CANCELLED || !countable) {
         p.breaker.release(ticket);
       } else {
         p.breaker.record(ticket, failure == null);
       }
     }
-    return new Attempt(value, failure, how == Run.INTERRUPTED);
+    if (failure != null) {
+      throw failure;
+    }
+    return value;
   }
 
   /** Decides on a retry and, if there is one, waits out its delay. */
-  private boolean retryAgain(Run run, int v, int attempt, Throwable failure, long first)
+  private boolean retryAgain(Run<?> run, int v, int attempt, Throwable failure, long first)
       throws InterruptedException {
     var retry = p.retry;
-    if (retry == null || attempt >= retry.maxAttempts() || run.cancelReason() != 0) {
+    if (retry == null || attempt >= retry.maxAttempts() || run.cancelled() != null) {
       return false;
     }
     try {
@@ -164,22 +171,22 @@ final class Guard implements Invoker {
     long delay = retry.delayNanos(attempt);
     var clock = run.scheduler();
     long now = clock.nanoTime();
-    long untilDeadline = run.deadlineAt() == Long.MAX_VALUE ? Long.MAX_VALUE
-        : run.deadlineAt() - now;
+    long deadlineAt = run.attempts().deadlineAt();
+    long untilDeadline = deadlineAt == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineAt - now;
     if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
-    run.attemptRetried(v, attempt, failure, delay);
+    run.attempts().retried(v, attempt, failure, delay);
     if (delay > 0) {
       clock.sleep(delay, TimeUnit.NANOSECONDS);
     }
     return true;
   }
 
-  private Object bulkheadAndTimeout(Run run, int v) throws Throwable {
+  private Object bulkheadAndTimeout(Run<?> run, int v) throws Throwable {
     var bulkhead = p.bulkhead;
     if (bulkhead != null) {
-      long budget = run.remainingNanos(v);
+      long budget = run.attempts().remainingNanos(v);
       if (!bulkhead.acquire(budget)) {
         throw new BulkheadFullException(bulkhead.name(), node, bulkhead.maxConcurrent(),
             Duration.ofNanos(Math.max(0, Math.min(bulkhead.maxWaitNanos(), budget))));
@@ -187,8 +194,8 @@ final class Guard implements Invoker {
     }
     try {
       // A timeout past the deadline is moot: the deadline cancels the run first.
-      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < run.remainingNanos(v)
-          ? run.scheduleTimeout(v, p.timeoutNanos) : null;
+      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < run.attempts().remainingNanos(v)
+          ? run.attempts().timeout(v, p.timeoutNanos) : null;
       try {
         return body.invoke(run, v);
       } finally {

@@ -1,6 +1,6 @@
 package dev.weft;
 
-import dev.weft.internal.Edges;
+import dev.weft.internal.EdgeKind;
 import java.util.Optional;
 
 /**
@@ -42,7 +42,7 @@ public sealed class Node<T> implements Dep<T> permits Input {
    * skipped or is cancelled, so the dependent still runs} The fallback may be {@code null}.
    */
   public final Dep<T> orElse(T fallback) {
-    return new Edge<>(this, Edges.OR_ELSE, fallback);
+    return new Edge<>(this, EdgeKind.OR_ELSE, fallback);
   }
 
   /**
@@ -50,7 +50,7 @@ public sealed class Node<T> implements Dep<T> permits Input {
    * when the node did not succeed (or succeeded with {@code null}), so the dependent still runs}
    */
   public final Dep<Optional<T>> optional() {
-    return new Edge<>(this, Edges.OPTIONAL, null);
+    return new Edge<>(this, EdgeKind.OPTIONAL, null);
   }
 
   @Override

@@ -2,7 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.weft.internal.Edges;
+import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Invoker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -239,15 +239,15 @@ public final class NodeBuilder<T> {
     }
     int n = values.size() + after.size();
     var deps = new int[n];
-    var kinds = new byte[n];
+    var kinds = new EdgeKind[n];
     var fallbacks = new Object[n];
     for (int i = 0; i < n; i++) {
       boolean isValue = i < values.size();
       var dep = isValue ? values.get(i) : after.get(i - values.size());
       graph.check(dep.node());
       deps[i] = dep.node().index;
-      byte kind = Edge.kindOf(dep);
-      kinds[i] = isValue ? kind : kind == Edges.REQUIRED ? Edges.ORDER : Edges.ORDER_OPTIONAL;
+      var kind = Edge.kindOf(dep);
+      kinds[i] = isValue ? kind : kind.asOrdering();
       fallbacks[i] = dep instanceof Edge<?> e ? e.fallback : null;
     }
     Node<?> node = declared != null ? declared : graph.declare(name);

@@ -24,6 +24,26 @@ public sealed interface Outcome<T> {
   /** {@return the name of the node} */
   String node();
 
+  /** {@return which of the four outcomes this is, for counting, filtering and labels} */
+  Status status();
+
+  /** The four ways a node ends, as a value: {@code outcome.status()}. */
+  enum Status {
+    /** {@link Succeeded}. */
+    SUCCEEDED,
+    /** {@link Failed}. */
+    FAILED,
+    /** {@link Skipped}. */
+    SKIPPED,
+    /** {@link Cancelled}. */
+    CANCELLED;
+
+    /** {@return the name exports, events and JFR use: succeeded, failed, skipped, cancelled} */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
   /**
    * The task returned a value, possibly {@code null}. Inputs always succeed.
    *
@@ -33,6 +53,11 @@ public sealed interface Outcome<T> {
   record Succeeded<T>(String node, T value) implements Outcome<T> {
     public Succeeded {
       requireNonNull(node, "node");
+    }
+
+    @Override
+    public Status status() {
+      return Status.SUCCEEDED;
     }
   }
 
@@ -46,6 +71,11 @@ public sealed interface Outcome<T> {
     public Failed {
       requireNonNull(node, "node");
       requireNonNull(error, "error");
+    }
+
+    @Override
+    public Status status() {
+      return Status.FAILED;
     }
 
     /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
@@ -70,6 +100,11 @@ public sealed interface Outcome<T> {
       requireNonNull(error, "error");
     }
 
+    @Override
+    public Status status() {
+      return Status.SKIPPED;
+    }
+
     /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
     @Override
     public String toString() {
@@ -90,6 +125,11 @@ public sealed interface Outcome<T> {
     public Cancelled {
       requireNonNull(node, "node");
       requireNonNull(reason, "reason");
+    }
+
+    @Override
+    public Status status() {
+      return Status.CANCELLED;
     }
   }
 }

@@ -58,10 +58,16 @@ public sealed interface RunEvent {
    * @param at when
    * @param node the node's name
    * @param attempt the attempt, from 1
-   * @param thread the thread it runs on, as {@code "#id name"}
+   * @param threadId the id of the thread it runs on
+   * @param threadName that thread's name
    */
   record NodeStarted(String graph, long runId, Duration at, String node, int attempt,
-      String thread) implements RunEvent {}
+      long threadId, String threadName) implements RunEvent {
+    /** {@return the thread as people read it, {@code "#id name"}, as {@link Span#thread()}} */
+    public String thread() {
+      return "#" + threadId + " " + threadName;
+    }
+  }
 
   /**
    * An attempt failed and the node will be tried again after {@code delay}.

@@ -2,6 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Durations;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,9 +13,9 @@ import java.util.concurrent.ThreadFactory;
 /**
  * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline,
  * the {@link Scheduler} it reads time from, its {@link RunListener}s and {@link
- * ContextPropagator}s. A graph
- * has defaults ({@link GraphBuilder#options}); a run may pass its own, typically derived from them:
- * {@code graph.run(inputs, graph.options().withFailureMode(FailureMode.FAIL_FAST))}.
+ * ContextPropagator}s. A graph has defaults ({@link GraphBuilder#options}); a run changes what it
+ * needs on top of them, keeping the rest (listeners and propagators included): {@code
+ * graph.run(inputs, options -> options.withDeadline(Duration.ofMillis(200)))}.
  *
  * <h2>Executors</h2>
  * The default starts one virtual thread per task, so tasks may block freely. Any {@code
@@ -29,20 +30,20 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class RunOptions {
   private static final RunOptions DEFAULTS = new RunOptions(FailureMode.CONTINUE,
-      new VirtualThreads(), 0, Scheduler.system(), List.of(), List.of());
+      new VirtualThreads(), null, Scheduler.system(), List.of(), List.of());
 
   private final FailureMode failureMode;
   private final Executor executor;
-  private final long deadlineNanos;
+  private final Duration deadline; // null for none
   private final Scheduler scheduler;
   private final List<RunListener> listeners;
   private final List<ContextPropagator> propagators;
 
-  private RunOptions(FailureMode failureMode, Executor executor, long deadlineNanos,
+  private RunOptions(FailureMode failureMode, Executor executor, Duration deadline,
       Scheduler scheduler, List<RunListener> listeners, List<ContextPropagator> propagators) {
     this.failureMode = failureMode;
     this.executor = executor;
-    this.deadlineNanos = deadlineNanos;
+    this.deadline = deadline;
     this.scheduler = scheduler;
     this.listeners = listeners;
     this.propagators = propagators;
@@ -58,39 +59,43 @@ public final class RunOptions {
 
   /** {@return a copy with the given failure mode} */
   public RunOptions withFailureMode(FailureMode failureMode) {
-    return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadlineNanos,
+    return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadline,
         scheduler, listeners, propagators);
   }
 
   /** {@return a copy whose tasks run on {@code executor}} */
   public RunOptions withExecutor(Executor executor) {
-    return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadlineNanos,
+    return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadline,
         scheduler, listeners, propagators);
   }
 
   /**
-   * {@return a copy whose runs must end within {@code deadline} (positive) of their start} When it
-   * passes, running tasks are interrupted and the others cancelled. Tasks that ignore the
-   * interrupt get 10 ms more; any still running then are cut off: they end {@link
-   * Outcome.Cancelled}, are listed in {@link RunResult#stragglers()}, and the run completes
-   * without waiting for them (their threads run on, and their late results are dropped). So a run
-   * with a deadline completes at most about 10 ms after it. Tasks can read the time left with
-   * {@link TaskContext#remaining()}; retries never wait past it. With a synchronous executor
-   * ({@code Runnable::run}) tasks run on the caller's thread, which a deadline cannot free.
+   * {@return a copy whose runs must end within {@code deadline} of their start} When it passes,
+   * running tasks are interrupted and the others cancelled. Tasks that ignore the interrupt get
+   * 10 ms more; any still running then are cut off: they end {@link Outcome.Cancelled}, are
+   * listed in {@link RunResult#stragglers()}, and the run completes without waiting for them
+   * (their threads run on, and their late results are dropped). So a run with a deadline
+   * completes at most about 10 ms after it. Tasks can read the time left with {@link
+   * TaskContext#remaining()}; retries never wait past it. With a synchronous executor ({@code
+   * Runnable::run}) tasks run on the caller's thread, which a deadline cannot free.
+   *
+   * <p>A deadline of zero or less has already passed: a nested run given what its caller had
+   * left ({@code ctx.remaining()}) once that is exhausted starts no task; every task ends {@link
+   * Outcome.Cancelled} and {@link RunResult#deadlineExceeded()} is true.
    */
   public RunOptions withDeadline(Duration deadline) {
-    return new RunOptions(failureMode, executor, RetryPolicy.positive(deadline, "deadline"),
+    return new RunOptions(failureMode, executor, requireNonNull(deadline, "deadline"),
         scheduler, listeners, propagators);
   }
 
   /** {@return a copy without a deadline} */
   public RunOptions withoutDeadline() {
-    return new RunOptions(failureMode, executor, 0, scheduler, listeners, propagators);
+    return new RunOptions(failureMode, executor, null, scheduler, listeners, propagators);
   }
 
   /** {@return a copy that reads time and sets timers through {@code scheduler}} */
   public RunOptions withScheduler(Scheduler scheduler) {
-    return new RunOptions(failureMode, executor, deadlineNanos,
+    return new RunOptions(failureMode, executor, deadline,
         requireNonNull(scheduler, "scheduler"), listeners, propagators);
   }
 
@@ -99,13 +104,13 @@ public final class RunOptions {
    * called in the order they were added; see {@link RunListener} on threading and failures.
    */
   public RunOptions withListener(RunListener listener) {
-    return new RunOptions(failureMode, executor, deadlineNanos, scheduler,
+    return new RunOptions(failureMode, executor, deadline, scheduler,
         append(listeners, requireNonNull(listener, "listener")), propagators);
   }
 
   /** {@return a copy without listeners} */
   public RunOptions withoutListeners() {
-    return new RunOptions(failureMode, executor, deadlineNanos, scheduler, List.of(),
+    return new RunOptions(failureMode, executor, deadline, scheduler, List.of(),
         propagators);
   }
 
@@ -114,7 +119,7 @@ public final class RunOptions {
    * thread to every task} Propagators restore in the order they were added, and undo in reverse.
    */
   public RunOptions withPropagator(ContextPropagator propagator) {
-    return new RunOptions(failureMode, executor, deadlineNanos, scheduler, listeners,
+    return new RunOptions(failureMode, executor, deadline, scheduler, listeners,
         append(propagators, requireNonNull(propagator, "propagator")));
   }
 
@@ -137,7 +142,7 @@ public final class RunOptions {
 
   /** {@return the deadline, if runs have one} */
   public Optional<Duration> deadline() {
-    return deadlineNanos == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(deadlineNanos));
+    return Optional.ofNullable(deadline);
   }
 
   /** {@return the scheduler} */
@@ -145,8 +150,11 @@ public final class RunOptions {
     return scheduler;
   }
 
+  /** {@return the deadline in nanoseconds, saturating; 0 or less when it has passed already} */
   long deadlineNanos() {
-    return deadlineNanos;
+    return deadline == null ? 0 : deadline.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
+        ? Long.MAX_VALUE : deadline.compareTo(Duration.ofNanos(Long.MIN_VALUE)) <= 0
+        ? Long.MIN_VALUE : deadline.toNanos();
   }
 
   /** {@return the failure mode} */

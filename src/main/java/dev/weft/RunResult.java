@@ -1,10 +1,12 @@
 package dev.weft;
 
+import dev.weft.internal.Readout;
 import dev.weft.internal.Run;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,11 +25,13 @@ import java.util.Map;
  */
 public final class RunResult {
   private final Graph graph;
-  private final Run run;
+  private final Run<RunResult> run;
+  private final Readout out;
 
-  RunResult(Graph graph, Run run) {
+  RunResult(Graph graph, Run<RunResult> run) {
     this.graph = graph;
     this.run = run;
+    this.out = run.readout();
   }
 
   /** {@return the graph's name} */
@@ -49,30 +53,23 @@ public final class RunResult {
   @SuppressWarnings("unchecked")
   public <T> T get(Node<T> node) {
     int v = graph.vertex(node);
-    if (run.outcome(v) != Run.SUCCEEDED) {
-      throw new NodeException(outcomeOf(run, v));
+    if (out.status(v) != Outcome.Status.SUCCEEDED) {
+      throw new NodeException(out.outcome(v));
     }
-    return (T) run.slot(v);
+    return (T) out.value(v);
   }
 
   /** {@return how {@code node} ended} */
   @SuppressWarnings("unchecked")
   public <T> Outcome<T> outcome(Node<T> node) {
-    return (Outcome<T>) outcomeOf(run, graph.vertex(node));
+    return (Outcome<T>) out.outcome(graph.vertex(node));
   }
 
   /** {@return the nodes that failed, in the order they ended; empty when none did} */
   public List<Outcome.Failed<?>> failures() {
-    var failed = new ArrayList<Integer>();
-    for (int v = 0; v < run.plan().size(); v++) {
-      if (run.outcome(v) == Run.FAILED) {
-        failed.add(v);
-      }
-    }
-    failed.sort(Comparator.comparingLong(run::endNanos));
-    var list = new ArrayList<Outcome.Failed<?>>(failed.size());
-    for (int v : failed) {
-      list.add((Outcome.Failed<?>) outcomeOf(run, v));
+    var list = new ArrayList<Outcome.Failed<?>>();
+    for (int v : out.failed()) {
+      list.add((Outcome.Failed<?>) out.outcome(v));
     }
     return Collections.unmodifiableList(list);
   }
@@ -80,7 +77,7 @@ public final class RunResult {
   /** {@return whether every node succeeded} */
   public boolean succeeded() {
     for (int v = 0; v < run.plan().size(); v++) {
-      if (run.outcome(v) != Run.SUCCEEDED) {
+      if (out.status(v) != Outcome.Status.SUCCEEDED) {
         return false;
       }
     }
@@ -107,7 +104,7 @@ public final class RunResult {
 
   /** {@return how long the run took, from start until its last node ended} */
   public Duration elapsed() {
-    return Duration.ofNanos(run.elapsedNanos());
+    return out.elapsed();
   }
 
   /** {@return when each task became ready, started and ended, in the order they started} */
@@ -115,7 +112,7 @@ public final class RunResult {
     var spans = new ArrayList<Span>(run.plan().taskCount());
     for (int v = 0; v < run.plan().size(); v++) {
       if (!run.plan().isInput(v)) {
-        spans.add(spanOf(run, v));
+        spans.add(out.span(v));
       }
     }
     spans.sort(Comparator.comparing(Span::started));
@@ -124,26 +121,16 @@ public final class RunResult {
 
   @Override
   public String toString() {
-    int[] counts = new int[4];
+    var counts = new EnumMap<Outcome.Status, Integer>(Outcome.Status.class);
     for (int v = 0; v < run.plan().size(); v++) {
-      counts[run.outcome(v) - Run.SUCCEEDED]++;
+      counts.merge(out.status(v), 1, Integer::sum);
     }
-    return "RunResult[graph=" + graph() + ", run=" + runId() + ", succeeded=" + counts[0]
-        + ", failed=" + counts[1] + ", skipped=" + counts[2] + ", cancelled=" + counts[3]
-        + ", elapsed=" + elapsed() + "]";
-  }
-
-  private static String cancelReason(Run run, int v) {
-    var why = switch (run.cancelReason()) {
-      case Run.FAIL_FAST -> "the run failed fast after node '"
-          + run.plan().name(run.failFastCause()) + "' failed";
-      case Run.DEADLINE -> "the run's deadline of "
-          + Durations.text(Duration.ofNanos(run.deadlineNanos())) + " passed";
-      case Run.ENGINE_FAULT -> "a fault of its scheduler or of Weft stopped the run";
-      default -> "the run was cancelled by its caller";
-    };
-    return !run.stragglers().containsKey(v) ? why : why + "; the task ignored the interrupt and "
-        + "was cut off after " + Durations.text(Duration.ofNanos(Run.STRAGGLER_GRACE_NANOS));
+    var sb = new StringBuilder("RunResult[graph=").append(graph()).append(", run=")
+        .append(runId());
+    for (var status : Outcome.Status.values()) {
+      sb.append(", ").append(status.label()).append('=').append(counts.getOrDefault(status, 0));
+    }
+    return sb.append(", elapsed=").append(elapsed()).append(']').toString();
   }
 
   /** {@return where the time of this run went: spans, critical path, exports} */
@@ -153,7 +140,7 @@ public final class RunResult {
 
   /** {@return whether the run's deadline passed before it ended} */
   public boolean deadlineExceeded() {
-    return run.deadlineExceeded();
+    return out.deadlineExceeded();
   }
 
   /**
@@ -164,7 +151,7 @@ public final class RunResult {
    */
   public Map<String, Thread> stragglers() {
     var map = new LinkedHashMap<String, Thread>();
-    run.stragglers().forEach((v, thread) -> map.put(run.plan().name(v), thread));
+    out.stragglers().forEach((v, thread) -> map.put(run.plan().name(v), thread));
     return Collections.unmodifiableMap(map);
   }
 
@@ -174,26 +161,6 @@ public final class RunResult {
    * straggler's context scope closing late) is logged through {@link System.Logger} instead.
    */
   public List<Throwable> listenerFailures() {
-    return run.hookFailures();
-  }
-
-  static Span spanOf(Run run, int v) {
-    return new Span(run.plan().name(v), outcomeOf(run, v), Duration.ofNanos(run.readyNanos(v)),
-        Duration.ofNanos(run.startNanos(v)), Duration.ofNanos(run.endNanos(v)), run.attempts(v),
-        run.threadOf(v));
-  }
-
-  static Outcome<?> outcomeOf(Run run, int v) {
-    var name = run.plan().name(v);
-    return switch (run.outcome(v)) {
-      case Run.SUCCEEDED -> new Outcome.Succeeded<>(name, run.slot(v));
-      case Run.FAILED -> new Outcome.Failed<>(name, (Throwable) run.slot(v));
-      case Run.SKIPPED -> {
-        int root = run.skipRoot(v);
-        yield new Outcome.Skipped<>(name, run.plan().name(root), (Throwable) run.slot(root));
-      }
-      case Run.CANCELLED -> new Outcome.Cancelled<>(name, cancelReason(run, v));
-      default -> throw new IllegalStateException("node '" + name + "' has not ended");
-    };
+    return run.faults().hookFailures();
   }
 }

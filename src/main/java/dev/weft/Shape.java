@@ -1,6 +1,6 @@
 package dev.weft;
 
-import dev.weft.internal.Edges;
+import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Plan;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,23 +15,6 @@ import java.util.List;
  * @param links every dependency edge
  */
 record Shape(String graph, List<String> nodes, List<Boolean> inputs, List<Link> links) {
-  /** Edge kinds as exports label them. */
-  enum Kind {
-    /** The dependent needs the value; a failure skips it. */
-    REQUIRED,
-    /** The dependent reads it with {@code orElse} or {@code optional()}. */
-    OPTIONAL,
-    /** {@code after(x)}: ordering only, a failure skips the dependent. */
-    ORDERING,
-    /** {@code after(x.optional())}: ordering only, whatever the outcome. */
-    ORDERING_OPTIONAL;
-
-    /** {@return the label exports print: required, optional, ordering, ordering-optional} */
-    String label() {
-      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-    }
-  }
-
   /**
    * One edge.
    *
@@ -39,7 +22,7 @@ record Shape(String graph, List<String> nodes, List<Boolean> inputs, List<Link> 
    * @param to index of the dependent
    * @param kind what the edge means
    */
-  record Link(int from, int to, Kind kind) {}
+  record Link(int from, int to, EdgeKind kind) {}
 
   static Shape of(Plan plan) {
     var nodes = new ArrayList<String>(plan.size());
@@ -49,14 +32,9 @@ record Shape(String graph, List<String> nodes, List<Boolean> inputs, List<Link> 
       nodes.add(plan.name(v));
       inputs.add(plan.isInput(v));
       int[] deps = plan.dependencies(v);
-      byte[] kinds = plan.dependencyKinds(v);
+      var kinds = plan.dependencyKinds(v);
       for (int k = 0; k < deps.length; k++) {
-        links.add(new Link(deps[k], v, switch (kinds[k]) {
-          case Edges.REQUIRED -> Kind.REQUIRED;
-          case Edges.ORDER -> Kind.ORDERING;
-          case Edges.ORDER_OPTIONAL -> Kind.ORDERING_OPTIONAL;
-          default -> Kind.OPTIONAL;
-        }));
+        links.add(new Link(deps[k], v, kinds[k]));
       }
     }
     return new Shape(plan.graph(), List.copyOf(nodes), List.copyOf(inputs), List.copyOf(links));

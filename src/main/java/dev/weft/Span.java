@@ -18,13 +18,15 @@ import java.time.Duration;
  * @param ended when it ended
  * @param attempts how many times its task was tried (0 if it never started; more than 1 when it
  *     was retried)
- * @param thread the thread its last attempt ran on, as {@code "#id name"}; empty if it never ran
+ * @param threadId the id of the thread its last attempt ran on; 0 if it never ran (Java thread
+ *     ids start at 1)
+ * @param threadName that thread's name when the attempt started; empty if it never ran
  */
 public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
-    Duration ended, int attempts, String thread) {
+    Duration ended, int attempts, long threadId, String threadName) {
   public Span {
     requireNonNull(node, "node");
-    requireNonNull(thread, "thread");
+    requireNonNull(threadName, "threadName");
     requireNonNull(outcome, "outcome");
     requireNonNull(ready, "ready");
     requireNonNull(started, "started");
@@ -39,5 +41,10 @@ public record Span(String node, Outcome<?> outcome, Duration ready, Duration sta
   /** {@return how long the node's task ran} */
   public Duration ran() {
     return ended.minus(started);
+  }
+
+  /** {@return the thread as people read it, {@code "#id name"}; empty if it never ran} */
+  public String thread() {
+    return threadId == 0 ? "" : "#" + threadId + " " + threadName;
   }
 }

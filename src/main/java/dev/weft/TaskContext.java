@@ -2,8 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.weft.internal.Edges;
-import dev.weft.internal.Plan;
+import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Run;
 import java.time.Duration;
 
@@ -26,13 +25,30 @@ public final class TaskContext {
   private static final Duration MAX = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
 
   private final GraphBuilder owner;
-  private final Run run;
+  private final Run<?> run;
   private final int vertex;
 
-  TaskContext(GraphBuilder owner, Run run, int vertex) {
+  TaskContext(GraphBuilder owner, Run<?> run, int vertex) {
     this.owner = owner;
     this.run = run;
     this.vertex = vertex;
+  }
+
+  /**
+   * {@return the context of the task running on this thread, in whatever form it was declared}
+   * Typed tasks use it to pass their budget on: {@code g.task("price", listing, l ->
+   * pricing.quote(l, TaskContext.current().remaining()))}. Valid on the task's own thread while
+   * its attempt runs; hand the returned context to other threads if the task needs it there.
+   *
+   * @throws IllegalStateException if no Weft task runs on this thread
+   */
+  public static TaskContext current() {
+    var run = Run.currentRun();
+    if (run == null) {
+      throw new IllegalStateException("TaskContext.current() was called outside a Weft task: "
+          + "call it on the thread of a running task (capture it there for other threads)");
+    }
+    return new TaskContext((GraphBuilder) run.plan().owner(), run, Run.currentVertex());
   }
 
   /**
@@ -57,16 +73,17 @@ public final class TaskContext {
       throw new IllegalArgumentException("node '" + node() + "' did not declare a dependency on '"
           + up.name() + "'; it declared " + plan.dependencyNames(vertex));
     }
-    if (Edges.orderingOnly(plan.edgeKind(edge))) {
+    if (plan.edgeKind(edge).orderingOnly()) {
       throw new IllegalArgumentException("node '" + node() + "' declared '" + up.name()
           + "' with after(), which orders without passing a value; list it among the node's "
           + "dependencies to read it");
     }
-    byte kind = Edge.kindOf(dep);
-    if (kind == Edges.REQUIRED && run.outcome(up.index) != Run.SUCCEEDED) {
-      throw new NodeException(RunResult.outcomeOf(run, up.index));
+    var kind = Edge.kindOf(dep);
+    boolean ok = run.readout().status(up.index) == Outcome.Status.SUCCEEDED;
+    if (kind == EdgeKind.REQUIRED && !ok) {
+      throw new NodeException(run.readout().outcome(up.index));
     }
-    if (kind == Edges.OR_ELSE && run.outcome(up.index) != Run.SUCCEEDED) {
+    if (kind == EdgeKind.OR_ELSE && !ok) {
       return (T) ((Edge<?>) dep).fallback;
     }
     return (T) run.resolve(edge, kind);
@@ -78,13 +95,13 @@ public final class TaskContext {
    * downstream call} Negative once passed; the largest {@code Duration} when neither is set.
    */
   public Duration remaining() {
-    long nanos = run.remainingNanos(vertex);
+    long nanos = run.attempts().remainingNanos(vertex);
     return nanos == Long.MAX_VALUE ? MAX : Duration.ofNanos(nanos);
   }
 
   /** {@return the attempt running now: 1 for the first, 2 for the first retry, ...} */
   public int attempt() {
-    return run.currentAttempt(vertex);
+    return run.attempts().current(vertex);
   }
 
   /** {@return the name of the node this task computes} */
@@ -100,10 +117,6 @@ public final class TaskContext {
   /** {@return the id of the run, unique within this JVM} */
   public long runId() {
     return run.id();
-  }
-
-  private Plan plan() {
-    return run.plan();
   }
 
   @Override

@@ -100,7 +100,7 @@ class BulkheadTest {
 
     var runs = new ArrayList<CompletableFuture<RunResult>>();
     for (int r = 0; r < 8; r++) {
-      runs.add(graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor)));
+      runs.add(graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor)));
     }
     for (var run : runs) {
       var result = run.get(10, SECONDS);
@@ -141,7 +141,7 @@ class BulkheadTest {
     var second = new Guarded(bulkhead);
     var tracking = new Executors.Tracking(Executors.virtual());
 
-    var run = second.graph.runAsync(Inputs.empty(), second.graph.options().withExecutor(tracking));
+    var run = second.graph.runAsync(Inputs.empty(), o -> o.withExecutor(tracking));
     awaitParked(tracking);
     assertEquals(0, second.ran.get(), "the second call ran while the bulkhead was full");
     holder.releaseAndAwait();
@@ -171,7 +171,7 @@ class BulkheadTest {
     var options = second.graph.options().withScheduler(new FakeScheduler())
         .withDeadline(Duration.ofMillis(100));
 
-    var result = second.graph.runAsync(Inputs.empty(), options).get(5, SECONDS);
+    var result = second.graph.runAsync(Inputs.empty(), o -> options).get(5, SECONDS);
     holder.releaseAndAwait();
 
     var full = assertInstanceOf(BulkheadFullException.class,
@@ -210,7 +210,7 @@ class BulkheadTest {
     });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     await(started, "the call starts");
     assertEquals(1, bulkhead.inUse());
     clock.advance(Duration.ofMillis(50));
@@ -267,7 +267,7 @@ class BulkheadTest {
     var graph = g.build();
     var other = new Guarded(bulkhead);
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     clock.awaitSleepers(1);
     assertEquals(0, bulkhead.inUse(), "the place was held while waiting to retry");
     assertEquals("ran", other.graph.run(Inputs.empty()).get(other.node));

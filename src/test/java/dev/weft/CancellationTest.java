@@ -65,7 +65,7 @@ class CancellationTest {
   void cancellingTheFuture_interruptsRunningTasksAndReturnsWhenTheyHaveEnded(Executor executor)
       throws Exception {
     var t = new Blocking();
-    var future = t.graph.runAsync(Inputs.empty(), t.graph.options().withExecutor(executor));
+    var future = t.graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor));
     assertTrue(t.started.await(10, SECONDS), "both blocking tasks should start");
 
     assertTrue(future.cancel(true), "cancel should succeed on a running run");
@@ -88,7 +88,7 @@ class CancellationTest {
     var runningWhenRunReturned = new AtomicInteger(-1);
     var caller = Thread.ofPlatform().start(() -> {
       try {
-        t.graph.run(Inputs.empty(), t.graph.options().withExecutor(executor));
+        t.graph.run(Inputs.empty(), o -> o.withExecutor(executor));
       } catch (Throwable e) {
         runningWhenRunReturned.set(t.running.get());
         stillInterrupted.set(Thread.currentThread().isInterrupted());
@@ -246,7 +246,7 @@ class CancellationTest {
     var pool = Executors.platformPool();
     for (int round = 0; round < 20; round++) {
       var t = new Blocking();
-      var future = t.graph.runAsync(Inputs.empty(), t.graph.options().withExecutor(pool));
+      var future = t.graph.runAsync(Inputs.empty(), o -> o.withExecutor(pool));
       assertTrue(t.started.await(10, SECONDS));
       future.cancel(true);
 
@@ -262,7 +262,7 @@ class CancellationTest {
         }));
       }
       var graph = g.build();
-      var result = graph.run(Inputs.empty(), graph.options().withExecutor(pool));
+      var result = graph.run(Inputs.empty(), o -> o.withExecutor(pool));
       assertTrue(result.succeeded(), result::toString);
       assertEquals(0, seenInterrupted.get(), "round " + round + ": a stale interrupt leaked");
     }
@@ -289,7 +289,7 @@ class CancellationTest {
       });
     }
     var graph = g.build();
-    var future = graph.runAsync(Inputs.empty(), graph.options().withExecutor(tracking));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withExecutor(tracking));
     assertTrue(started.await(10, SECONDS), "tasks should start");
 
     assertTrue(future.cancel(true));

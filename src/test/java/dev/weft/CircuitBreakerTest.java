@@ -69,7 +69,7 @@ class CircuitBreakerTest {
     }
 
     Outcome<String> runOnce() {
-      return graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run)).outcome(node);
+      return graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run)).outcome(node);
     }
 
     void fail(int times) {
@@ -194,7 +194,7 @@ class CircuitBreakerTest {
     });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     assertTrue(started.await(10, SECONDS), "the call did not start");
     clock.advance(Duration.ofMillis(50));
     future.get(10, SECONDS);
@@ -382,7 +382,7 @@ class CircuitBreakerTest {
       }
     };
     var probe = guarded.graph.runAsync(Inputs.empty(),
-        guarded.graph.options().withScheduler(clock).withDeadline(Duration.ofMillis(100)));
+        o -> o.withScheduler(clock).withDeadline(Duration.ofMillis(100)));
     assertTrue(started.await(10, SECONDS), "the probe did not start");
     clock.advance(Duration.ofMillis(100)); // the deadline passes
     clock.awaitTimers(1); // the straggler cut-off, set once the deadline's action has run

@@ -88,7 +88,7 @@ class CriticalPathTest {
     g.task("d", b, c, (x, y) -> clock.sleep(5, "d"));
     var graph = g.build();
 
-    var run = graph.runAsync(Inputs.empty(), clock.options(graph));
+    var run = graph.runAsync(Inputs.empty(), o -> clock.options(graph));
     clock.advance(1, 10);
     clock.awaitEnded("a");
     var fast = slow.equals("b") ? "c" : "b";
@@ -125,7 +125,7 @@ class CriticalPathTest {
     g.task("lone", () -> clock.sleep(40, 0));
     var graph = g.build();
 
-    var run = graph.runAsync(Inputs.empty(), clock.options(graph));
+    var run = graph.runAsync(Inputs.empty(), o -> clock.options(graph));
     clock.advance(2, 5);
     clock.awaitEnded("x");
     clock.advance(2, 5);
@@ -154,7 +154,7 @@ class CriticalPathTest {
     g.task("c", a, v -> clock.sleep(20, v));
     var graph = g.build();
 
-    var run = graph.runAsync(Inputs.empty(), clock.options(graph).withExecutor(held::add));
+    var run = graph.runAsync(Inputs.empty(), o -> clock.options(graph).withExecutor(held::add));
     release(held, clock, 0, 2);
     clock.advance(1, 10);
     clock.awaitEnded("a");
@@ -201,7 +201,7 @@ class CriticalPathTest {
     g.task("tolerates-flaky", flaky.orElse("none"), v -> clock.sleep(5, v));
     var graph = g.build();
 
-    CompletableFuture<RunResult> run = graph.runAsync(Inputs.empty(), clock.options(graph));
+    CompletableFuture<RunResult> run = graph.runAsync(Inputs.empty(), o -> clock.options(graph));
     clock.advance(1, 10);
     clock.awaitEnded("flaky");
     clock.advance(1, 5);
@@ -250,7 +250,7 @@ class CriticalPathTest {
     var g = Graph.builder("instant");
     g.task("now", () -> "done");
     var graph = g.build();
-    var trace = graph.run(Inputs.empty(), clock.options(graph)).trace();
+    var trace = graph.run(Inputs.empty(), o -> clock.options(graph)).trace();
     assertSpan(trace.criticalPath().getFirst(), 0, 0, 0);
     assertEquals(Duration.ZERO, trace.elapsed());
   }

@@ -25,7 +25,7 @@ class DeadlineReportTest {
             fake.advance(Duration.ofMillis(100)); // the deadline passes as the run ends
           }
         });
-    var r = graph.runAsync(Inputs.empty(), options).get();
+    var r = graph.runAsync(Inputs.empty(), o -> options).get();
     long until = System.nanoTime() + 1_000_000_000L;
     while (!r.deadlineExceeded() && System.nanoTime() < until) {
       Thread.onSpinWait(); // bounded: the deadline's virtual thread sets the flag soon

@@ -109,7 +109,7 @@ class DeadlineTest {
       }
     };
 
-    var future = t.graph.runAsync(Inputs.empty(), t.graph.options().withListener(slowOnStart));
+    var future = t.graph.runAsync(Inputs.empty(), o -> o.withListener(slowOnStart));
     await(t.started, "the slow task starts");
     t.clock.advance(Duration.ofMillis(40)); // 100 ms after the start: the run must end now
     var result = future.get(10, SECONDS);
@@ -138,7 +138,7 @@ class DeadlineTest {
     var t = new Fixture(RunOptions.defaults().withDeadline(Duration.ofMillis(100)));
 
     var future = t.graph.runAsync(Inputs.empty(),
-        t.graph.options().withDeadline(Duration.ofSeconds(1)));
+        o -> o.withDeadline(Duration.ofSeconds(1)));
     await(t.started, "the slow task starts");
     t.clock.advance(Duration.ofMillis(100));
     assertEquals(1, t.clock.pendingTimers(), "the 1 s deadline should still be pending at 100 ms");
@@ -164,7 +164,7 @@ class DeadlineTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withoutDeadline());
+        o -> o.withScheduler(clock).withoutDeadline());
     assertEquals(0, clock.pendingTimers(), "a run without a deadline should set no timer");
     clock.advance(Duration.ofDays(1));
     release.countDown();
@@ -193,7 +193,7 @@ class DeadlineTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withDeadline(Duration.ofMillis(100)));
+        o -> o.withScheduler(clock).withDeadline(Duration.ofMillis(100)));
     await(started, "the task starts");
     clock.advance(Duration.ofMillis(30));
     proceed.countDown();
@@ -224,7 +224,7 @@ class DeadlineTest {
     });
     var graph = g.build();
     var options = graph.options().withScheduler(new FakeScheduler()).withExecutor(Runnable::run);
-    assertTrue(graph.run(Inputs.empty(), deadline == null ? options
+    assertTrue(graph.run(Inputs.empty(), o -> deadline == null ? options
         : options.withDeadline(deadline)).succeeded());
     return seen.get();
   }
@@ -244,7 +244,7 @@ class DeadlineTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withDeadline(Duration.ofMillis(100)));
+        o -> o.withScheduler(clock).withDeadline(Duration.ofMillis(100)));
     clock.awaitSleeps(1);
     clock.advance(Duration.ofMillis(30));
     clock.awaitSleeps(2);

@@ -26,7 +26,7 @@ class ExportScalingTest {
       previous = g.node("t" + i).inline().call(previous, x -> x + 1);
     }
     var graph = g.build();
-    return graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+    return graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
   }
 
   private static Map<String, Function<RunResult, String>> exports() {

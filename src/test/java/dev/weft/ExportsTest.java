@@ -1,9 +1,9 @@
 package dev.weft;
 
-import static dev.weft.Shape.Kind.OPTIONAL;
-import static dev.weft.Shape.Kind.ORDERING;
-import static dev.weft.Shape.Kind.ORDERING_OPTIONAL;
-import static dev.weft.Shape.Kind.REQUIRED;
+import static dev.weft.internal.EdgeKind.OPTIONAL;
+import static dev.weft.internal.EdgeKind.ORDER;
+import static dev.weft.internal.EdgeKind.ORDER_OPTIONAL;
+import static dev.weft.internal.EdgeKind.REQUIRED;
 import static dev.weft.testing.StrictJson.array;
 import static dev.weft.testing.StrictJson.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,12 +63,12 @@ class ExportsTest {
     edges.add(new Expected(in.name(), "first", "required"));
     for (int i = 0; i < HOSTILE.size(); i++) {
       var name = HOSTILE.get(i);
-      var kind = Shape.Kind.values()[i % 4];
+      var kind = List.of(REQUIRED, OPTIONAL, ORDER, ORDER_OPTIONAL).get(i % 4);
       prev = switch (kind) {
         case REQUIRED -> g.task(name, in, prev, (a, b) -> a + b);
-        case OPTIONAL -> g.task(name, in, prev.orElse(""), (a, b) -> a + b);
-        case ORDERING -> g.node(name).after(prev).call(in, a -> a);
-        case ORDERING_OPTIONAL -> g.node(name).after(prev.optional()).call(in, a -> a);
+        case OPTIONAL, OR_ELSE -> g.task(name, in, prev.orElse(""), (a, b) -> a + b);
+        case ORDER -> g.node(name).after(prev).call(in, a -> a);
+        case ORDER_OPTIONAL -> g.node(name).after(prev.optional()).call(in, a -> a);
       };
       edges.add(new Expected(in.name(), name, "required"));
       edges.add(new Expected(i == 0 ? "first" : HOSTILE.get(i - 1), name, kind.label()));
@@ -83,20 +83,20 @@ class ExportsTest {
       List.of("in", "fetch", FLAKY, "dependent", "late", "page"),
       List.of(true, false, false, false, false, false),
       List.of(new Shape.Link(0, 1, REQUIRED), new Shape.Link(0, 2, REQUIRED),
-          new Shape.Link(2, 3, REQUIRED), new Shape.Link(1, 4, ORDERING),
+          new Shape.Link(2, 3, REQUIRED), new Shape.Link(1, 4, ORDER),
           new Shape.Link(1, 5, REQUIRED), new Shape.Link(2, 5, OPTIONAL),
-          new Shape.Link(3, 5, OPTIONAL), new Shape.Link(4, 5, ORDERING_OPTIONAL)));
+          new Shape.Link(3, 5, OPTIONAL), new Shape.Link(4, 5, ORDER_OPTIONAL)));
   static final IOException ERROR = new IOException("503 \"unavailable\" <html>\u0007 \\ done");
   static final List<Span> SPANS = List.of(
       new Span("fetch", new Outcome.Succeeded<>("fetch", "x"), ms(0), ms(1), ms(31), 1,
-          "#21 weft-1"),
-      new Span(FLAKY, new Outcome.Failed<>(FLAKY, ERROR), ms(0), ms(2), ms(12), 3, "#22 "),
+          21, "weft-1"),
+      new Span(FLAKY, new Outcome.Failed<>(FLAKY, ERROR), ms(0), ms(2), ms(12), 3, 22, ""),
       new Span("dependent", new Outcome.Skipped<>("dependent", FLAKY, ERROR), ms(12), ms(12),
-          ms(12), 0, ""),
+          ms(12), 0, 0, ""),
       new Span("late", new Outcome.Cancelled<>("late", "the run was cancelled by its caller"),
-          ms(31), ms(31), ms(31), 0, ""),
+          ms(31), ms(31), ms(31), 0, 0, ""),
       new Span("page", new Outcome.Succeeded<>("page", "p"), ms(31), ms(33), ms(40), 1,
-          "#21 weft-1"));
+          21, "weft-1"));
   static final Set<String> CRITICAL = new LinkedHashSet<>(List.of("fetch", "page"));
 
   private static Map<String, Span> byName(List<Span> spans) {
@@ -238,9 +238,9 @@ class ExportsTest {
         List.of(new Shape.Link(0, 1, REQUIRED), new Shape.Link(1, 2, OPTIONAL),
             new Shape.Link(0, 2, REQUIRED)));
     var spans = List.of(
-        new Span("a", new Outcome.Succeeded<>("a", 1), ms(0), ms(0), ms(5), 1, "#1 t"),
-        new Span("b", new Outcome.Succeeded<>("b", 1), ms(5), ms(5), ms(9), 1, "#1 t"),
-        new Span("c", new Outcome.Succeeded<>("c", 1), ms(9), ms(9), ms(10), 1, "#1 t"));
+        new Span("a", new Outcome.Succeeded<>("a", 1), ms(0), ms(0), ms(5), 1, 1, "t"),
+        new Span("b", new Outcome.Succeeded<>("b", 1), ms(5), ms(5), ms(9), 1, 1, "t"),
+        new Span("c", new Outcome.Succeeded<>("c", 1), ms(9), ms(9), ms(10), 1, 1, "t"));
     var path = new LinkedHashSet<>(List.of("a", "b", "c"));
 
     var dot = GraphSyntax.parseDot(Exports.runDot(shape, byName(spans), path));
@@ -329,7 +329,7 @@ class ExportsTest {
     for (int i = 0; i < names.size(); i++) {
       var name = names.get(i);
       spans.add(new Span(name, new Outcome.Failed<>(name, new IllegalStateException(name)),
-          ms(i), ms(i), ms(i + 0.0015), 1, "#" + (i + 1) + " " + name));
+          ms(i), ms(i), ms(i + 0.0015), 1, i + 1, name));
     }
     var graph = String.join("|", names);
     var root = object(StrictJson.parse(Exports.chromeJson(graph, 1, spans, Set.of())), "root");
@@ -388,7 +388,7 @@ class ExportsTest {
     for (int i = 0; i < HOSTILE.size(); i++) {
       var name = HOSTILE.get(i);
       spans.add(new Span(name, new Outcome.Failed<>(name, new IOException(name)), ms(i),
-          ms(i + 0.5), ms(i + 1), 1, "#1 " + name));
+          ms(i + 0.5), ms(i + 1), 1, 1, name));
     }
     var graph = "graph <b>\"bold\"</b> & 'co'";
     var html = Exports.html(graph, 1, ms(HOSTILE.size()), spans, List.of(spans.getLast()));

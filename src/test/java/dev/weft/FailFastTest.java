@@ -102,7 +102,7 @@ class FailFastTest {
       return f.isPresent();
     });
     var graph = g.build();
-    var future = graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertTrue(failureSeen.await(10, SECONDS), "the failure should be observed");
     assertFalse(future.isDone(), "CONTINUE must not cancel the independent sleeper");
@@ -119,7 +119,7 @@ class FailFastTest {
     assertEquals(FailureMode.CONTINUE, s.graph.options().failureMode());
 
     var result = s.graph.run(Inputs.empty(),
-        s.graph.options().withFailureMode(FailureMode.FAIL_FAST));
+        o -> o.withFailureMode(FailureMode.FAIL_FAST));
 
     assertTrue(s.sleeperInterrupted.get());
     assertInstanceOf(Outcome.Cancelled.class, result.outcome(s.sleeper));
@@ -144,7 +144,7 @@ class FailFastTest {
     var graph = g.build();
 
     var result = graph.run(Inputs.empty(),
-        graph.options().withFailureMode(FailureMode.CONTINUE));
+        o -> o.withFailureMode(FailureMode.CONTINUE));
 
     assertEquals("ran to the end", result.get(waiter));
   }
@@ -229,7 +229,7 @@ class FailFastTest {
     Node<String> afterLenient = g.task("afterLenient", lenient, s -> s);
     var graph = g.options(RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST)).build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertEquals(new Outcome.Skipped<>("dependent", "failing", boom), result.outcome(dependent));
     assertEquals(new Outcome.Skipped<>("transitive", "failing", boom),

@@ -51,7 +51,7 @@ class FailurePropagationTest {
     var join = g.task("join", sibling, other, Integer::sum);
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(x, 1), continueOn(executor));
+    var result = graph.run(Inputs.of(x, 1), o -> continueOn(executor));
 
     assertEquals(new Outcome.Failed<>("boom", error), result.outcome(boom));
     assertEquals(new Outcome.Skipped<>("child", "boom", error), result.outcome(child));
@@ -79,7 +79,7 @@ class FailurePropagationTest {
     }
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertEquals(new Outcome.Skipped<>("skipped-999", "root", error), result.outcome(last));
   }
@@ -106,7 +106,7 @@ class FailurePropagationTest {
         ctx -> ctx.get(failedOrElse) + ":" + ctx.get(skippedOptional));
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertInstanceOf(Outcome.Failed.class, result.outcome(failed));
     assertInstanceOf(Outcome.Skipped.class, result.outcome(skipped));
@@ -140,7 +140,7 @@ class FailurePropagationTest {
         .call(() -> "ran after " + upstreamEnded.get());
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertEquals(new Outcome.Skipped<>("after-failed", "failed", error),
         result.outcome(afterFailed));
@@ -159,7 +159,7 @@ class FailurePropagationTest {
     Node<Integer> price = g.task("price", () -> throwing(error));
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     var thrown = assertThrows(NodeException.class, () -> result.get(price));
     assertTrue(thrown.getMessage().contains("'price'"), thrown.getMessage());
@@ -178,7 +178,7 @@ class FailurePropagationTest {
     var page = g.task("page", host, v -> v + 1);
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     var thrown = assertThrows(NodeException.class, () -> result.get(page));
     var message = thrown.getMessage();
@@ -208,7 +208,7 @@ class FailurePropagationTest {
     g.task("fine", () -> 1);
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertEquals(List.of(new Outcome.Failed<>("one", first), new Outcome.Failed<>("two", second),
         new Outcome.Failed<>("three", third)), result.failures());
@@ -228,7 +228,7 @@ class FailurePropagationTest {
     g.task("three", two.optional(), o -> throwing(third));
     g.task("skipped", two, v -> v);
     var graph = g.build();
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     var thrown = assertThrows(NodeException.class, result::throwIfFailed);
 
@@ -251,7 +251,7 @@ class FailurePropagationTest {
     var a = g.task("a", () -> 1);
     g.task("b", a, v -> v + 1);
     var graph = g.build();
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertSame(result, result.throwIfFailed());
     assertTrue(result.succeeded(), result::toString);
@@ -266,7 +266,7 @@ class FailurePropagationTest {
     var page = g.task("page", flaky.orElse(0), v -> v + 1);
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), continueOn(executor));
+    var result = graph.run(Inputs.empty(), o -> continueOn(executor));
 
     assertEquals(1, result.get(page));
     assertFalse(result.succeeded(), "a failed node counted as success");
@@ -310,7 +310,7 @@ class FailurePropagationTest {
     var graph = g.build();
 
     var result = graph.runAsync(Inputs.empty(),
-        continueOn(new RefuseFirst(executor, rejection))).get(10, SECONDS);
+        o -> continueOn(new RefuseFirst(executor, rejection))).get(10, SECONDS);
 
     assertEquals(new Outcome.Failed<>("refused", rejection), result.outcome(refused));
     assertEquals(new Outcome.Skipped<>("dependent", "refused", rejection),
@@ -333,7 +333,7 @@ class FailurePropagationTest {
     var graph = g.build();
 
     var result = graph.runAsync(Inputs.empty(),
-        continueOn(new RefuseFirst(executor, broken))).get(10, SECONDS);
+        o -> continueOn(new RefuseFirst(executor, broken))).get(10, SECONDS);
 
     assertEquals(new Outcome.Failed<>("refused", broken), result.outcome(refused));
     assertEquals(new Outcome.Skipped<>("dependent", "refused", broken), result.outcome(dependent));
@@ -368,7 +368,7 @@ class FailurePropagationTest {
     });
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), continueOn(failsAfterFirst)).get(10, SECONDS);
+    var result = graph.runAsync(Inputs.empty(), o -> continueOn(failsAfterFirst)).get(10, SECONDS);
 
     assertTrue(calls.get() > 1, "precondition: the executor was asked for more than the root");
     assertEquals(1, result.get(root));

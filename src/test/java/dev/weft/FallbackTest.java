@@ -33,7 +33,7 @@ class FallbackTest {
   }
 
   private static RunResult run(Graph graph) {
-    return graph.run(Inputs.empty(), graph.options().withExecutor(CALLER_RUNS));
+    return graph.run(Inputs.empty(), o -> o.withExecutor(CALLER_RUNS));
   }
 
   @Test
@@ -133,7 +133,7 @@ class FallbackTest {
     g.fallbackWith(slow, failure -> failure.getClass().getSimpleName());
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     assertTrue(started.await(10, SECONDS), "the task did not start");
     clock.advance(Duration.ofMillis(50));
 

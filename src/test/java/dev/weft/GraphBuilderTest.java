@@ -128,7 +128,7 @@ class GraphBuilderTest {
     }
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(start, 0), graph.options().withExecutor(CALLER_RUNS));
+    var result = graph.run(Inputs.of(start, 0), o -> o.withExecutor(CALLER_RUNS));
     assertEquals(n, result.get(last));
     assertTrue(result.succeeded());
   }
@@ -407,7 +407,7 @@ class GraphBuilderTest {
         () -> assertNpe("input", () -> Inputs.empty().and(null, 1)),
         () -> assertNpe("value of input 'b'", () -> Inputs.of(a, 1).and(b, null)),
         () -> assertNpe("inputs", () -> graph.run(null)),
-        () -> assertNpe("inputs", () -> graph.run(null, RunOptions.defaults())),
+        () -> assertNpe("inputs", () -> graph.run(null, o -> RunOptions.defaults())),
         () -> assertNpe("options", () -> graph.run(inputs, null)),
         () -> assertNpe("inputs", () -> graph.runAsync(null)),
         () -> assertNpe("options", () -> graph.runAsync(inputs, null)));
@@ -462,7 +462,7 @@ class GraphBuilderTest {
 
     for (int i = 0; i < 20; i++) {
       sideEffect.set(false);
-      var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+      var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
       assertTrue(result.get(read), "read ran before write");
       assertEquals("written", result.get(write));
     }
@@ -480,7 +480,7 @@ class GraphBuilderTest {
     var fallback = g.node("fallback").after(boom.orElse(0)).call(() -> "ran");
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
     var skipped = assertInstanceOf(Outcome.Skipped.class, result.outcome(strict));
     assertEquals("boom", skipped.cause());
     assertEquals("ran", result.get(lenient));
@@ -504,7 +504,7 @@ class GraphBuilderTest {
     g.node(b).call(base, x -> x + 1);
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(base, 4), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.of(base, 4), o -> o.withExecutor(executor));
     assertEquals(5, result.get(b));
     assertEquals(50, result.get(c));
     assertEquals(55, result.get(sum));

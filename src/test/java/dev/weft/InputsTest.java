@@ -161,7 +161,7 @@ class InputsTest {
     var two = g.task("two", one, x -> x + 1);
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
     assertEquals(2, result.get(two));
     assertTrue(result.succeeded());
   }

@@ -48,7 +48,7 @@ class RetryTest {
       return raise(failure);
     });
     var graph = g.build();
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
     return new Tried(attempts.get(), result.outcome(call));
   }
 
@@ -69,7 +69,7 @@ class RetryTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
 
     assertEquals(4, counter.get());
     var error = assertInstanceOf(Outcome.Failed.class, result.outcome(call)).error();
@@ -92,7 +92,7 @@ class RetryTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
 
     assertEquals(3, result.get(call));
     assertEquals(3, counter.get());
@@ -116,7 +116,7 @@ class RetryTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(Runnable::run));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
 
     assertEquals(3, result.get(retried));
     assertEquals(List.of(1, 2, 3), seen);
@@ -141,7 +141,7 @@ class RetryTest {
         });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     for (int attempt = 1; attempt <= 3; attempt++) {
       assertTrue(started.tryAcquire(10, SECONDS), "attempt " + attempt + " did not start");
       clock.advance(Duration.ofMillis(50));
@@ -185,7 +185,7 @@ class RetryTest {
     });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     for (int i = 0; i < expected.size(); i++) {
       clock.awaitSleeps(i + 1);
       clock.advance(expected.get(i));
@@ -209,7 +209,7 @@ class RetryTest {
     int runs = 300;
 
     for (int run = 0; run < runs; run++) {
-      graph.run(Inputs.empty(), options);
+      graph.run(Inputs.empty(), o -> options);
     }
 
     var sleeps = clock.sleeps();
@@ -249,7 +249,7 @@ class RetryTest {
     var graph = g.build();
 
     var result = graph.run(Inputs.empty(),
-        graph.options().withScheduler(clock).withExecutor(Runnable::run));
+        o -> o.withScheduler(clock).withExecutor(Runnable::run));
 
     // attempts start at 0, 50 and 100 ms; a fourth would start at 150 ms, past 100 ms
     assertEquals(List.of(0L, ms(50).toNanos(), ms(100).toNanos()), starts);
@@ -269,7 +269,7 @@ class RetryTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withDeadline(ms(100)));
+        o -> o.withScheduler(clock).withDeadline(ms(100)));
     clock.awaitSleeps(1);
     clock.advance(ms(40));
     clock.awaitSleeps(2);
@@ -296,7 +296,7 @@ class RetryTest {
 
     // the clock never moves: the run must end without waiting for anything
     var result = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withDeadline(ms(100))).get(10, SECONDS);
+        o -> o.withScheduler(clock).withDeadline(ms(100))).get(10, SECONDS);
 
     assertEquals(List.of(), clock.sleeps());
     assertEquals(1, attempts.get());
@@ -313,7 +313,7 @@ class RetryTest {
     var graph = g.build();
 
     // durations past Long.MAX_VALUE nanoseconds are accepted (saturated), so this means "never"
-    var result = graph.runAsync(Inputs.empty(), graph.options().withScheduler(new FakeScheduler())
+    var result = graph.runAsync(Inputs.empty(), o -> o.withScheduler(new FakeScheduler())
         .withDeadline(Duration.ofSeconds(Long.MAX_VALUE))).get(10, SECONDS);
 
     assertEquals(3, attempts.get(), "a deadline centuries away stopped the retries");
@@ -331,7 +331,7 @@ class RetryTest {
         });
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), graph.options().withScheduler(new FakeScheduler())
+    var result = graph.runAsync(Inputs.empty(), o -> o.withScheduler(new FakeScheduler())
         .withDeadline(Duration.ofSeconds(1))).get(10, SECONDS);
 
     assertSame(error, assertInstanceOf(Outcome.Failed.class, result.outcome(call)).error(),
@@ -401,9 +401,9 @@ class RetryTest {
     var graph = g.build();
     var options = graph.options().withExecutor(Runnable::run);
 
-    var first = graph.run(Inputs.empty(), options); // its first failure opens the breaker
+    var first = graph.run(Inputs.empty(), o -> options); // its first failure opens the breaker
     assertEquals(CircuitBreaker.State.OPEN, breaker.state());
-    var second = graph.run(Inputs.empty(), options);
+    var second = graph.run(Inputs.empty(), o -> options);
 
     assertEquals(1, bodyRuns.get());
     var firstError = assertInstanceOf(Outcome.Failed.class, first.outcome(call)).error();
@@ -434,7 +434,7 @@ class RetryTest {
     });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock)
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock)
         .withFailureMode(FailureMode.FAIL_FAST));
     clock.awaitSleepers(1);
     failNow.countDown(); // the bomb fails, cancelling the run while flaky sleeps

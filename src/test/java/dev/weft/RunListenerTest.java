@@ -73,7 +73,7 @@ class RunListenerTest {
     var graph = build(g, executor, named("graph-1", deliveries), named("graph-2", deliveries));
     var recorder = new Recorder();
 
-    var result = graph.run(Inputs.empty(), graph.options()
+    var result = graph.run(Inputs.empty(), o -> o
         .withListener(named("run-3", deliveries)).withListener(recorder));
 
     var events = recorder.events();
@@ -100,8 +100,8 @@ class RunListenerTest {
     g.task("a", () -> "a");
     var graph = build(g, Executors.callerRuns(), graphListener);
 
-    var own = graph.run(Inputs.empty(), RunOptions.defaults().withListener(runListener));
-    var none = graph.run(Inputs.empty(), graph.options().withoutListeners());
+    var own = graph.run(Inputs.empty(), o -> RunOptions.defaults().withListener(runListener));
+    var none = graph.run(Inputs.empty(), o -> o.withoutListeners());
     var graphs = graph.run(Inputs.empty());
 
     assertWellFormed(runListener.events(), own, Map.of());

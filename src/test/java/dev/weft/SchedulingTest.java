@@ -65,7 +65,7 @@ class SchedulingTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(x, 5), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.of(x, 5), o -> o.withExecutor(executor));
 
     assertEquals(6, result.get(a));
     assertEquals("b6", result.get(b));
@@ -83,7 +83,7 @@ class SchedulingTest {
       var trace = new Trace(layered.size());
 
       var result = layered.graph.run(Inputs.of(layered.trace, trace),
-          layered.graph.options().withExecutor(executor));
+          o -> o.withExecutor(executor));
 
       for (int i = 0; i < layered.size(); i++) {
         var where = "seed " + seed + ", task t" + i;
@@ -105,7 +105,7 @@ class SchedulingTest {
     for (int run = 0; run < 20; run++) {
       var trace = new Trace(layered.size());
 
-      var result = layered.graph.run(Inputs.of(layered.trace, trace), options);
+      var result = layered.graph.run(Inputs.of(layered.trace, trace), o -> options);
 
       assertTrue(result.succeeded(), result::toString);
       for (int i = 0; i < layered.size(); i++) {
@@ -140,7 +140,7 @@ class SchedulingTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(seed, 3L), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.of(seed, 3L), o -> o.withExecutor(executor));
 
     long expectedSum = 6L * width + (long) width * (width - 1) / 2;
     assertEquals(List.of((long) width, expectedSum), result.get(join),
@@ -160,7 +160,7 @@ class SchedulingTest {
     }
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.of(start, 7L), graph.options().withExecutor(executor))
+    var result = graph.runAsync(Inputs.of(start, 7L), o -> o.withExecutor(executor))
         .get(30, SECONDS);
 
     assertEquals(7L + length, result.get(last));
@@ -191,7 +191,7 @@ class SchedulingTest {
           int checked = 0;
           for (int r = 0; r < runsEach; r++) {
             long v = base + r;
-            var result = graph.run(Inputs.of(x, v), options);
+            var result = graph.run(Inputs.of(x, v), o -> options);
             assertEquals("run-" + v + ":" + (2 * v + v * v), result.get(combined));
             checked++;
           }
@@ -232,7 +232,7 @@ class SchedulingTest {
     }
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), options).get(30, SECONDS);
+    var result = graph.runAsync(Inputs.empty(), o -> options).get(30, SECONDS);
 
     for (var waiter : waiters) {
       assertTrue(result.get(waiter), waiter.name() + " waited 10s for the other " + (k - 1)
@@ -248,7 +248,7 @@ class SchedulingTest {
     var y = g.task("y", x, v -> v + 1);
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.of(x, 41L), graph.options().withExecutor(executor));
+    var future = graph.runAsync(Inputs.of(x, 41L), o -> o.withExecutor(executor));
 
     var result = future.get(10, SECONDS);
     assertEquals(42L, result.get(y));
@@ -263,7 +263,7 @@ class SchedulingTest {
     var gate = g.task("gate", () -> release.await(10, SECONDS));
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertFalse(future.isDone(), "the future completed while its task was still blocked");
     release.countDown();
@@ -279,7 +279,7 @@ class SchedulingTest {
     var maybe = g.task("maybe", nothing.optional(), o -> o);
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertEquals(new Outcome.Succeeded<>("nothing", null), result.outcome(nothing));
     assertNull(result.get(nothing));
@@ -313,7 +313,7 @@ class SchedulingTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(x, 1), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.of(x, 1), o -> o.withExecutor(executor));
 
     assertSame(io, assertInstanceOf(Outcome.Failed.class, result.outcome(noDeps)).error());
     assertSame(timeout, assertInstanceOf(Outcome.Failed.class, result.outcome(oneDep)).error());
@@ -340,7 +340,7 @@ class SchedulingTest {
             ? "all three empty, " + f : "unexpected");
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor))
+    var result = graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor))
         .get(10, SECONDS);
 
     assertSame(assertion,
@@ -364,7 +364,7 @@ class SchedulingTest {
       var layered = new LayeredGraph(seed, 8, 12);
 
       var result = layered.graph.run(Inputs.of(layered.trace, new Trace(layered.size())),
-          layered.graph.options().withExecutor(executor));
+          o -> o.withExecutor(executor));
 
       var spans = result.spans();
       var byName = new HashMap<String, Span>();
@@ -405,7 +405,7 @@ class SchedulingTest {
     var graph = g.build();
     var options = graph.options().withExecutor(executor);
     for (int run = 0; run < 5_000; run++) {
-      var result = graph.run(Inputs.empty(), options);
+      var result = graph.run(Inputs.empty(), o -> options);
 
       assertEquals(width + (long) width * (width - 1) / 2, result.get(join));
       Map<String, Span> byName = new HashMap<>();
@@ -439,7 +439,7 @@ class SchedulingTest {
     g.task("after-b", b.optional(), o -> o.orElse(-1));
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), graph.options().withExecutor(refusesSecond))
+    var result = graph.runAsync(Inputs.empty(), o -> o.withExecutor(refusesSecond))
         .get(10, SECONDS);
 
     assertEquals(1, result.failures().size(), () -> "one of a, b is refused: " + result);

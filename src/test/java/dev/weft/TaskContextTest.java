@@ -81,7 +81,7 @@ class TaskContextTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.of(base, 2), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.of(base, 2), o -> o.withExecutor(executor));
     int expected = 2 - 1 + 38 * 200 + (37 * 38) / 2;
     assertEquals(expected, result.get(sum));
   }
@@ -182,7 +182,7 @@ class TaskContextTest {
             Optional.ofNullable(ctx.get(nullFallback))));
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
     assertEquals(List.of("fallback", Optional.empty(), "skipped-fallback", Optional.empty()),
         result.get(page));
     assertInstanceOf(Outcome.Failed.class, result.outcome(boom));
@@ -257,12 +257,12 @@ class TaskContextTest {
     var graph = g.build();
     var options = graph.options().withExecutor(executor);
 
-    var first = graph.run(Inputs.empty(), options);
+    var first = graph.run(Inputs.empty(), o -> options);
     assertEquals(List.of("who", "listing-page", first.runId()), seen.get());
     assertEquals(first.runId(), first.get(who));
     assertEquals("TaskContext[node=who, graph=listing-page, run=" + first.runId() + "]",
         ctxRef.get().toString());
-    var second = graph.run(Inputs.empty(), options);
+    var second = graph.run(Inputs.empty(), o -> options);
     assertEquals(second.runId(), second.get(who));
     assertNotEquals(first.runId(), second.runId());
   }

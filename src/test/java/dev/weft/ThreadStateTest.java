@@ -63,7 +63,7 @@ class ThreadStateTest {
     });
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertEquals(new Outcome.Succeeded<>("sloppy", 1), result.outcome(sloppy),
         "the task returned a value: its interrupt left set does not change its outcome");
@@ -88,7 +88,7 @@ class ThreadStateTest {
 
     for (var executor : executors().map(Named::getPayload).toList()) {
       seen.clear();
-      var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+      var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
       assertEquals(3, result.get(last), executor::toString);
       assertEquals(List.of(false, false), seen, executor + ": a task started interrupted");
     }
@@ -109,7 +109,7 @@ class ThreadStateTest {
         });
     var graph = g.build();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertEquals("clean", result.get(flaky), "the backoff or the retry saw the interrupt");
     assertEquals(2, calls.get());
@@ -162,7 +162,7 @@ class ThreadStateTest {
     }
     var graph = g.build();
 
-    var result = graph.runAsync(Inputs.empty(), graph.options().withExecutor(executor))
+    var result = graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor))
         .get(10, SECONDS);
 
     assertEquals(50, result.get(previous));
@@ -190,7 +190,7 @@ class ThreadStateTest {
     var callerName = Thread.currentThread().getName();
     var callerLoader = Thread.currentThread().getContextClassLoader();
 
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
 
     assertEquals("clean", result.get(next));
     assertFalse(seen.get(0).equals("handling request 7"), "the next task inherited the name");

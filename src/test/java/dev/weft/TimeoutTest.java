@@ -73,7 +73,7 @@ class TimeoutTest {
     var graph = g.build();
 
     long start = System.nanoTime();
-    var result = graph.run(Inputs.empty(), graph.options().withExecutor(executor));
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(executor));
     long tookMs = (System.nanoTime() - start) / 1_000_000;
 
     assertFalse(Thread.interrupted(), "the timeout's interrupt leaked into the caller's thread");
@@ -93,7 +93,7 @@ class TimeoutTest {
     var price = blocking(g, "price", Duration.ofMillis(80), started);
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     await(started, "the task starts");
     clock.advance(Duration.ofMillis(79));
     assertEquals(1, clock.pendingTimers(), "the 80 ms timer fired at 79 ms");
@@ -130,7 +130,7 @@ class TimeoutTest {
     });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     await(started, "the task starts");
     clock.advance(Duration.ofMillis(30));
     proceed.countDown();
@@ -156,7 +156,7 @@ class TimeoutTest {
     var banner = g.task("banner", price.orElse("n/a"), p -> "price: " + p);
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     await(started, "the task starts");
     clock.advance(Duration.ofMillis(80));
     var result = future.get(10, SECONDS);
@@ -178,7 +178,7 @@ class TimeoutTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(clock).withDeadline(Duration.ofMillis(100)));
+        o -> o.withScheduler(clock).withDeadline(Duration.ofMillis(100)));
     await(started, "the task starts");
     assertEquals(1, clock.pendingTimers(),
         "only the deadline's timer should be set: a 500 ms timeout cannot outlast a 100 ms run");
@@ -217,7 +217,7 @@ class TimeoutTest {
         });
     var graph = g.build();
 
-    var future = graph.runAsync(Inputs.empty(), graph.options().withScheduler(clock));
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
     await(firstStarted, "the first attempt starts");
     clock.advance(Duration.ofMillis(50));
     await(secondStarted, "the second attempt starts");
@@ -257,7 +257,7 @@ class TimeoutTest {
       var graph = g.build();
 
       var future = graph.runAsync(Inputs.empty(),
-          graph.options().withScheduler(clock).withExecutor(pool));
+          o -> o.withScheduler(clock).withExecutor(pool));
       await(started, "the first task starts");
       clock.advance(Duration.ofMillis(50));
       await(nextStarted, "the next task starts");
@@ -294,7 +294,7 @@ class TimeoutTest {
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(),
-        graph.options().withScheduler(new UncancellableTimers(clock)));
+        o -> o.withScheduler(new UncancellableTimers(clock)));
     clock.awaitSleepers(1);
     clock.advance(Duration.ofMillis(30));
     await(secondStarted, "the second attempt starts");
@@ -322,7 +322,7 @@ class TimeoutTest {
         .withExecutor(Runnable::run);
 
     // caller-runs: both tasks run on this one thread, started here
-    var result = CompletableFuture.supplyAsync(() -> graph.run(Inputs.empty(), options),
+    var result = CompletableFuture.supplyAsync(() -> graph.run(Inputs.empty(), o -> options),
         task -> Thread.ofPlatform().daemon(true).start(task));
     await(nextStarted, "the next task starts");
     clock.advance(Duration.ofMillis(50)); // the quick task's timer fires now
@@ -357,7 +357,7 @@ class TimeoutTest {
         .withDeadline(Duration.ofSeconds(5));
 
     for (int run = 0; run < 500; run++) {
-      assertTrue(graph.run(Inputs.empty(), options).succeeded());
+      assertTrue(graph.run(Inputs.empty(), o -> options).succeeded());
     }
 
     assertTrue(pendingDuringRun.get() >= 2,

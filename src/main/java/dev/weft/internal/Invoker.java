@@ -7,5 +7,5 @@ package dev.weft.internal;
 @FunctionalInterface
 public interface Invoker {
   /** Runs the task for vertex {@code node} of {@code run}; any throwable becomes the outcome. */
-  Object invoke(Run run, int node) throws Throwable;
+  Object invoke(Run<?> run, int node) throws Throwable;
 }

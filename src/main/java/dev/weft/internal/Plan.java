@@ -13,6 +13,8 @@ package dev.weft.internal;
  */
 public final class Plan {
   final String graph;
+  /** What the plan's nodes belong to: the public builder that declared them. */
+  final Object owner;
   final String[] names;
   final boolean[] input;
   final int[] inputs;
@@ -20,7 +22,7 @@ public final class Plan {
   final Invoker[] invokers;
   final int[] depStart;
   final int[] depNode;
-  final byte[] depKind;
+  final EdgeKind[] depKind;
   final Object[] depFallback;
   final int[] outStart;
   final int[] outNode;
@@ -44,11 +46,12 @@ public final class Plan {
    */
   private final int[][] depIndex;
 
-  Plan(String graph, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
-      Invoker[] invokers, int[] depStart, int[] depNode, byte[] depKind, Object[] depFallback,
+  Plan(String graph, Object owner, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
+      Invoker[] invokers, int[] depStart, int[] depNode, EdgeKind[] depKind, Object[] depFallback,
       int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
       boolean[] absorbs, int taskCount, boolean[] guardedVertex, boolean[] inline) {
     this.graph = graph;
+    this.owner = owner;
     this.names = names;
     this.input = input;
     this.inputs = inputs;
@@ -101,6 +104,11 @@ public final class Plan {
     return graph;
   }
 
+  /** {@return what the plan's nodes belong to, as given to its builder} */
+  public Object owner() {
+    return owner;
+  }
+
   public int size() {
     return names.length;
   }
@@ -150,7 +158,7 @@ public final class Plan {
     return guardedVertex[vertex];
   }
 
-  public byte edgeKind(int edge) {
+  public EdgeKind edgeKind(int edge) {
     return depKind[edge];
   }
 
@@ -159,8 +167,8 @@ public final class Plan {
     return java.util.Arrays.copyOfRange(depNode, depStart[vertex], depStart[vertex + 1]);
   }
 
-  /** {@return the kinds of {@code vertex}'s dependency edges, see {@link Edges}} */
-  public byte[] dependencyKinds(int vertex) {
+  /** {@return the kinds of {@code vertex}'s dependency edges, see {@link EdgeKind}} */
+  public EdgeKind[] dependencyKinds(int vertex) {
     return java.util.Arrays.copyOfRange(depKind, depStart[vertex], depStart[vertex + 1]);
   }
 

@@ -14,6 +14,7 @@ import java.util.function.UnaryOperator;
  */
 public final class PlanBuilder {
   private final String graph;
+  private final Object owner;
   private final ArrayList<Vertex> vertices = new ArrayList<>();
   private final HashMap<String, Integer> byName = new HashMap<>();
 
@@ -22,7 +23,7 @@ public final class PlanBuilder {
     final boolean input;
     final Class<?> type;
     int[] deps;
-    byte[] kinds;
+    EdgeKind[] kinds;
     Object[] fallbacks;
     Invoker invoker;
     boolean guarded;
@@ -36,7 +37,13 @@ public final class PlanBuilder {
   }
 
   public PlanBuilder(String graph) {
+    this(graph, null);
+  }
+
+  /** A plan for graph {@code graph}, whose nodes belong to {@code owner} (the public builder). */
+  public PlanBuilder(String graph, Object owner) {
     this.graph = graph;
+    this.owner = owner;
   }
 
   /** Adds a vertex and returns its index; a duplicate name fails at once. */
@@ -68,7 +75,7 @@ public final class PlanBuilder {
   }
 
   /** Gives a declared task its dependencies and body; the arrays are owned by the plan now. */
-  public void define(int index, int[] deps, byte[] kinds, Object[] fallbacks, Invoker invoker) {
+  public void define(int index, int[] deps, EdgeKind[] kinds, Object[] fallbacks, Invoker invoker) {
     var v = vertices.get(index);
     if (isDefined(index)) {
       throw new InvalidGraphException(graph, List.of(v.name),
@@ -120,7 +127,7 @@ public final class PlanBuilder {
     var inline = new boolean[n];
     var depStart = new int[n + 1];
     var depNode = new int[edges];
-    var depKind = new byte[edges];
+    var depKind = new EdgeKind[edges];
     var depFallback = new Object[edges];
     var pending = new int[n];
     var outCount = new int[n + 1];
@@ -169,7 +176,7 @@ public final class PlanBuilder {
         int d = depNode[k];
         if (!input[d]) {
           outNode[fill[d]] = i;
-          outRequired[fill[d]] = Edges.required(depKind[k]);
+          outRequired[fill[d]] = depKind[k].required();
           fill[d]++;
         }
       }
@@ -216,9 +223,9 @@ public final class PlanBuilder {
         inputs[j++] = i;
       }
     }
-    return new Plan(graph, names, input, inputs, inputTypes, invokers, depStart, depNode, depKind,
-        depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount, guarded,
-        inline);
+    return new Plan(graph, owner, names, input, inputs, inputTypes, invokers, depStart, depNode,
+        depKind, depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount,
+        guarded, inline);
   }
 
   /**

@@ -1,17 +1,13 @@
 package dev.weft.internal;
 
 import dev.weft.ContextPropagator;
+import dev.weft.Outcome;
 import dev.weft.Scheduler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -31,7 +27,7 @@ import java.util.function.Function;
  *   RUNNING | INTERRUPTED --(the task returns or throws)--> SUCCEEDED | FAILED | CANCELLED
  *   WAITING --(a required dependency did not succeed)--> SKIPPED | CANCELLED
  *   WAITING | SCHEDULED --(run cancelled)--> CANCELLED
- *   RUNNING | TIMED_OUT | INTERRUPTED --(deadline grace over: a straggler)--> CANCELLED
+ *   RUNNING | TIMED_OUT | INTERRUPTED --(cancellation's grace over: a straggler)--> CANCELLED
  * </pre>
  *
  * <p>There is no coordinator thread. The thread that ends a vertex tells its dependents: it skips
@@ -41,151 +37,117 @@ import java.util.function.Function;
  * all itself; so does the caller's thread with inline tasks that have nothing to wait for. Skips
  * cascade through an explicit stack, never recursion, so a chain of any length is safe. A
  * synchronous executor (one that runs the task inside {@code execute}) is detected by the {@link
- * Worker} and turned into a loop on the same stack.
+ * Frame.Worker} and turned into a loop on the same stack. Every task starts on a clean thread:
+ * interrupt status cleared, name and context class loader as its loop found them ({@link Frame}).
  *
- * <p>Cancellation (fail-fast, the caller, the future) sets {@link #cancelled} once, then sweeps
- * the vertices: unstarted ones become CANCELLED, running ones are interrupted. The
- * RUNNING/INTERRUPTING/INTERRUPTED handshake (as in {@code FutureTask}) guarantees an interrupt
- * meant for one task never reaches the next task run on the same thread: the task's thread waits
- * out INTERRUPTING, then clears the interrupt it was sent. Such waits yield rather than spin: a
- * spinning virtual thread can hold one of few carriers while the thread it waits for, virtual
- * too, cannot run.
- *
- * <p>Timeouts are per attempt. An attempt's timer interrupts the task only if the vertex is still
- * in that attempt: the timer checks the attempt number after winning RUNNING -> INTERRUPTING, and
- * the task's thread bumps the number (in PAUSED, which no one else may leave) before the next
- * attempt becomes interruptible. So a late timer can never hit the next attempt or the next task.
- *
- * <p>A run deadline cancels the run when it passes. Tasks that ignore the interrupt get a short
- * grace ({@link #STRAGGLER_GRACE_NANOS}); those still running then are cut off as CANCELLED
- * stragglers and the run completes without them. When such a task finally ends, it finds its
- * vertex already ended and leaves without touching the run.
+ * <p>Cancellation (fail-fast, the caller, the future, a fault, the deadline) sets {@link
+ * #cancelled} once, then sweeps the vertices: unstarted ones become CANCELLED, running ones are
+ * interrupted. The RUNNING/INTERRUPTING/INTERRUPTED handshake (as in {@code FutureTask})
+ * guarantees an interrupt meant for one task never reaches the next task run on the same thread:
+ * the task's thread waits out INTERRUPTING, then clears the interrupt it was sent. Such waits
+ * yield rather than spin: a spinning virtual thread can hold one of few carriers while the thread
+ * it waits for, virtual too, cannot run. Every cancellation arms the {@link CutOff}, which ends
+ * tasks that ignore the interrupt as stragglers after a short grace; the attempt protocol of
+ * guarded tasks (timeouts, retries) is {@link Attempts}.
  *
  * <p>{@link #remaining} counts tasks not yet ended; the thread that brings it to zero completes
- * the future. Memory consistency: a task's writes happen-before its dependents read them (the
- * pending count is decremented with a volatile read-modify-write after the value is stored), and
- * all writes happen-before the future completes (the same holds for {@code remaining}).
+ * the future. A thread subtracts the vertices it ended once per loop (its frame's {@code
+ * finished}), and records, before each task, how many it still owes ({@link #carried}), so a
+ * cut-off that ends its task can subtract them for it. Memory consistency: a task's writes
+ * happen-before its dependents read them (the pending count is decremented with a volatile
+ * read-modify-write after the value is stored), and all writes happen-before the future
+ * completes (the same holds for {@code remaining}).
+ *
+ * @param <R> what the run's future yields
  */
-public final class Run {
+public final class Run<R> {
   static final int WAITING = 0;
   static final int SCHEDULED = 1;
   static final int RUNNING = 2;
   static final int INTERRUPTING = 3;
-  /** Interrupted by cancellation; also returned by {@link #endAttempt}. */
-  public static final int INTERRUPTED = 4;
-  /** Interrupted by its attempt's timeout; also returned by {@link #endAttempt}. */
-  public static final int TIMED_OUT = 5;
+  static final int INTERRUPTED = 4;
+  static final int TIMED_OUT = 5;
   static final int PAUSED = 6;
   /** Its readiness is being announced to listeners; the announcing thread owns it. */
   static final int READYING = 7;
-  public static final int SUCCEEDED = 10;
-  public static final int FAILED = 11;
-  public static final int SKIPPED = 12;
-  public static final int CANCELLED = 13;
-  /** Returned by {@link #endAttempt} when the vertex was cut off as a straggler. */
-  public static final int ABANDONED = -1;
+  static final int SUCCEEDED = 10;
+  static final int FAILED = 11;
+  static final int SKIPPED = 12;
+  static final int CANCELLED = 13;
 
-  /** Why a run was cancelled; 0 while it is not. */
-  public static final int FAIL_FAST = 1;
-  public static final int BY_CALLER = 2;
-  public static final int ENGINE_FAULT = 3;
-  public static final int DEADLINE = 4;
-
-  /** How long interrupted tasks get, after the deadline, before they are cut off. */
-  public static final long STRAGGLER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
-
-  private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+  static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle REMAINING;
-  private static final VarHandle CANCELLED_WHY;
-  private static final VarHandle FAULT;
+  private static final VarHandle FAIL_FAST_CAUSE;
+  private static final VarHandle CANCELLED_BY;
   private static final AtomicLong IDS = new AtomicLong();
-  private static final System.Logger LOG = System.getLogger("dev.weft");
+  private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
+  private static final Outcome.Status[] STATUS = Outcome.Status.values();
+  // the loop running on this thread, set once per loop: what TaskContext.current() reads
+  private static final ThreadLocal<Frame> CURRENT = new ThreadLocal<>();
 
   static {
     try {
       var lookup = MethodHandles.lookup();
       REMAINING = lookup.findVarHandle(Run.class, "remaining", int.class);
-      CANCELLED_WHY = lookup.findVarHandle(Run.class, "cancelled", int.class);
-      FAULT = lookup.findVarHandle(Run.class, "fault", Throwable.class);
+      FAIL_FAST_CAUSE = lookup.findVarHandle(Run.class, "failFastCause", int.class);
+      CANCELLED_BY = lookup.findVarHandle(Run.class, "cancelled", CancelCause.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
   final Plan plan;
-  private final long id;
+  final long id;
   private final Executor executor;
   private final boolean failFast;
-  private final RunHooks hooks;
-  private final ContextPropagator[] propagators;
-  private final Object[] captured;
-  private final RunFuture<?> future;
-  private final Function<Run, ?> resultFactory;
-  private final Scheduler scheduler;
-  private final long deadlineNanos;
-  private final long deadlineAt;
+  final RunHooks<R> hooks;
+  final Scheduler scheduler;
+  // the context propagators carry to every task, captured on the caller's thread; or null
+  private final Context context;
+  private final RunFuture<R> future;
+  private final Function<Run<R>, R> resultFactory;
+  final Attempts attempts;
+  final CutOff cutOff;
+  private final Faults faults;
+  final long startNanos;
+  // written by the thread that completes the run, before the future completes
+  long endNanos;
 
   // Per vertex. state and pending are accessed atomically by any thread of the run; the others
   // are written only by the thread that owns the vertex's transition (see the notes above).
-  private final int[] state;
+  final int[] state;
   private final int[] pending;
-  private final Object[] slot;
-  private final Thread[] threads;
-  // the thread a vertex's task last ran on, kept after it ended (threads[] is cleared)
-  private final Thread[] ranOn;
-  private final String[] ranOnName;
-  private final long[] readyAt;
-  private final long[] startAt;
-  private final long[] endAt;
-  // attempt counts attempts: set to 1 when an unguarded task starts, bumped atomically when a
-  // guarded one ends an attempt (see endAttempt). attemptEnd, only for plans with guarded
-  // vertices, is the current attempt's own deadline, used by the vertex's thread alone.
-  private final int[] attempt;
-  private final long[] attemptEnd;
-  // only for plans with guarded vertices: attempts started, written by the vertex's thread
-  private final int[] attemptsStarted;
-  private final long startNanos;
-  // written by the thread that completes the run, before the future completes
-  private long endNanos;
+  final Object[] slot;
+  final Thread[] threads;
+  // the thread a vertex's task ran on, and its name then, kept after it ended
+  final Thread[] ranOn;
+  final String[] ranOnName;
+  final long[] readyAt;
+  final long[] startAt;
+  final long[] endAt;
+  // per vertex, written by its thread before RUNNING: vertices that thread had ended, not yet
+  // subtracted from remaining, when the task started; the cut-off subtracts them if it ends it
+  final int[] carried;
 
-  private volatile int remaining;
-  private volatile int cancelled;
-  private volatile int failFastCause = -1;
-  private volatile boolean pastDeadline;
-  // set once the run has completed; what the result reports about the deadline is fixed then
-  private volatile boolean done;
-  /** The engine fault that aborted the run, if one did; see {@link #abort}. */
-  private volatile Throwable fault;
-  private boolean deadlineExceeded;
+  volatile int remaining;
+  private volatile CancelCause cancelled;
+  volatile int failFastCause = -1;
+  // set once the run has completed
+  volatile boolean done;
+  private Readout readout;
   // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
   private final RunExecutionEvent jfrRun;
-  // failures of listeners and context scopes: rare, so a lock (this) is fine; sealed just before
-  // the future completes, after which they are logged instead
-  private java.util.List<Throwable> hookFailures;
-  private boolean hookFailuresSealed;
-  private volatile Future<?> deadlineTimer;
-  private volatile Future<?> stragglerTimer;
-  // written once by the straggler cut-off, before it reports any of them
-  private volatile Map<Integer, Thread> stragglers = Map.of();
 
-  private Run(Plan plan, Settings settings, Function<Run, ?> resultFactory) {
+  private Run(Plan plan, Settings<R> settings, Function<Run<R>, R> resultFactory) {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
     this.executor = settings.executor();
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
-    this.deadlineNanos = settings.deadlineNanos();
     this.hooks = settings.hooks();
-    this.propagators = settings.propagators();
     this.resultFactory = resultFactory;
-    if (propagators.length == 0) {
-      this.captured = null;
-    } else {
-      this.captured = new Object[propagators.length];
-      for (int i = 0; i < propagators.length; i++) {
-        captured[i] = propagators[i].capture();
-      }
-    }
+    this.faults = new Faults(this);
+    this.context = Context.capture(settings.propagators(), this);
     int n = plan.size();
     this.state = new int[n];
     this.pending = plan.initialPending.clone();
@@ -196,10 +158,9 @@ public final class Run {
     this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
-    this.attempt = new int[n];
-    this.attemptEnd = plan.guarded ? new long[n] : null;
-    this.attemptsStarted = plan.guarded ? new int[n] : null;
+    this.carried = new int[n];
     this.future = new RunFuture<>(this);
+    this.attempts = new Attempts(this, n, plan.guarded);
     if (RUN_JFR_PROBE.isEnabled()) {
       this.jfrRun = new RunExecutionEvent();
       jfrRun.begin();
@@ -207,9 +168,7 @@ public final class Run {
       this.jfrRun = null; // no allocation per run while JFR does not record runs
     }
     this.startNanos = scheduler.nanoTime();
-    // saturating: a deadline too far away to represent is no deadline
-    long at = startNanos + deadlineNanos;
-    this.deadlineAt = deadlineNanos > 0 && at > startNanos ? at : Long.MAX_VALUE;
+    this.cutOff = new CutOff(this, settings.hasDeadline(), settings.deadlineNanos(), startNanos);
   }
 
   /**
@@ -217,16 +176,17 @@ public final class Run {
    * to wait for are handed to {@code executor}; with a synchronous executor the whole run happens
    * before this method returns.
    */
-  @SuppressWarnings("unchecked")
-  public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues, Settings settings,
-      Function<Run, R> resultFactory) {
-    var run = new Run(plan, settings, resultFactory);
+  public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues,
+      Settings<R> settings, Function<Run<R>, R> resultFactory) {
+    var run = new Run<>(plan, settings, resultFactory);
     run.begin(inputValues);
-    return (CompletableFuture<R>) run.future;
+    return run.future;
   }
 
   private void begin(Object[] inputValues) {
-    var frame = new Frame(false);
+    var frame = new Frame(this, false);
+    var outer = CURRENT.get(); // a task of another run may be starting this one
+    CURRENT.set(frame);
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -241,12 +201,7 @@ public final class Run {
         finish();
         return;
       }
-      if (deadlineNanos > 0) {
-        // from the run's start, not from now: RunStarted listeners must not push the deadline
-        long delay = deadlineAt == Long.MAX_VALUE ? deadlineNanos
-            : Math.max(0, deadlineAt - clock());
-        deadlineTimer = schedule(() -> offTimerThread(this::deadlinePassed), delay);
-      }
+      cutOff.armDeadline(); // from the run's start: RunStarted listeners must not push it
       for (int r : plan.roots) {
         becameReady(r, startNanos, frame);
       }
@@ -255,36 +210,48 @@ public final class Run {
     } catch (Throwable t) {
       abort(t);
     } finally {
-      // The caller's thread goes back with the caller's interrupt status, not a task's: see Frame.
-      if (frame.taskLeftInterrupt) {
-        Thread.interrupted();
-      }
-      if (frame.callerInterrupted) {
-        Thread.currentThread().interrupt();
-      }
+      frame.returnCallerThread();
+      restore(outer);
     }
   }
 
   /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
   void work(int first) {
+    var frame = new Frame(this, true);
+    var outer = CURRENT.get();
+    CURRENT.set(frame);
     try {
-      loop(first, new Frame(true));
+      loop(first, frame);
     } catch (Throwable t) {
       abort(t);
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
+      restore(outer);
     }
+  }
+
+  private static void restore(Frame outer) {
+    CURRENT.set(outer); // not remove(): on a reused thread the next set would allocate again
+  }
+
+  /** {@return the run whose task runs on this thread now, or null} See TaskContext.current(). */
+  public static Run<?> currentRun() {
+    var frame = CURRENT.get();
+    return frame == null || frame.current < 0 ? null : frame.run;
+  }
+
+  /** {@return the vertex whose task runs on this thread now; valid if currentRun() is not null} */
+  public static int currentVertex() {
+    var frame = CURRENT.get();
+    return frame == null ? -1 : frame.current;
   }
 
   private void loop(int first, Frame frame) {
     for (int v = first < 0 ? frame.next() : first; v >= 0; v = frame.next()) {
-      if (deadlineNanos > 0) {
-        // A straggler cut-off may end this run while the task below hangs: count what is done.
-        settle(frame);
-      }
       runVertex(v, frame);
     }
-    settle(frame);
+    finished(frame.finished);
+    frame.finished = 0;
   }
 
   private void runVertex(int v, Frame frame) {
@@ -296,6 +263,7 @@ public final class Run {
     }
     frame.taskLeftInterrupt = false;
     threads[v] = frame.thread;
+    carried[v] = frame.finished;
     if (!INTS.compareAndSet(state, v, SCHEDULED, RUNNING)) {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
@@ -310,30 +278,31 @@ public final class Run {
     NodeExecutionEvent jfr = null;
     Object result;
     int outcome;
-    if (cancelled != 0) {
+    if (cancelled != null) {
       result = null;
       outcome = CANCELLED;
     } else {
-      boolean guarded = plan.guardedVertex[v];
       ContextPropagator.Scope[] scopes = null;
       try {
         // Context first, so listeners see it at NodeStarted for every kind of node.
-        scopes = captured == null ? null : restoreContext();
-        if (!guarded) {
-          attempt[v] = 1;
+        scopes = context == null ? null : context.restore();
+        if (!plan.guardedVertex[v]) {
+          attempts.single(v);
           if (hooks != null) {
             hooks.nodeStarted(this, v, 1, startAt[v]);
           }
-          jfr = beginJfr();
+          jfr = Attempts.beginJfr();
         }
+        frame.current = v;
         result = plan.invokers[v].invoke(this, v);
         outcome = SUCCEEDED;
       } catch (Throwable t) {
         result = t;
         outcome = FAILED;
       } finally {
+        frame.current = -1;
         if (scopes != null) {
-          closeContext(scopes);
+          context.close(scopes);
         }
         frame.restoreThread();
       }
@@ -346,9 +315,11 @@ public final class Run {
         continue;
       }
       if (s >= SUCCEEDED) {
-        // Cut off as a straggler after the deadline: the run has ended without this task.
+        // Cut off as a straggler: the run has ended without this task, and the cut-off counted
+        // what this thread owed.
         Thread.interrupted();
         frame.taskLeftInterrupt = false;
+        frame.finished = 0;
         return;
       }
       // A task interrupted by cancellation that then throws was cancelled; one that returns a
@@ -368,8 +339,7 @@ public final class Run {
           frame.taskLeftInterrupt = Thread.currentThread().isInterrupted();
         }
         if (jfr != null) {
-          commitJfr(jfr, v, 1, end == SUCCEEDED ? "succeeded" : end == FAILED ? "failed"
-              : "cancelled");
+          attempts.commitJfr(jfr, v, 1, STATUS[end - SUCCEEDED]);
         }
         break;
       }
@@ -388,10 +358,12 @@ public final class Run {
       if (hooks != null) {
         hooks.nodeEnded(this, e);
       }
-      if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == 0) {
+      if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == null) {
         // What the failure skips is skipped, naming it, before the cancellation claims the rest.
         skipRequiredDescendants(e, frame);
-        cancel(FAIL_FAST, e);
+        // named before the cancellation, once: every reason, whoever writes it, names the same
+        FAIL_FAST_CAUSE.compareAndSet(this, -1, e);
+        cancel(CancelCause.FAIL_FAST);
       }
       for (int k = plan.outStart[e]; k < plan.outStart[e + 1]; k++) {
         int d = plan.outNode[k];
@@ -402,7 +374,7 @@ public final class Run {
         }
       }
     }
-    frame.finished += finished; // settled when the thread runs out of work: see settle()
+    frame.finished += finished; // subtracted when the thread runs out of work: see loop()
   }
 
   /**
@@ -431,25 +403,17 @@ public final class Run {
     reached.push(root);
     for (int x = reached.pop(); x >= 0; x = reached.pop()) {
       for (int k = plan.outStart[x]; k < plan.outStart[x + 1]; k++) {
-        int d = plan.outNode[k];
-        if (plan.outRequired[k] && skip(d, x == root ? FAILED : SKIPPED, x, frame)) {
-          reached.push(d);
+        if (plan.outRequired[k] && skip(plan.outNode[k], x == root ? FAILED : SKIPPED, x, frame)) {
+          reached.push(plan.outNode[k]);
         }
       }
     }
   }
 
-  /**
-   * Subtracts the vertices this thread ended from {@link #remaining}, in one atomic step for a
-   * whole loop; the run cannot complete before, since they are still counted.
-   */
-  private void settle(Frame frame) {
-    int finished = frame.finished;
-    if (finished > 0) {
-      frame.finished = 0;
-      if ((int) REMAINING.getAndAdd(this, -finished) == finished) {
-        finish();
-      }
+  /** Subtracts {@code count} ended vertices from {@link #remaining}; the last completes the run. */
+  void finished(int count) {
+    if (count > 0 && (int) REMAINING.getAndAdd(this, -count) == count) {
+      finish();
     }
   }
 
@@ -466,7 +430,7 @@ public final class Run {
   }
 
   private void becameReady(int v, long now, Frame frame) {
-    if (cancelled != 0) {
+    if (cancelled != null) {
       if (INTS.compareAndSet(state, v, WAITING, CANCELLED)) {
         readyAt[v] = startAt[v] = endAt[v] = now;
         frame.ended.push(v);
@@ -477,7 +441,7 @@ public final class Run {
       if (INTS.compareAndSet(state, v, WAITING, READYING)) {
         readyAt[v] = now;
         hooks.nodeReady(this, v, now);
-        if (cancelled != 0) {
+        if (cancelled != null) {
           startAt[v] = endAt[v] = clock();
           INTS.setVolatile(state, v, CANCELLED);
           frame.ended.push(v);
@@ -503,7 +467,7 @@ public final class Run {
   }
 
   private void submit(int v, Frame frame) {
-    var worker = new Worker(this, v, Thread.currentThread(), frame);
+    var worker = new Frame.Worker(this, v, Thread.currentThread(), frame);
     try {
       executor.execute(worker);
     } catch (Throwable t) {
@@ -518,20 +482,12 @@ public final class Run {
   }
 
   /**
-   * Cancels the run once: unstarted tasks become CANCELLED, running ones are interrupted.
-   * {@return whether this call cancelled it}
+   * Cancels the run once: unstarted tasks become CANCELLED, running ones are interrupted, and the
+   * cut-off is armed. {@return whether this call cancelled it}
    */
-  boolean cancel(int why) {
-    return cancel(why, -1);
-  }
-
-  /** {@link #cancel(int)}, naming the vertex whose failure made it fail fast, if it did. */
-  private boolean cancel(int why, int failed) {
-    if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
+  boolean cancel(CancelCause why) {
+    if (!CANCELLED_BY.compareAndSet(this, null, why)) {
       return false;
-    }
-    if (failed >= 0) {
-      failFastCause = failed; // by the winner only, before any node is ended for it
     }
     long now = clock();
     int count = 0;
@@ -566,456 +522,47 @@ public final class Run {
         }
       }
     }
-    if (count > 0 && (int) REMAINING.getAndAdd(this, -count) == count) {
-      finish();
-    } else {
-      armCutOff();
+    finished(count);
+    if (remaining > 0) {
+      cutOff.armCutOff();
     }
     return true;
-  }
-
-  /**
-   * Bounds every cancellation, whoever asked for it: interrupted tasks get {@link
-   * #STRAGGLER_GRACE_NANOS} to end, then those still running are cut off as stragglers. A
-   * scheduler that refuses the timer is a fault of the run; the run then waits for its tasks.
-   */
-  private void armCutOff() {
-    try {
-      var timer = schedule(() -> offTimerThread(this::cutStragglers), STRAGGLER_GRACE_NANOS);
-      stragglerTimer = timer;
-      if (remaining == 0) {
-        cancelTimer(timer); // the run ended meanwhile
-      }
-    } catch (Throwable t) {
-      keepFault(t); // SchedulerFault: the scheduler's, as it says
-    }
   }
 
   private void finish() {
     done = true; // first: a deadline timer that still gets past it fired before the end below
     endNanos = clock();
-    deadlineExceeded = pastDeadline; // a timer firing from now on changes nothing reported
+    cutOff.runEnded(); // what is reported about the deadline is fixed now
     var result = resultFactory.apply(this);
     if (jfrRun != null) {
-      commitJfrRun();
+      readout().commitJfr(jfrRun);
     }
     if (hooks != null) {
       hooks.runEnded(this, result);
     }
-    sealHookFailures(); // RunEnded listeners' failures are in; nothing after that is
-    cancelTimer(deadlineTimer);
-    cancelTimer(stragglerTimer);
-    if (fault != null) {
-      future.failFromRun(fault); // the run ended because of this fault: it must not be lost
+    faults.sealHookFailures(); // RunEnded listeners' failures are in; nothing after that is
+    if (faults.fault() != null) {
+      future.failFromRun(faults.fault()); // the run ended because of this fault: not lost
     } else {
       future.completeFromRun(result);
     }
   }
 
-  /** Cancels a timer of the run's scheduler; one whose cancel throws is a fault of the run. */
-  private void cancelTimer(Future<?> timer) {
-    if (timer != null) {
-      try {
-        timer.cancel(false);
-      } catch (Throwable t) {
-        keepFault(new SchedulerFault(t));
-      }
-    }
+  // ---- context, faults, timers ----
+
+  /** A fault of the engine or its scheduler: see {@link Faults#abort}. */
+  void abort(Throwable t) {
+    faults.abort(t);
   }
 
-  // ---- time: deadline, stragglers, attempts ----
-
-  /** Timer actions may complete the future, which runs callers' callbacks: not on the timer. */
-  private static void offTimerThread(Runnable action) {
-    Thread.ofVirtual().name("weft-deadline").start(action);
+  void keepFault(Throwable t) {
+    faults.keep(t);
   }
 
-  private void deadlinePassed() {
-    try {
-      if (done) {
-        return; // the run completed while the timer fired
-      }
-      pastDeadline = true;
-      cancel(DEADLINE); // if already cancelled, that cancellation's cut-off is armed
-    } catch (Throwable t) {
-      abort(t);
-    }
-  }
-
-  /** Ends, as CANCELLED, every task still running after the cancellation's grace, and the run. */
-  private void cutStragglers() {
-    try {
-      long now = clock();
-      var cut = new LinkedHashMap<Integer, Thread>();
-      for (int v = 0; v < state.length; v++) {
-        for (;;) {
-          int s = (int) INTS.getVolatile(state, v);
-          if (s == INTERRUPTING || s == PAUSED) {
-            Thread.yield();
-          } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
-            var thread = threads[v];
-            if (INTS.compareAndSet(state, v, s, CANCELLED)) {
-              endAt[v] = now;
-              cut.put(v, thread);
-              break;
-            }
-          } else {
-            break;
-          }
-        }
-      }
-      if (!cut.isEmpty()) {
-        // published whole before any is reported: listeners of other nodes may read it meanwhile
-        stragglers = java.util.Collections.unmodifiableMap(cut);
-        if (hooks != null) {
-          for (int v : cut.keySet()) {
-            hooks.nodeEnded(this, v);
-          }
-        }
-        if ((int) REMAINING.getAndAdd(this, -cut.size()) == cut.size()) {
-          finish();
-        }
-      }
-    } catch (Throwable t) {
-      abort(t);
-    }
-  }
-
-  /**
-   * Starts a timer that interrupts the current attempt of {@code vertex} after {@code nanos}.
-   * Only the vertex's own thread calls this, while the vertex is RUNNING.
-   */
-  public Future<?> scheduleTimeout(int vertex, long nanos) {
-    int current = (int) INTS.getVolatile(attempt, vertex);
-    attemptEnd[vertex] = scheduler.nanoTime() + nanos;
-    return scheduler.schedule(() -> interruptAttempt(vertex, current), nanos,
-        TimeUnit.NANOSECONDS);
-  }
-
-  private void interruptAttempt(int vertex, int which) {
-    for (;;) {
-      int s = (int) INTS.getVolatile(state, vertex);
-      if (s != RUNNING) {
-        return; // ending, ended, or already interrupted
-      }
-      if (INTS.compareAndSet(state, vertex, RUNNING, INTERRUPTING)) {
-        break;
-      }
-    }
-    if ((int) INTS.getVolatile(attempt, vertex) != which) {
-      INTS.setVolatile(state, vertex, RUNNING); // that attempt is over; leave the next one alone
-      return;
-    }
-    var thread = threads[vertex];
-    if (thread != null) {
-      thread.interrupt();
-    }
-    INTS.setVolatile(state, vertex, TIMED_OUT);
-  }
-
-  /**
-   * Closes the current attempt of {@code vertex}; only its own thread calls this. Clears the
-   * thread's interrupt status, and leaves the vertex ready for another attempt.
-   *
-   * @return {@link #TIMED_OUT} if the attempt's timer interrupted it, {@link #INTERRUPTED} if the
-   *     run was cancelled (the vertex stays cancelled), {@link #ABANDONED} if it was cut off as a
-   *     straggler, else {@link #RUNNING}
-   */
-  public int endAttempt(int vertex) {
-    attemptEnd[vertex] = 0;
-    for (;;) {
-      int s = (int) INTS.getVolatile(state, vertex);
-      if (s == INTERRUPTING) {
-        Thread.yield();
-        continue;
-      }
-      if (s >= SUCCEEDED) {
-        return ABANDONED;
-      }
-      if (INTS.compareAndSet(state, vertex, s, PAUSED)) {
-        INTS.getAndAdd(attempt, vertex, 1);
-        // Ours (a timeout, a cancellation) or one the attempt left set: the retry wait and the
-        // next attempt start clear. In PAUSED nobody interrupts this thread.
-        Thread.interrupted();
-        INTS.setVolatile(state, vertex, s == INTERRUPTED ? INTERRUPTED : RUNNING);
-        return s;
-      }
-    }
-  }
-
-  // ---- hooks for guarded attempts, context, JFR ----
-
-  /** Reports the start of an attempt of a guarded vertex; only its own thread calls this. */
-  public void attemptStarted(int vertex, int attemptNo) {
-    if ((int) INTS.getVolatile(state, vertex) >= SUCCEEDED) {
-      throw new java.util.concurrent.CancellationException("cut off at the run's cancellation");
-    }
-    INTS.setVolatile(attemptsStarted, vertex, attemptNo);
-    if (hooks != null) {
-      hooks.nodeStarted(this, vertex, attemptNo, scheduler.nanoTime());
-    }
-  }
-
-  /** Reports that an attempt failed and another follows after {@code delayNanos}. */
-  public void attemptRetried(int vertex, int attemptNo, Throwable error, long delayNanos) {
-    if (hooks != null) {
-      hooks.nodeRetried(this, vertex, attemptNo, error, delayNanos, scheduler.nanoTime());
-    }
-  }
-
-  /** {@return a begun JFR event for one attempt, or null when JFR does not record it} */
-  public static NodeExecutionEvent beginJfr() {
-    if (!JFR_PROBE.isEnabled()) {
-      return null; // no allocation per task while JFR does not record node executions
-    }
-    var event = new NodeExecutionEvent();
-    event.begin();
-    return event;
-  }
-
-  private static final NodeExecutionEvent JFR_PROBE = new NodeExecutionEvent();
-  private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
-
-  /** Ends and, if it passed its threshold, commits an attempt's JFR event. */
-  public void commitJfr(NodeExecutionEvent event, int vertex, int attemptNo, String outcome) {
-    event.end();
-    if (event.shouldCommit()) {
-      event.graph = plan.graph;
-      event.node = plan.names[vertex];
-      event.runId = id;
-      event.attempt = attemptNo;
-      event.outcome = outcome;
-      event.commit();
-    }
-  }
-
-  private void commitJfrRun() {
-    var event = jfrRun;
-    event.end();
-    if (event.shouldCommit()) {
-      int[] counts = new int[4];
-      for (int v = 0; v < state.length; v++) {
-        int s = (int) INTS.getVolatile(state, v);
-        if (s >= SUCCEEDED && !plan.input[v]) {
-          counts[s - SUCCEEDED]++;
-        }
-      }
-      event.graph = plan.graph;
-      event.runId = id;
-      event.tasks = plan.taskCount;
-      event.failed = counts[FAILED - SUCCEEDED];
-      event.skipped = counts[SKIPPED - SUCCEEDED];
-      event.cancelled = counts[CANCELLED - SUCCEEDED];
-      event.deadlineExceeded = deadlineExceeded;
-      event.commit();
-    }
-  }
-
-  private ContextPropagator.Scope[] restoreContext() {
-    var scopes = new ContextPropagator.Scope[propagators.length];
-    try {
-      for (int i = 0; i < propagators.length; i++) {
-        scopes[i] = propagators[i].restore(captured[i]);
-      }
-    } catch (Throwable t) {
-      closeContext(scopes); // undo what was restored, then fail the task
-      throw t;
-    }
-    return scopes;
-  }
-
-  private void closeContext(ContextPropagator.Scope[] scopes) {
-    for (int i = scopes.length - 1; i >= 0; i--) {
-      if (scopes[i] != null) {
-        try {
-          scopes[i].close();
-        } catch (Throwable t) {
-          hookFailed(t);
-        }
-      }
-    }
-  }
-
-  /**
-   * Keeps a failure of a listener or context scope, which must not disturb the run. {@return
-   * whether it is the first such failure of this run}
-   */
-  public boolean hookFailed(Throwable failure) {
-    synchronized (this) {
-      if (!hookFailuresSealed) {
-        if (hookFailures == null) {
-          hookFailures = new ArrayList<>();
-        }
-        hookFailures.add(failure);
-        return hookFailures.size() == 1;
-      }
-    }
-    // The result is out and does not change: a straggler's context scope failing at its late end.
-    log("after run " + id + " of graph '" + plan.graph + "' ended, a context scope or listener "
-        + "failed; it is not in the run's result", failure);
-    return false;
-  }
-
-  /** Logs a warning; a logger that throws (on a hostile exception, say) is not Weft's fault. */
-  public static void log(String message, Throwable failure) {
-    try {
-      LOG.log(System.Logger.Level.WARNING, message, failure);
-    } catch (Throwable ignored) {
-      // nowhere left to report it
-    }
-  }
-
-  /** {@return the failures of listeners and context scopes so far; fixed once the run ended} */
-  public java.util.List<Throwable> hookFailures() {
-    synchronized (this) {
-      return hookFailures == null ? java.util.List.of() : java.util.List.copyOf(hookFailures);
-    }
-  }
-
-  /** Fixes {@link #hookFailures()} as the result reports them, just before it is returned. */
-  private void sealHookFailures() {
-    synchronized (this) {
-      hookFailuresSealed = true;
-    }
-  }
-
-  /** {@return the time {@code at} (scheduler clock) as nanoseconds since the run started} */
-  public long sinceStart(long at) {
-    return at - startNanos;
-  }
-
-  public Scheduler scheduler() {
-    return scheduler;
-  }
-
-  /** {@return the absolute time (scheduler clock) of the run's deadline, or Long.MAX_VALUE} */
-  public long deadlineAt() {
-    return deadlineAt;
-  }
-
-  /** {@return the time left to {@code vertex}'s current attempt: to its timeout or the deadline} */
-  public long remainingNanos(int vertex) {
-    long end = deadlineAt;
-    if (attemptEnd != null && attemptEnd[vertex] != 0) {
-      end = Math.min(end, attemptEnd[vertex]);
-    }
-    return end == Long.MAX_VALUE ? Long.MAX_VALUE : end - scheduler.nanoTime();
-  }
-
-  /**
-   * {@return whether the run has stopped {@code vertex}: interrupted it by a cancellation, or cut
-   * it off} Its own thread asks, between attempts, whatever became of the interrupt.
-   */
-  public boolean stopped(int vertex) {
-    int s = (int) INTS.getVolatile(state, vertex);
-    return s == INTERRUPTED || s >= SUCCEEDED;
-  }
-
-  /** {@return why the run was cancelled: 0, FAIL_FAST, BY_CALLER, ENGINE_FAULT or DEADLINE} */
-  public int cancelReason() {
-    return cancelled;
-  }
-
-  /** {@return whether the deadline passed before the run ended, as fixed when it ended} */
-  public boolean deadlineExceeded() {
-    return deadlineExceeded;
-  }
-
-  /** {@return the vertex whose failure made a fail-fast run cancel, or -1} */
-  public int failFastCause() {
-    return failFastCause;
-  }
-
-  public long deadlineNanos() {
-    return deadlineNanos;
-  }
-
-  /** {@return the vertices cut off at the deadline, with the threads still running them} */
-  public Map<Integer, Thread> stragglers() {
-    return stragglers;
-  }
-
-  /** {@return the attempt of {@code vertex} running now, from 1; only its own thread asks} */
-  public int currentAttempt(int vertex) {
-    return attemptsStarted != null && plan.guardedVertex[vertex]
-        ? Math.max(1, (int) INTS.getVolatile(attemptsStarted, vertex)) : 1;
-  }
-
-  /** {@return the thread {@code vertex}'s task ran on, as "#id name", or "" if it never ran} */
-  public String threadOf(int vertex) {
-    var t = ranOn[vertex];
-    return t == null ? "" : "#" + t.threadId() + " " + ranOnName[vertex];
-  }
-
-  /** {@return a thread as events and spans show it: "#id name"} */
-  public static String label(Thread thread) {
-    return "#" + thread.threadId() + " " + thread.getName();
-  }
-
-  /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
-  public int attempts(int vertex) {
-    int ended = (int) INTS.getVolatile(attempt, vertex);
-    // a guarded vertex cut off mid-attempt never ends that attempt, but it did start it
-    return attemptsStarted == null ? ended
-        : Math.max(ended, (int) INTS.getVolatile(attemptsStarted, vertex));
-  }
-
-  /**
-   * A fault in the engine itself (or in the scheduler it was given): still complete the future,
-   * with the fault, and stop what can be stopped. The fault is kept first, so that a cancellation
-   * that ends the run at once fails the future with it instead of completing it with a result.
-   * The run's timers are cancelled, and an interrupt the cancellation sent to this very thread
-   * (when the fault hit a task's own thread) is cleared: it was meant for no task.
-   */
-  private void abort(Throwable t) {
-    keepFault(t);
-    boolean onTaskThread = isRunningTaskOn(Thread.currentThread());
-    try {
-      cancel(ENGINE_FAULT);
-    } finally {
-      cancelTimer(deadlineTimer);
-      cancelTimer(stragglerTimer);
-      if (onTaskThread) {
-        Thread.interrupted();
-      }
-      future.failFromRun(fault);
-    }
-  }
-
-  /**
-   * Keeps the first fault of the run; the future fails with it when the run ends. What the
-   * caller sees is one {@link IllegalStateException} whose cause is what was thrown: the
-   * scheduler's own exception when the scheduler failed, else Weft's.
-   */
-  private void keepFault(Throwable t) {
-    if (fault != null) {
-      return;
-    }
-    var where = "run " + id + " of graph '" + plan.graph + "'";
-    var wrapped = t instanceof SchedulerFault f
-        ? new IllegalStateException("the Scheduler of " + where + " failed: "
-            + Failures.describe(f.getCause()), f.getCause())
-        : new IllegalStateException("Weft internal error in " + where + ": "
-            + Failures.describe(t), t);
-    FAULT.compareAndSet(this, null, wrapped);
-  }
-
-  /** {@return a timer from the run's scheduler} Its failure is tagged as the scheduler's. */
-  private Future<?> schedule(Runnable action, long nanos) {
-    try {
-      return scheduler.schedule(action, nanos, TimeUnit.NANOSECONDS);
-    } catch (Throwable t) {
-      throw new SchedulerFault(t);
-    }
-  }
-
-  /** A failure of the run's {@link Scheduler}, on its way to {@link #keepFault}. */
-  private static final class SchedulerFault extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    SchedulerFault(Throwable cause) {
-      super(null, cause, false, false);
-    }
+  /** Completes the future with the kept fault once the run could not end by itself. */
+  void failFuture(Throwable fault) {
+    cutOff.stop();
+    future.failFromRun(fault);
   }
 
   /**
@@ -1023,42 +570,33 @@ public final class Run {
    * is kept (the future fails with it once the run has ended, so it is not lost) and the run goes
    * on with the start time in its place, so every task still ends with an outcome.
    */
-  private long clock() {
+  long clock() {
     try {
       return scheduler.nanoTime();
     } catch (Throwable t) {
-      keepFault(new SchedulerFault(t));
+      faults.keep(new Faults.SchedulerFault(t));
       return startNanos;
     }
   }
 
-  // the run whose listeners the current thread is delivering an event to, if any
-  private static final ThreadLocal<Run> IN_HOOK = new ThreadLocal<>();
+  // hooks for the run's parts (the attempt protocol, the cut-off), which see it as Run<?>
 
-  /**
-   * Marks the current thread as delivering an event of this run to its listeners, until {@link
-   * #leaveHook}; a listener that cancels the run then does not wait for the run to end, which
-   * waits for this very delivery. {@return the mark to restore}
-   */
-  public Run enterHook() {
-    var outer = IN_HOOK.get();
-    IN_HOOK.set(this);
-    return outer;
-  }
-
-  /** Restores the mark {@link #enterHook} returned. */
-  public static void leaveHook(Run outer) {
-    if (outer == null) {
-      IN_HOOK.remove();
-    } else {
-      IN_HOOK.set(outer);
+  void reportStarted(int vertex, int attempt) {
+    if (hooks != null) {
+      hooks.nodeStarted(this, vertex, attempt, scheduler.nanoTime());
     }
   }
 
-  /** {@return whether the current thread must not wait for this run: it is one of its own} */
-  boolean isOwnThread() {
-    var current = Thread.currentThread();
-    return IN_HOOK.get() == this || isRunningTaskOn(current);
+  void reportRetried(int vertex, int attempt, Throwable error, long delayNanos) {
+    if (hooks != null) {
+      hooks.nodeRetried(this, vertex, attempt, error, delayNanos, scheduler.nanoTime());
+    }
+  }
+
+  void reportEnded(int vertex) {
+    if (hooks != null) {
+      hooks.nodeEnded(this, vertex);
+    }
   }
 
   /** {@return whether {@code thread} is running one of this run's tasks now} */
@@ -1071,156 +609,80 @@ public final class Run {
     return false;
   }
 
-  // ---- reads for tasks (their dependencies have ended, so these are stable) ----
+  /** {@return whether the current thread must not wait for this run: it is one of its own} */
+  boolean isOwnThread() {
+    return Faults.inHookOf(this) || isRunningTaskOn(Thread.currentThread());
+  }
 
-  /** {@return the argument at value position {@code position} of {@code vertex}} */
+  /** The future was completed from outside or cancelled: cancel the run for its caller. */
+  void cancelByCaller() {
+    cancel(CancelCause.CALLER);
+  }
+
+  // ---- what crosses to the API, typed: for tasks while they run; the rest in Readout ----
+
+  /** {@return the run's id, unique within this JVM} */
+  public long id() {
+    return id;
+  }
+
+  public Plan plan() {
+    return plan;
+  }
+
+  public Scheduler scheduler() {
+    return scheduler;
+  }
+
+  /** {@return the attempt protocol, for invokers of guarded tasks} */
+  public Attempts attempts() {
+    return attempts;
+  }
+
+  /** {@return the run's faults and failures of listeners and context scopes} */
+  public Faults faults() {
+    return faults;
+  }
+
+  /** {@return outcomes, spans and timings, typed: read by tasks, listeners and the result} */
+  public Readout readout() {
+    var r = readout;
+    if (r == null) {
+      readout = r = new Readout(this); // racy but idempotent: it holds nothing of its own
+    }
+    return r;
+  }
+
+  /** {@return why the run was cancelled, or null while it is not} */
+  public CancelCause cancelled() {
+    return cancelled;
+  }
+
+  /**
+   * {@return whether the run has stopped {@code vertex}: interrupted it by a cancellation, or cut
+   * it off} Its own thread asks, between attempts, whatever became of the interrupt.
+   */
+  public boolean stopped(int vertex) {
+    int s = (int) INTS.getVolatile(state, vertex);
+    return s == INTERRUPTED || s >= SUCCEEDED;
+  }
+
+  /** {@return the value of the argument at value position {@code position} of {@code vertex}} */
   public Object arg(int vertex, int position) {
     int edge = plan.depStart[vertex] + position;
     return resolve(edge, plan.depKind[edge]);
   }
 
   /** {@return the value the edge at {@code edge} yields when read as an edge of {@code kind}} */
-  public Object resolve(int edge, byte kind) {
+  public Object resolve(int edge, EdgeKind kind) {
     int up = plan.depNode[edge];
     boolean ok = (int) INTS.getVolatile(state, up) == SUCCEEDED;
     return switch (kind) {
-      case Edges.REQUIRED -> slot[up];
-      case Edges.OR_ELSE -> ok ? slot[up] : plan.depFallback[edge];
-      case Edges.OPTIONAL -> ok ? Optional.ofNullable(slot[up]) : Optional.empty();
-      default -> throw new IllegalStateException("ordering-only edge has no value");
+      case REQUIRED -> slot[up];
+      case OR_ELSE -> ok ? slot[up] : plan.depFallback[edge];
+      case OPTIONAL -> ok ? Optional.ofNullable(slot[up]) : Optional.empty();
+      case ORDER, ORDER_OPTIONAL -> throw new IllegalStateException("ordering-only edge");
     };
   }
 
-  // ---- reads for the result, after the run completed ----
-
-  public Plan plan() {
-    return plan;
-  }
-
-  public long id() {
-    return id;
-  }
-
-  /** {@return the terminal state of {@code vertex}: SUCCEEDED, FAILED, SKIPPED or CANCELLED} */
-  public int outcome(int vertex) {
-    return (int) INTS.getVolatile(state, vertex);
-  }
-
-  /** {@return the value of a succeeded vertex, or the throwable of a failed one} */
-  public Object slot(int vertex) {
-    return slot[vertex];
-  }
-
-  /** {@return the vertex whose failure skipped {@code vertex}} */
-  public int skipRoot(int vertex) {
-    return (Integer) slot[vertex];
-  }
-
-  public long readyNanos(int vertex) {
-    return readyAt[vertex] - startNanos;
-  }
-
-  public long startNanos(int vertex) {
-    return startAt[vertex] - startNanos;
-  }
-
-  public long endNanos(int vertex) {
-    return endAt[vertex] - startNanos;
-  }
-
-  public long elapsedNanos() {
-    return endNanos - startNanos;
-  }
-
-  /** The per-thread scratch of one loop: ended vertices to propagate, ready ones to run here. */
-  static final class Frame {
-    // false for the caller's frame, in runAsync; true for a thread of the executor
-    final boolean inline;
-    // the thread running this loop, and its name and context class loader before the first task:
-    // each task gets the thread as the loop found it (see restoreThread)
-    final Thread thread = Thread.currentThread();
-    final String threadName = thread.getName();
-    final ClassLoader loader = thread.getContextClassLoader();
-    // Only the caller's frame: its thread runs inline tasks (all tasks, with a synchronous
-    // executor), and must go back to the caller with the caller's interrupt status. An interrupt
-    // found before a task is the caller's unless the last task left it; one found at the end is
-    // cleared only if the last task left it. (An outside interrupt landing while a task runs on
-    // the caller's thread is that task's to see, and is not told apart from what it leaves.)
-    boolean callerInterrupted;
-    boolean taskLeftInterrupt;
-    final IntStack ended = new IntStack();
-    private IntStack handedBack;
-    int nextVertex = -1;
-    // vertices this thread ended and has not yet subtracted from remaining
-    int finished;
-    // when this thread ended its last task, reused as the next task's start time (0: unknown)
-    long clock;
-
-    Frame(boolean inline) {
-      this.inline = inline;
-    }
-
-    /**
-     * Undoes what a task did to its thread's name or context class loader, so the next task run
-     * here, or the caller's thread, does not inherit it. Thread-locals are the task's own (or a
-     * {@link ContextPropagator}'s): the engine cannot know which are meant to last.
-     */
-    void restoreThread() {
-      if (thread.getName() != threadName) {
-        thread.setName(threadName);
-      }
-      if (thread.getContextClassLoader() != loader) {
-        thread.setContextClassLoader(loader);
-      }
-    }
-
-    void handBack(int v) {
-      if (handedBack == null) {
-        handedBack = new IntStack();
-      }
-      handedBack.push(v);
-    }
-
-    int next() {
-      int v = nextVertex;
-      if (v >= 0) {
-        nextVertex = -1;
-        return v;
-      }
-      return handedBack == null ? -1 : handedBack.pop();
-    }
-  }
-
-  /** A vertex handed to the executor. */
-  static final class Worker implements Runnable {
-    private final Run run;
-    private final int vertex;
-    private final Thread submitter;
-    // set while the submitter is inside execute(); read racily, see run()
-    Frame handBack;
-
-    Worker(Run run, int vertex, Thread submitter, Frame handBack) {
-      this.run = run;
-      this.vertex = vertex;
-      this.submitter = submitter;
-      this.handBack = handBack;
-    }
-
-    @Override
-    public void run() {
-      var frame = handBack;
-      // Run by the submitting thread inside execute(): a synchronous executor. Give the vertex
-      // back to the submitter's loop instead of recursing.
-      if (frame != null && submitter == Thread.currentThread()) {
-        frame.handBack(vertex);
-      } else {
-        run.work(vertex);
-      }
-    }
-
-    @Override
-    public String toString() {
-      return "weft task '" + run.plan.name(vertex) + "' of run " + run.id;
-    }
-  }
 }

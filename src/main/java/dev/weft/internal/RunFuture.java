@@ -12,10 +12,10 @@ import java.util.concurrent.ExecutionException;
  * #completeExceptionally} and therefore {@code orTimeout} cancel the run without waiting.
  */
 final class RunFuture<T> extends CompletableFuture<T> {
-  private final Run run;
+  private final Run<T> run;
   private volatile boolean cancelRequested;
 
-  RunFuture(Run run) {
+  RunFuture(Run<T> run) {
     this.run = run;
   }
 
@@ -25,7 +25,7 @@ final class RunFuture<T> extends CompletableFuture<T> {
       return false;
     }
     cancelRequested = true;
-    run.cancel(Run.BY_CALLER);
+    run.cancelByCaller();
     if (!run.isOwnThread()) {
       awaitCompletion(); // bounded: the cancellation cuts off tasks that ignore the interrupt
     }
@@ -53,7 +53,7 @@ final class RunFuture<T> extends CompletableFuture<T> {
   public boolean complete(T value) {
     boolean completed = super.complete(value);
     if (completed) {
-      run.cancel(Run.BY_CALLER);
+      run.cancelByCaller();
     }
     return completed;
   }
@@ -62,27 +62,26 @@ final class RunFuture<T> extends CompletableFuture<T> {
   public boolean completeExceptionally(Throwable ex) {
     boolean completed = super.completeExceptionally(ex);
     if (completed) {
-      run.cancel(Run.BY_CALLER);
+      run.cancelByCaller();
     }
     return completed;
   }
 
-  @SuppressWarnings("unchecked")
-  void completeFromRun(Object result) {
+  void completeFromRun(T result) {
     if (cancelRequested) {
       var message = new StringBuilder("run ").append(run.id()).append(" of graph '")
           .append(run.plan.graph()).append("' was cancelled");
-      var stragglers = run.stragglers();
+      var stragglers = run.readout().stragglers();
       if (!stragglers.isEmpty()) {
         // reported as a deadline reports them: the caller gets no result, so the message tells
         message.append("; ignoring the interrupt, cut off after ")
-            .append(Run.STRAGGLER_GRACE_NANOS / 1_000_000).append(" ms and still running:");
+            .append(CutOff.GRACE_NANOS / 1_000_000).append(" ms and still running:");
         stragglers.forEach((v, thread) -> message.append(" '").append(run.plan.name(v))
-            .append("' on ").append(Run.label(thread)));
+            .append("' on #").append(thread.threadId()).append(' ').append(thread.getName()));
       }
       super.completeExceptionally(new CancellationException(message.toString()));
     } else {
-      super.complete((T) result);
+      super.complete(result);
     }
   }
 

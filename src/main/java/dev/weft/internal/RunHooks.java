@@ -2,19 +2,22 @@ package dev.weft.internal;
 
 /**
  * What the engine reports as a run progresses; implemented by the public layer, which turns it
- * into listener events. Called synchronously on the thread where each thing happens; never null
- * in a {@link Run}: runs without listeners have no hooks at all.
+ * into listener events. Called synchronously on the thread where each thing happens; runs
+ * without listeners have no hooks at all (null in {@link Settings}).
+ *
+ * @param <R> what the run's future yields, handed over at the end
  */
-public interface RunHooks {
-  void runStarted(Run run);
+public interface RunHooks<R> {
+  void runStarted(Run<R> run);
 
-  void nodeReady(Run run, int vertex, long at);
+  void nodeReady(Run<R> run, int vertex, long at);
 
-  void nodeStarted(Run run, int vertex, int attempt, long at);
+  void nodeStarted(Run<R> run, int vertex, int attempt, long at);
 
-  void nodeRetried(Run run, int vertex, int attempt, Throwable error, long delayNanos, long at);
+  void nodeRetried(Run<R> run, int vertex, int attempt, Throwable error, long delayNanos,
+      long at);
 
-  void nodeEnded(Run run, int vertex);
+  void nodeEnded(Run<R> run, int vertex);
 
-  void runEnded(Run run, Object result);
+  void runEnded(Run<R> run, R result);
 }

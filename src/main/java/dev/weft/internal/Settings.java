@@ -10,9 +10,12 @@ import java.util.concurrent.Executor;
  * @param executor runs the tasks
  * @param failFast whether the first unabsorbed failure cancels the run
  * @param scheduler the clock and timers
- * @param deadlineNanos the run's deadline from its start, 0 for none
+ * @param hasDeadline whether the run has a deadline
+ * @param deadlineNanos the deadline from the run's start; zero or negative: already passed
  * @param hooks receives progress, or null when nobody listens
  * @param propagators carry thread context to tasks; empty for none
+ * @param <R> what the run's future yields
  */
-public record Settings(Executor executor, boolean failFast, Scheduler scheduler,
-    long deadlineNanos, RunHooks hooks, ContextPropagator[] propagators) {}
+public record Settings<R>(Executor executor, boolean failFast, Scheduler scheduler,
+    boolean hasDeadline, long deadlineNanos, RunHooks<R> hooks,
+    ContextPropagator[] propagators) {}

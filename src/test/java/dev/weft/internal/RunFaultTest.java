@@ -17,13 +17,13 @@ class RunFaultTest {
     var b = new PlanBuilder("faulty");
     int a = b.declare("a", false, null);
     int c = b.declare("c", false, null);
-    b.define(a, new int[0], new byte[0], null, (run, v) -> 1);
-    b.define(c, new int[] {a}, new byte[] {Edges.REQUIRED}, new Object[1], (run, v) -> 2);
+    b.define(a, new int[0], new EdgeKind[0], null, (run, v) -> 1);
+    b.define(c, new int[] {a}, new EdgeKind[] {EdgeKind.REQUIRED}, new Object[1], (run, v) -> 2);
     return b.compile();
   }
 
-  private static Settings settings(Executor executor) {
-    return new Settings(executor, false, dev.weft.Scheduler.system(), 0, null,
+  private static <R> Settings<R> settings(Executor executor) {
+    return new Settings<>(executor, false, dev.weft.Scheduler.system(), false, 0, null,
         new dev.weft.ContextPropagator[0]);
   }
 
@@ -61,9 +61,9 @@ class RunFaultTest {
     int up = b.declare("up", false, null);
     int soft = b.declare("soft", false, null);
     int hard = b.declare("hard", false, null);
-    b.define(up, new int[0], new byte[0], null, (run, v) -> 1);
-    b.define(soft, new int[] {up}, new byte[] {Edges.OPTIONAL}, new Object[1], (run, v) -> 2);
-    b.define(hard, new int[] {soft}, new byte[] {Edges.REQUIRED}, new Object[1], (run, v) -> 3);
+    b.define(up, new int[0], new EdgeKind[0], null, (run, v) -> 1);
+    b.define(soft, new int[] {up}, new EdgeKind[] {EdgeKind.OPTIONAL}, new Object[1], (run, v) -> 2);
+    b.define(hard, new int[] {soft}, new EdgeKind[] {EdgeKind.REQUIRED}, new Object[1], (run, v) -> 3);
     var plan = b.compile();
 
     assertTrue(plan.absorbs[up], "every dependent of 'up' reads it optionally");

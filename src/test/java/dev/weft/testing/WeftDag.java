@@ -150,7 +150,7 @@ public final class WeftDag {
     probe.starting(options);
     boolean wasInterrupted = Thread.currentThread().isInterrupted();
     try {
-      return graph.runAsync(inputs, options);
+      return graph.runAsync(inputs, o -> options);
     } finally {
       probe.clearInterruptLeftHere(wasInterrupted); // a synchronous executor ran tasks here
     }
@@ -160,7 +160,7 @@ public final class WeftDag {
   public RunResult run(Probe probe, RunOptions options) {
     this.probe = probe;
     probe.starting(options);
-    return graph.run(inputs, options);
+    return graph.run(inputs, o -> options);
   }
 
   public Dag dag() {

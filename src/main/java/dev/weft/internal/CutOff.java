@@ -1,0 +1,177 @@
+package dev.weft.internal;
+
+import static dev.weft.internal.Run.CANCELLED;
+import static dev.weft.internal.Run.INTERRUPTED;
+import static dev.weft.internal.Run.INTERRUPTING;
+import static dev.weft.internal.Run.INTS;
+import static dev.weft.internal.Run.PAUSED;
+import static dev.weft.internal.Run.RUNNING;
+import static dev.weft.internal.Run.TIMED_OUT;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The time bounds of one run: its deadline, and the cut-off that ends every cancellation in
+ * bounded time. When the deadline passes, the run is cancelled. Every cancellation, whatever its
+ * cause, arms the cut-off: interrupted tasks get {@link #GRACE_NANOS}, then those still running
+ * are ended as CANCELLED stragglers, and the run completes without them. A straggler's thread,
+ * when it finally ends, finds its vertex ended and leaves without touching the run.
+ *
+ * <p>Timer actions run on a virtual thread of their own, since ending the run completes its
+ * future, which runs callers' callbacks. Fields are written by the timers, read by the run.
+ */
+final class CutOff {
+  /** How long interrupted tasks get before they are cut off. */
+  static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  private final Run<?> run;
+  /** The deadline from the run's start; meaningless when {@link #hasDeadline} is false. */
+  final long deadlineNanos;
+  final boolean hasDeadline;
+  /** The deadline on the scheduler's clock, saturating: Long.MAX_VALUE for none. */
+  final long deadlineAt;
+  private volatile Future<?> deadlineTimer;
+  private volatile Future<?> cutOffTimer;
+  private volatile boolean pastDeadline;
+  // fixed when the run completes: a timer firing after that changes nothing reported
+  private boolean deadlineExceeded;
+  // published whole by the cut-off, before it reports any of them
+  private volatile Map<Integer, Thread> stragglers = Map.of();
+
+  CutOff(Run<?> run, boolean hasDeadline, long deadlineNanos, long startNanos) {
+    this.run = run;
+    this.hasDeadline = hasDeadline;
+    this.deadlineNanos = deadlineNanos;
+    long at = startNanos + deadlineNanos;
+    this.deadlineAt = !hasDeadline ? Long.MAX_VALUE
+        : deadlineNanos <= 0 ? startNanos + Math.max(deadlineNanos, -(1L << 62)) // expired
+        : at > startNanos ? at : Long.MAX_VALUE; // too far away to represent: none
+  }
+
+  /** Arms the deadline's timer, counting from the run's start; an expired one passes now. */
+  void armDeadline() {
+    if (!hasDeadline) {
+      return;
+    }
+    if (deadlineNanos <= 0) {
+      pastDeadline = true; // an exhausted budget passed on to this run: cancelled at once
+      run.cancel(CancelCause.DEADLINE);
+      return;
+    }
+    long delay = deadlineAt == Long.MAX_VALUE ? deadlineNanos
+        : Math.max(0, deadlineAt - run.clock());
+    deadlineTimer = schedule(() -> offTimerThread(this::deadlinePassed), delay);
+  }
+
+  private void deadlinePassed() {
+    try {
+      if (run.done) {
+        return; // the run completed while the timer fired
+      }
+      pastDeadline = true;
+      run.cancel(CancelCause.DEADLINE); // if already cancelled, that cancellation armed a cut-off
+    } catch (Throwable t) {
+      run.abort(t);
+    }
+  }
+
+  /** Arms the cut-off of a cancellation; a scheduler that refuses it is a fault of the run. */
+  void armCutOff() {
+    try {
+      var timer = schedule(() -> offTimerThread(this::cutStragglers), GRACE_NANOS);
+      cutOffTimer = timer;
+      if (run.remaining == 0) {
+        cancelTimer(timer); // the run ended meanwhile
+      }
+    } catch (Throwable t) {
+      run.keepFault(t);
+    }
+  }
+
+  /** Ends, as CANCELLED, every task still running after the grace, and with them the run. */
+  private void cutStragglers() {
+    try {
+      long now = run.clock();
+      var state = run.state;
+      var cut = new LinkedHashMap<Integer, Thread>();
+      int count = 0;
+      for (int v = 0; v < state.length; v++) {
+        for (;;) {
+          int s = (int) INTS.getVolatile(state, v);
+          if (s == INTERRUPTING || s == PAUSED) {
+            Thread.yield();
+          } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
+            var thread = run.threads[v];
+            if (INTS.compareAndSet(state, v, s, CANCELLED)) {
+              run.endAt[v] = now;
+              cut.put(v, thread);
+              // and what its thread ended before it and had not yet counted: see Run.carried
+              count += 1 + run.carried[v];
+              break;
+            }
+          } else {
+            break;
+          }
+        }
+      }
+      if (!cut.isEmpty()) {
+        stragglers = Collections.unmodifiableMap(cut); // listeners of other nodes may read it
+        for (int v : cut.keySet()) {
+          run.reportEnded(v);
+        }
+        run.finished(count);
+      }
+    } catch (Throwable t) {
+      run.abort(t);
+    }
+  }
+
+  /** Fixes what the result reports about the deadline, and stops the timers: the run ended. */
+  void runEnded() {
+    deadlineExceeded = pastDeadline;
+    cancelTimer(deadlineTimer);
+    cancelTimer(cutOffTimer);
+  }
+
+  /** Stops the timers after a fault, without waiting for the run to end. */
+  void stop() {
+    cancelTimer(deadlineTimer);
+    cancelTimer(cutOffTimer);
+  }
+
+  boolean deadlineExceeded() {
+    return deadlineExceeded;
+  }
+
+  Map<Integer, Thread> stragglers() {
+    return stragglers;
+  }
+
+  /** {@return a timer from the run's scheduler} Its failure is tagged as the scheduler's. */
+  private Future<?> schedule(Runnable action, long nanos) {
+    try {
+      return run.scheduler.schedule(action, nanos, TimeUnit.NANOSECONDS);
+    } catch (Throwable t) {
+      throw new Faults.SchedulerFault(t);
+    }
+  }
+
+  /** Cancels a timer of the run's scheduler; one whose cancel throws is a fault of the run. */
+  void cancelTimer(Future<?> timer) {
+    if (timer != null) {
+      try {
+        timer.cancel(false);
+      } catch (Throwable t) {
+        run.faults().keep(new Faults.SchedulerFault(t));
+      }
+    }
+  }
+
+  private static void offTimerThread(Runnable action) {
+    Thread.ofVirtual().name("weft-deadline").start(action);
+  }
+}

@@ -1,0 +1,132 @@
+package dev.weft.internal;
+
+import static dev.weft.internal.Run.FAILED;
+import static dev.weft.internal.Run.INTS;
+import static dev.weft.internal.Run.SUCCEEDED;
+
+import dev.weft.Outcome;
+import dev.weft.Span;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What crosses from one run to the API, typed: each node's {@link Outcome.Status}, value,
+ * {@link Outcome} and {@link Span}, and the run's timings. Read by tasks (about their ended
+ * dependencies), by listeners (about the node an event is for) and by the result once the run
+ * has ended; every read is of ended nodes, whose state no longer changes. Thread-safe.
+ */
+public final class Readout {
+  private static final Outcome.Status[] STATUS = Outcome.Status.values();
+
+  private final Run<?> run;
+
+  Readout(Run<?> run) {
+    this.run = run;
+  }
+
+  /** {@return how {@code vertex} ended; it must have ended} */
+  public Outcome.Status status(int vertex) {
+    int s = (int) INTS.getVolatile(run.state, vertex);
+    if (s < SUCCEEDED) {
+      throw new IllegalStateException("node '" + run.plan.names[vertex] + "' has not ended");
+    }
+    return STATUS[s - SUCCEEDED];
+  }
+
+  /** {@return the value of {@code vertex}, which succeeded} */
+  public Object value(int vertex) {
+    return run.slot[vertex];
+  }
+
+  /** {@return the outcome of {@code vertex}, which has ended} */
+  public Outcome<?> outcome(int vertex) {
+    var name = run.plan.names[vertex];
+    return switch (status(vertex)) {
+      case SUCCEEDED -> new Outcome.Succeeded<>(name, run.slot[vertex]);
+      case FAILED -> new Outcome.Failed<>(name, (Throwable) run.slot[vertex]);
+      case SKIPPED -> {
+        int root = (Integer) run.slot[vertex];
+        yield new Outcome.Skipped<>(name, run.plan.names[root], (Throwable) run.slot[root]);
+      }
+      case CANCELLED -> new Outcome.Cancelled<>(name, cancelReason(vertex));
+    };
+  }
+
+  private String cancelReason(int vertex) {
+    var why = switch (run.cancelled()) {
+      case FAIL_FAST -> "the run failed fast after node '" + run.plan.names[run.failFastCause]
+          + "' failed";
+      case DEADLINE -> run.cutOff.deadlineNanos <= 0 ? "the run's deadline had passed when it started"
+          : "the run's deadline of " + Durations.text(Duration.ofNanos(run.cutOff.deadlineNanos))
+              + " passed";
+      case FAULT -> "a fault of its scheduler or of Weft stopped the run";
+      case CALLER -> "the run was cancelled by its caller";
+    };
+    return !run.cutOff.stragglers().containsKey(vertex) ? why : why + "; the task ignored the "
+        + "interrupt and was cut off after " + Durations.text(Duration.ofNanos(CutOff.GRACE_NANOS));
+  }
+
+  /** {@return when {@code vertex} became ready, started and ended, and where it ran} */
+  public Span span(int vertex) {
+    var thread = run.ranOn[vertex];
+    return new Span(run.plan.names[vertex], outcome(vertex), since(run.readyAt[vertex]),
+        since(run.startAt[vertex]), since(run.endAt[vertex]), run.attempts.count(vertex),
+        thread == null ? 0 : thread.threadId(), thread == null ? "" : run.ranOnName[vertex]);
+  }
+
+  /** {@return the time {@code at} (scheduler clock) as time since the run started} */
+  public Duration since(long at) {
+    return Duration.ofNanos(at - run.startNanos);
+  }
+
+  /** {@return how long the run took, from its start until its last node ended} */
+  public Duration elapsed() {
+    return Duration.ofNanos(run.endNanos - run.startNanos);
+  }
+
+  /** {@return whether the deadline passed before the run ended, as fixed when it ended} */
+  public boolean deadlineExceeded() {
+    return run.cutOff.deadlineExceeded();
+  }
+
+  /** {@return the vertices cut off as stragglers, with the threads still running them} */
+  public Map<Integer, Thread> stragglers() {
+    return run.cutOff.stragglers();
+  }
+
+  /** {@return the vertices that failed, in the order they ended} */
+  public List<Integer> failed() {
+    var failed = new ArrayList<Integer>();
+    for (int v = 0; v < run.state.length; v++) {
+      if ((int) INTS.getVolatile(run.state, v) == FAILED) {
+        failed.add(v);
+      }
+    }
+    failed.sort((a, b) -> Long.compare(run.endAt[a], run.endAt[b]));
+    return failed;
+  }
+
+  /** Ends and, if it passed its threshold, commits the run's JFR event. */
+  void commitJfr(RunExecutionEvent event) {
+    var plan = run.plan;
+    event.end();
+    if (event.shouldCommit()) {
+      int[] counts = new int[4];
+      for (int v = 0; v < run.state.length; v++) {
+        if (!plan.input[v]) {
+          counts[status(v).ordinal()]++;
+        }
+      }
+      event.graph = plan.graph;
+      event.runId = run.id;
+      event.tasks = plan.taskCount;
+      event.failed = counts[Outcome.Status.FAILED.ordinal()];
+      event.skipped = counts[Outcome.Status.SKIPPED.ordinal()];
+      event.cancelled = counts[Outcome.Status.CANCELLED.ordinal()];
+      event.deadlineExceeded = run.cutOff.deadlineExceeded();
+      event.commit();
+    }
+  }
+}
