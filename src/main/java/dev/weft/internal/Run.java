@@ -1048,11 +1048,7 @@ public final class Run {
 
   /** Restores the mark {@link #enterHook} returned. */
   public static void leaveHook(Run outer) {
-    if (outer == null) {
-      IN_HOOK.remove();
-    } else {
-      IN_HOOK.set(outer);
-    }
+    IN_HOOK.set(outer); // not remove(): a later set would allocate a new entry every event
   }
 
   /** {@return whether the current thread must not wait for this run: it is one of its own} */
