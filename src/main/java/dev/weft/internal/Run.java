@@ -96,6 +96,7 @@ public final class Run {
 
   private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle REMAINING;
+  private static final VarHandle FAIL_FAST_CAUSE;
   private static final VarHandle CANCELLED_WHY;
   private static final VarHandle FAULT;
   private static final AtomicLong IDS = new AtomicLong();
@@ -105,6 +106,7 @@ public final class Run {
     try {
       var lookup = MethodHandles.lookup();
       REMAINING = lookup.findVarHandle(Run.class, "remaining", int.class);
+      FAIL_FAST_CAUSE = lookup.findVarHandle(Run.class, "failFastCause", int.class);
       CANCELLED_WHY = lookup.findVarHandle(Run.class, "cancelled", int.class);
       FAULT = lookup.findVarHandle(Run.class, "fault", Throwable.class);
     } catch (ReflectiveOperationException e) {
@@ -278,10 +280,9 @@ public final class Run {
 
   private void loop(int first, Frame frame) {
     for (int v = first < 0 ? frame.next() : first; v >= 0; v = frame.next()) {
-      if (deadlineNanos > 0) {
-        // A straggler cut-off may end this run while the task below hangs: count what is done.
-        settle(frame);
-      }
+      // A straggler cut-off (after any cancellation) may end this run while the task below
+      // hangs: count what is done first.
+      settle(frame);
       runVertex(v, frame);
     }
     settle(frame);
@@ -391,7 +392,9 @@ public final class Run {
       if (s == FAILED && failFast && !plan.absorbs[e] && cancelled == 0) {
         // What the failure skips is skipped, naming it, before the cancellation claims the rest.
         skipRequiredDescendants(e, frame);
-        cancel(FAIL_FAST, e);
+        // named before the cancellation, once: every reason, whoever writes it, names the same
+        FAIL_FAST_CAUSE.compareAndSet(this, -1, e);
+        cancel(FAIL_FAST);
       }
       for (int k = plan.outStart[e]; k < plan.outStart[e + 1]; k++) {
         int d = plan.outNode[k];
@@ -522,16 +525,8 @@ public final class Run {
    * {@return whether this call cancelled it}
    */
   boolean cancel(int why) {
-    return cancel(why, -1);
-  }
-
-  /** {@link #cancel(int)}, naming the vertex whose failure made it fail fast, if it did. */
-  private boolean cancel(int why, int failed) {
     if (!CANCELLED_WHY.compareAndSet(this, 0, why)) {
       return false;
-    }
-    if (failed >= 0) {
-      failFastCause = failed; // by the winner only, before any node is ended for it
     }
     long now = clock();
     int count = 0;
