@@ -297,4 +297,38 @@ class CancellationTest {
     assertEquals(0, running.get(), "no task may be running once cancel returned");
     assertTrue(tracking.awaitVirtualThreadsTerminated(10), "task threads should terminate");
   }
+  /**
+   * The thread that ended a task and then runs a dependent that ignores interruption still has
+   * the first task uncounted; cutting the second off must not leave the run waiting for it.
+   */
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#concurrent")
+  void cancel_cutsOffAStragglerThatFollowsATaskOnItsThread(Executor executor) throws Exception {
+    var running = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var g = Graph.builder("chain-to-stubborn");
+    Node<Integer> first = g.task("first", () -> 1);
+    g.task("stubborn", first, x -> {
+      running.countDown();
+      while (true) {
+        try {
+          release.await();
+          return x;
+        } catch (InterruptedException ignored) {
+          // keeps going: this task ignores interruption
+        }
+      }
+    });
+    var graph = g.build();
+    var future = graph.runAsync(Inputs.empty(), o -> o.withExecutor(executor));
+    assertTrue(running.await(10, SECONDS), "the stubborn task should start");
+    try {
+      var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
+      assertTrue(canceller.join(java.time.Duration.ofSeconds(10)),
+          "cancel waited for the straggler: the first task was never counted");
+      assertTrue(future.isCancelled());
+    } finally {
+      release.countDown();
+    }
+  }
 }
