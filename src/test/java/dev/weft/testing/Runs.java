@@ -263,7 +263,7 @@ public final class Runs {
     long started = System.nanoTime();
     var caller = Thread.ofVirtual().name("weft-caller").start(() -> {
       try {
-        outcome.set(w.run(probe, o -> options));
+        outcome.set(w.run(probe, options));
       } catch (Throwable t) {
         outcome.set(t);
       }
