@@ -154,8 +154,11 @@ public final class Graph {
     } catch (InterruptedException e) {
       future.cancel(true);
       Thread.currentThread().interrupt();
+      // the run's own CancellationException names the stragglers it cut off, if any
+      var run = future.handle((result, failure) -> failure).getNow(null);
       var cancelled = new CancellationException("run of graph '" + name
-          + "' was cancelled: the calling thread was interrupted");
+          + "' was cancelled: the calling thread was interrupted"
+          + (run == null ? "" : " (" + run.getMessage() + ")"));
       cancelled.initCause(e);
       throw cancelled;
     } catch (ExecutionException e) {
@@ -194,8 +197,10 @@ public final class Graph {
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs,
       UnaryOperator<RunOptions> configure) {
+    requireNonNull(inputs, "inputs");
     requireNonNull(configure, "configure");
-    return start(inputs, requireNonNull(configure.apply(options), "the options configure returned"));
+    return start(inputs, requireNonNull(configure.apply(options),
+        "the options configure returned"));
   }
 
   private CompletableFuture<RunResult> start(Inputs inputs, RunOptions options) {

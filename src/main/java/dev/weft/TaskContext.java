@@ -7,12 +7,15 @@ import dev.weft.internal.Run;
 import java.time.Duration;
 
 /**
- * What a task with any number of dependencies ({@link Fn.N}) sees of its run: its dependencies'
- * values, and who it is.
+ * What a task sees of its run: its dependencies' values, its time budget, its attempt, and who it
+ * is. Tasks with any number of dependencies ({@link Fn.N}) receive it as their parameter; every
+ * task, typed ones included, can ask for it with {@link #current()} on its own thread:
  *
  * <pre>{@code
  * Node<Page> page = g.task("page", List.of(listing, host, reviews.orElse(List.of())),
  *     ctx -> new Page(ctx.get(listing), ctx.get(host), ctx.get(reviews.orElse(List.of()))));
+ * Node<Quote> price = g.task("price", listing,
+ *     l -> pricing.quote(l, TaskContext.current().remaining()));   // pass the budget on
  * }</pre>
  *
  * <p>Valid only during the task's execution, on any thread the task hands it to; not meant to be

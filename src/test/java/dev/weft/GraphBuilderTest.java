@@ -408,9 +408,10 @@ class GraphBuilderTest {
         () -> assertNpe("value of input 'b'", () -> Inputs.of(a, 1).and(b, null)),
         () -> assertNpe("inputs", () -> graph.run(null)),
         () -> assertNpe("inputs", () -> graph.run(null, o -> RunOptions.defaults())),
-        () -> assertNpe("options", () -> graph.run(inputs, null)),
+        () -> assertNpe("configure", () -> graph.run(inputs, null)),
+        () -> assertNpe("the options configure returned", () -> graph.run(inputs, o -> null)),
         () -> assertNpe("inputs", () -> graph.runAsync(null)),
-        () -> assertNpe("options", () -> graph.runAsync(inputs, null)));
+        () -> assertNpe("configure", () -> graph.runAsync(inputs, null)));
   }
 
   // ---- after build ----

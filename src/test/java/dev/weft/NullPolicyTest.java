@@ -108,6 +108,12 @@ class NullPolicyTest {
       if (type == double.class) {
         return 0.5;
       }
+      if (type == long.class) {
+        return 1L;
+      }
+      if (type == java.util.function.UnaryOperator.class) {
+        return java.util.function.UnaryOperator.identity();
+      }
       if (type == boolean.class) {
         return false;
       }

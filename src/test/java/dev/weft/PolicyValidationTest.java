@@ -45,11 +45,11 @@ class PolicyValidationTest {
   }
 
   @Test
-  void deadline_mustBePositive() {
+  void deadline_mayBeExhausted_butNotNull() {
     var options = RunOptions.defaults();
 
-    assertIae("deadline", () -> options.withDeadline(ZERO));
-    assertIae("deadline", () -> options.withDeadline(NEGATIVE));
+    assertEquals(java.util.Optional.of(ZERO), options.withDeadline(ZERO).deadline());
+    assertEquals(java.util.Optional.of(NEGATIVE), options.withDeadline(NEGATIVE).deadline());
     assertNpe("deadline", () -> options.withDeadline(null));
     assertNpe("scheduler", () -> options.withScheduler(null));
   }

@@ -305,4 +305,58 @@ class TaskContextTest {
     assertEquals(Optional.empty(), result.get(reader));
     assertNull(result.get(nothing));
   }
+  // ---- TaskContext.current(): the context in every task form ----
+
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void current_givesTypedTasksTheirContext_onEveryExecutor(Executor executor) {
+    var g = Graph.builder("typed-context");
+    Input<Integer> in = g.input("in", Integer.class);
+    Node<String> plain = g.task("plain", in, x -> TaskContext.current().node() + x);
+    Node<String> inline = g.node("inline").inline()
+        .call(plain, p -> p + "/" + TaskContext.current().node());
+    var flaky = new java.util.concurrent.atomic.AtomicInteger();
+    Node<Integer> retried = g.node("retried")
+        .retry(RetryPolicy.fixed(3, java.time.Duration.ZERO))
+        .timeout(java.time.Duration.ofSeconds(30)).call(() -> {
+          var ctx = TaskContext.current();
+          if (flaky.incrementAndGet() < 2) {
+            throw new java.io.IOException("first attempt");
+          }
+          assertTrue(ctx.remaining().compareTo(java.time.Duration.ofSeconds(30)) <= 0);
+          return ctx.attempt();
+        });
+    var graph = g.build();
+
+    var result = graph.run(Inputs.of(in, 7), o -> o.withExecutor(executor));
+
+    assertEquals("plain7", result.get(plain));
+    assertEquals("plain7/inline", result.get(inline));
+    assertEquals(2, result.get(retried), "the context tells the attempt");
+  }
+
+  @Test
+  void current_outsideATask_throwsSayingWhere() {
+    var e = assertThrows(IllegalStateException.class, TaskContext::current);
+    assertTrue(e.getMessage().contains("outside a Weft task"), e.getMessage());
+  }
+
+  @Test
+  void current_inATaskThatRunsAnotherGraphOnItsThread_isItsOwnAgainAfterThat() {
+    var inner = Graph.builder("inner");
+    Node<String> innerNode = inner.node("innerNode").inline()
+        .call(() -> TaskContext.current().graph() + ":" + TaskContext.current().node());
+    var innerGraph = inner.build();
+    var g = Graph.builder("outer");
+    Node<String> outer = g.task("outerNode", () -> {
+      var nested = innerGraph.run(Inputs.empty()).get(innerNode);
+      return nested + " then " + TaskContext.current().graph() + ":"
+          + TaskContext.current().node();
+    });
+    var graph = g.build();
+
+    var result = graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
+
+    assertEquals("inner:innerNode then outer:outerNode", result.get(outer));
+  }
 }

@@ -293,13 +293,20 @@ public final class Runs {
         .timed(started, returned[0], returned[1]);
   }
 
+  /** {@return how many stragglers a cancellation's message names as cut off, still running} */
+  private static int cutOff(CancellationException e) {
+    var message = String.valueOf(e.getMessage());
+    int at = message.indexOf("still running:");
+    return at < 0 ? 0 : message.substring(at).split("' on #", -1).length - 1;
+  }
+
   private static Ran interruptedOutcome(Object outcome, boolean keptInterrupt,
       int runningAtReturn, long nanos) {
     return switch (outcome) {
       case RunResult r -> new Ran(r, false, nanos, null); // it ended before the interrupt
       case CancellationException e when !keptInterrupt ->
           new Ran(null, true, nanos, "run() threw " + e + " but cleared the interrupt status");
-      case CancellationException e when runningAtReturn != 0 -> new Ran(null, true, nanos,
+      case CancellationException e when runningAtReturn > cutOff(e) -> new Ran(null, true, nanos,
           "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
       case CancellationException e -> new Ran(null, true, nanos, null);
       case Object other -> new Ran(null, false, nanos, "run() threw " + SafeText.of(other));
