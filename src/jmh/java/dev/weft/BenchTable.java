@@ -30,7 +30,7 @@ public final class BenchTable {
   // benchmark classes in the order the table shows them (JMH reports by mode, then name)
   private static final List<String> CLASSES = List.of("RunBenchmark", "ThroughputBenchmark",
       "LongChainBenchmark", "DiamondIoBenchmark", "BuildBenchmark", "PolicyBenchmark",
-      "EventsBenchmark");
+      "EventsBenchmark", "TaskContextBenchmark");
 
   /** One primary result and the allocation measured with it. */
   private static final class Row {
@@ -139,6 +139,8 @@ public final class BenchTable {
         return PolicyBenchmark.LENGTH;
       case "EventsBenchmark":
         return EventsBenchmark.LENGTH;
+      case "TaskContextBenchmark":
+        return TaskContextBenchmark.WIDTH + (r.params.startsWith("fanout") ? 2 : 1);
       default:
         try {
           return Shapes.of(r.params).size();
