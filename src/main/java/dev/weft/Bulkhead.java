@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static dev.weft.internal.Check.atLeastOne;
+import static dev.weft.internal.Check.nonNegative;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -49,10 +51,8 @@ public final class Bulkhead {
    */
   public static Bulkhead of(String name, int maxConcurrent, Duration maxWait) {
     requireNonNull(name, "name");
-    if (maxConcurrent < 1) {
-      throw new IllegalArgumentException("maxConcurrent must be at least 1, not " + maxConcurrent);
-    }
-    return new Bulkhead(name, maxConcurrent, RetryPolicy.nonNegative(maxWait, "maxWait"));
+    return new Bulkhead(name, atLeastOne(maxConcurrent, "maxConcurrent"),
+        nonNegative(maxWait, "maxWait"));
   }
 
   /** {@return the bulkhead's name} */

@@ -2,6 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Check;
 import dev.weft.internal.Edges;
 import dev.weft.internal.Invoker;
 import java.time.Duration;
@@ -94,7 +95,7 @@ public final class NodeBuilder<T> {
    * @return this builder
    */
   public NodeBuilder<T> timeout(Duration timeout) {
-    this.timeoutNanos = RetryPolicy.positive(timeout, "timeout");
+    this.timeoutNanos = Check.positive(timeout, "timeout");
     return this;
   }
 

@@ -2,6 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Check;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,7 +80,7 @@ public final class RunOptions {
    * ({@code Runnable::run}) tasks run on the caller's thread, which a deadline cannot free.
    */
   public RunOptions withDeadline(Duration deadline) {
-    return new RunOptions(failureMode, executor, RetryPolicy.positive(deadline, "deadline"),
+    return new RunOptions(failureMode, executor, Check.positive(deadline, "deadline"),
         scheduler, listeners, propagators);
   }
 
