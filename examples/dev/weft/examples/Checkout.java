@@ -78,7 +78,9 @@ public final class Checkout {
       .slidingWindow(10).minimumCalls(4).failureRateThreshold(0.5)
       .openDuration(Duration.ofSeconds(10)).halfOpenProbes(1)
       .build();
-  static final Bulkhead FRAUD = Bulkhead.of("fraud", 2, Duration.ofMillis(200));
+  static final Bulkhead FRAUD = Bulkhead.builder("fraud")
+      .maxConcurrent(2).maxWait(Duration.ofMillis(200))
+      .build();
 
   static final Input<String> CART_ID;
   static final Node<Receipt> RECEIPT;

@@ -34,7 +34,7 @@ public class PolicyBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     var breaker = CircuitBreaker.builder("bench").build();
-    var bulkhead = Bulkhead.of("bench", 64);
+    var bulkhead = Bulkhead.builder("bench").maxConcurrent(64).build();
     var retry = RetryPolicy.exponential(3, Duration.ofMillis(1));
     var g = Graph.builder("policy-" + policy);
     Node<Long> node = g.task("n0", () -> 1L);

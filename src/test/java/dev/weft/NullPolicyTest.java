@@ -31,7 +31,8 @@ class NullPolicyTest {
   void nullInAnyParameterOfThePublicApi_throwsNpe_andLeavesTheBuilderUsable() throws Exception {
     assertNullsRefused(List.of(Graph.class, GraphBuilder.class, NodeBuilder.class, Node.class,
         Input.class, Inputs.class, RunOptions.class, RunResult.class, RetryPolicy.class,
-        CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, NodeException.class,
+        CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, Bulkhead.Builder.class,
+        NodeException.class,
         Outcome.Succeeded.class, Outcome.Failed.class, Outcome.Skipped.class,
         Outcome.Cancelled.class, Span.class), 80);
   }
@@ -161,7 +162,7 @@ class NullPolicyTest {
         return CircuitBreaker.builder("breaker").build();
       }
       if (type == Bulkhead.class) {
-        return Bulkhead.of("bulkhead", 2);
+        return Bulkhead.builder("bulkhead").maxConcurrent(2).build();
       }
       if (type == Scheduler.class) {
         return Scheduler.system();
@@ -211,6 +212,9 @@ class NullPolicyTest {
       }
       if (type == CircuitBreaker.Builder.class) {
         return CircuitBreaker.builder("breaker");
+      }
+      if (type == Bulkhead.Builder.class) {
+        return Bulkhead.builder("bulkhead");
       }
       return null; // records: only their constructors are called
     }
