@@ -91,8 +91,7 @@ public final class Checkout {
         .options(RunOptions.defaults().withDeadline(Duration.ofSeconds(1)));
     CART_ID = g.input("cartId", String.class);
     Node<Cart> cart = g.task("cart", CART_ID, Services::cart);
-    Node<Promo> promo = g.task("promo", cart, Services::promo);
-    g.fallback(promo, Promo.NONE);
+    Node<Promo> promo = g.node("promo").fallback(Promo.NONE).call(cart, Services::promo);
     Node<Boolean> fraud = g.node("fraud").bulkhead(FRAUD).call(cart, Services::fraudCheck);
     Node<Payment> payment = g.node("payment")
         .timeout(Duration.ofMillis(60))

@@ -49,11 +49,10 @@ public class PolicyBenchmark {
             .bulkhead(bulkhead);
         default -> { }
       }
-      Node<Long> next = b.call(node, x -> x + 1);
       if (policy.equals("fallback") || policy.equals("all")) {
-        g.fallback(next, -1L);
+        b.fallback(-1L);
       }
-      node = next;
+      node = b.call(node, x -> x + 1);
     }
     sink = node;
     graph = g.build();

@@ -4,9 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.PlanBuilder;
 import java.lang.invoke.MethodType;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -24,7 +22,8 @@ import java.util.concurrent.Callable;
  * <p>{@code task(...)} declares and defines a node at once. To let separate parts of a service
  * contribute nodes in any order, {@link #declare(String)} a node first and define it later with
  * {@link #node(Node)}; {@link #node(String)} also gives access to ordering-only dependencies
- * ({@link NodeBuilder#after}).
+ * ({@link NodeBuilder#after}) and to every policy of a node: timeout, retry, circuit breaker,
+ * bulkhead, fallback ({@link NodeBuilder}).
  *
  * <h2>Failure</h2>
  * Mistakes fail at the earliest point with {@link InvalidGraphException} naming the node: a
@@ -40,8 +39,6 @@ public final class GraphBuilder {
   private final String name;
   private PlanBuilder plan;
   private RunOptions options = RunOptions.defaults();
-  // vertex -> its policies, for nodes that have any
-  private final Map<Integer, Guard.Policies> policies = new HashMap<>();
 
   GraphBuilder(String name) {
     this.name = name;
@@ -198,60 +195,6 @@ public final class GraphBuilder {
   }
 
   /**
-   * Gives {@code node} a fallback value: when the node fails (after its retries, if any), it
-   * succeeds with {@code value} instead, and its dependents run with it. The fallback applies to
-   * the node's own failures (the task threw, timed out, was rejected by a breaker or bulkhead),
-   * not to a skip because a dependency failed, nor to cancellation. {@code value} may be null.
-   *
-   * @return this builder
-   * @throws InvalidGraphException if the node is an input, of another graph, or has a fallback
-   */
-  public <T> GraphBuilder fallback(Node<T> node, T value) {
-    return fallbackWith(node, failure -> value);
-  }
-
-  /**
-   * Gives {@code node} a fallback computed from its final failure; see {@link #fallback(Node,
-   * Object)}. If {@code fn} throws, the node fails with that exception, the original failure
-   * attached as suppressed; if it rethrows the original (a fallback for some types of failure
-   * only), the node fails with it as it was. A {@code fn} may thus filter by type:
-   *
-   * <pre>{@code
-   * g.fallbackWith(quote, failure -> {
-   *   if (failure instanceof IOException) return Quote.CACHED;
-   *   throw (Exception) failure;
-   * });
-   * }</pre>
-   *
-   * @return this builder
-   */
-  public <T> GraphBuilder fallbackWith(Node<T> node, Fn.F1<? super Throwable, ? extends T> fn) {
-    requireNonNull(node, "node");
-    requireNonNull(fn, "fn");
-    plan();
-    check(node);
-    if (node instanceof Input<?>) {
-      throw new InvalidGraphException(name, List.of(node.name()), "'" + node.name()
-          + "' is an input of graph '" + name + "'; inputs cannot fail, so have no fallback");
-    }
-    var p = policies.getOrDefault(node.index, new Guard.Policies(0, null, null, null, null));
-    if (p.fallback() != null) {
-      throw new InvalidGraphException(name, List.of(node.name()),
-          "node '" + node.name() + "' of graph '" + name + "' already has a fallback");
-    }
-    policies.put(node.index, new Guard.Policies(p.timeoutNanos(), p.retry(), p.breaker(),
-        p.bulkhead(), fn));
-    return this;
-  }
-
-  /** Records a node's policies; {@link NodeBuilder} calls it only for nodes that have any. */
-  void policies(int vertex, long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker,
-      Bulkhead bulkhead) {
-    var fallback = policies.containsKey(vertex) ? policies.get(vertex).fallback() : null;
-    policies.put(vertex, new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback));
-  }
-
-  /**
    * Sets the graph's default run options (failure mode, executor); a run may pass others.
    *
    * @return this builder
@@ -270,15 +213,7 @@ public final class GraphBuilder {
    * @throws InvalidGraphException if a declared node was never defined, or the graph has a cycle
    */
   public Graph build() {
-    var plan = plan();
-    for (var e : policies.entrySet()) {
-      int vertex = e.getKey();
-      if (plan.isDefined(vertex)) {
-        var name = plan.name(vertex);
-        plan.guard(vertex, body -> new Guard(name, body, e.getValue()));
-      }
-    }
-    var compiled = plan.compile();
+    var compiled = plan().compile();
     this.plan = null;
     return new Graph(name, this, compiled, options);
   }

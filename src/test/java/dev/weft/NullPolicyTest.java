@@ -85,7 +85,7 @@ class NullPolicyTest {
   /** {@return whether the documentation allows {@code null} for parameter {@code i}} */
   private static boolean nullAllowed(Executable member, int i) {
     return member.getName().equals("orElse") // the fallback may be null
-        || member.getName().equals("fallback") && i == 1 // so may a fallback value
+        || member.getName().equals("fallback") // so may a node's fallback value
         || member.getDeclaringClass() == Outcome.Succeeded.class && i == 1 // and a task's value
         || member.getDeclaringClass() == NodeTimeoutException.class && i == 3; // and a cause
   }
