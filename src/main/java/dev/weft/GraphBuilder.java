@@ -76,24 +76,16 @@ public final class GraphBuilder {
 
   /**
    * Declares a node to be defined later with {@link #node(Node)}, possibly by another part of the
-   * program; its type comes from the assignment: {@code Node<Quote> price = g.declare("price")}.
-   * {@link #build()} fails if it was never defined.
+   * program; its type comes from the assignment, {@code Node<Quote> price = g.declare("price")},
+   * or where there is none from a type argument, {@code g.<Quote>declare("price")}. The type is
+   * the compiler's only: the body given to {@code node(price).call(...)} must produce it. {@link
+   * #build()} fails if the node was never defined.
    *
    * @return the node's handle, usable as a dependency right away
    */
   public <T> Node<T> declare(String name) {
     requireNonNull(name, "name");
     return new Node<>(this, plan().declare(name, false, null), name);
-  }
-
-  /**
-   * Declares a node of the given type to be defined later; see {@link #declare(String)}.
-   *
-   * @return the node's handle
-   */
-  public <T> Node<T> declare(String name, Class<T> type) {
-    requireNonNull(type, "type");
-    return declare(name);
   }
 
   /**
