@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.PlanBuilder;
 import java.lang.invoke.MethodType;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -39,6 +40,7 @@ public final class GraphBuilder {
   private final String name;
   private PlanBuilder plan;
   private RunOptions options = RunOptions.defaults();
+  private final List<Input<?>> inputs = new ArrayList<>(); // in declaration order
 
   GraphBuilder(String name) {
     this.name = name;
@@ -61,7 +63,9 @@ public final class GraphBuilder {
     requireNonNull(type, "type");
     // int.class and friends: values arrive boxed, so check against the wrapper
     var checked = type.isPrimitive() ? MethodType.methodType(type).wrap().returnType() : type;
-    return new Input<>(this, plan().declare(name, true, checked), name, checked);
+    var input = new Input<T>(this, plan().declare(name, true, checked), name, checked);
+    inputs.add(input);
+    return input;
   }
 
   /**
@@ -208,6 +212,11 @@ public final class GraphBuilder {
     var compiled = plan().compile();
     this.plan = null;
     return new Graph(name, this, compiled, options);
+  }
+
+  /** {@return the inputs declared so far, in declaration order} */
+  List<Input<?>> inputs() {
+    return List.copyOf(inputs);
   }
 
   PlanBuilder plan() {
