@@ -93,8 +93,9 @@ public final class GraphBuilder {
   }
 
   /**
-   * Starts declaring a new node: give it options, then define it with one of the {@code call}
-   * methods. The name is checked now; the node exists once {@code call} succeeds.
+   * Starts declaring a new node: give it ordering dependencies and policies (timeout, retry,
+   * circuit breaker, bulkhead, fallback), then define it with one of the {@code call} methods. The
+   * name is checked now; the node exists once {@code call} succeeds.
    *
    * @return the node's builder
    */
