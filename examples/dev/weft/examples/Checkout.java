@@ -78,7 +78,9 @@ public final class Checkout {
       .slidingWindow(10).minimumCalls(4).failureRateThreshold(0.5)
       .openDuration(Duration.ofSeconds(10)).halfOpenProbes(1)
       .build();
-  static final Bulkhead FRAUD = Bulkhead.of("fraud", 2, Duration.ofMillis(200));
+  static final Bulkhead FRAUD = Bulkhead.builder("fraud")
+      .maxConcurrent(2).maxWait(Duration.ofMillis(200))
+      .build();
 
   static final Input<String> CART_ID;
   static final Node<Receipt> RECEIPT;
@@ -89,8 +91,7 @@ public final class Checkout {
         .options(RunOptions.defaults().withDeadline(Duration.ofSeconds(1)));
     CART_ID = g.input("cartId", String.class);
     Node<Cart> cart = g.task("cart", CART_ID, Services::cart);
-    Node<Promo> promo = g.task("promo", cart, Services::promo);
-    g.fallback(promo, Promo.NONE);
+    Node<Promo> promo = g.node("promo").fallback(Promo.NONE).call(cart, Services::promo);
     Node<Boolean> fraud = g.node("fraud").bulkhead(FRAUD).call(cart, Services::fraudCheck);
     Node<Payment> payment = g.node("payment")
         .timeout(Duration.ofMillis(60))

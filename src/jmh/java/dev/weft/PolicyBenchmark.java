@@ -34,7 +34,7 @@ public class PolicyBenchmark {
   @Setup(Level.Trial)
   public void setUp() {
     var breaker = CircuitBreaker.builder("bench").build();
-    var bulkhead = Bulkhead.of("bench", 64);
+    var bulkhead = Bulkhead.builder("bench").maxConcurrent(64).build();
     var retry = RetryPolicy.exponential(3, Duration.ofMillis(1));
     var g = Graph.builder("policy-" + policy);
     Node<Long> node = g.task("n0", () -> 1L);
@@ -49,11 +49,10 @@ public class PolicyBenchmark {
             .bulkhead(bulkhead);
         default -> { }
       }
-      Node<Long> next = b.call(node, x -> x + 1);
       if (policy.equals("fallback") || policy.equals("all")) {
-        g.fallback(next, -1L);
+        b.fallback(-1L);
       }
-      node = next;
+      node = b.call(node, x -> x + 1);
     }
     sink = node;
     graph = g.build();

@@ -1,5 +1,7 @@
 package dev.weft;
 
+import static dev.weft.internal.Check.atLeastOne;
+import static dev.weft.internal.Check.positive;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -276,7 +278,7 @@ public final class CircuitBreaker {
      * @return this
      */
     public Builder openDuration(Duration duration) {
-      this.openNanos = RetryPolicy.positive(duration, "openDuration");
+      this.openNanos = positive(duration, "openDuration");
       return this;
     }
 
@@ -312,13 +314,6 @@ public final class CircuitBreaker {
             + ") must not exceed slidingWindow (" + window + "), or the breaker never opens");
       }
       return new CircuitBreaker(this, minimumCalls < 0 ? Math.min(20, window) : minimumCalls);
-    }
-
-    private static int atLeastOne(int value, String name) {
-      if (value < 1) {
-        throw new IllegalArgumentException(name + " must be at least 1, not " + value);
-      }
-      return value;
     }
   }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.weft.internal.Plan;
 import dev.weft.internal.Run;
 import dev.weft.internal.Settings;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -90,6 +91,7 @@ public final class Graph {
   private final GraphBuilder owner;
   private final Plan plan;
   private final RunOptions options;
+  private final List<Input<?>> inputs;
   private Shape shape;
 
   Graph(String name, GraphBuilder owner, Plan plan, RunOptions options) {
@@ -97,6 +99,7 @@ public final class Graph {
     this.owner = owner;
     this.plan = plan;
     this.options = options;
+    this.inputs = owner.inputs();
   }
 
   /**
@@ -112,6 +115,29 @@ public final class Graph {
   /** {@return the graph's name} */
   public String name() {
     return name;
+  }
+
+  /**
+   * {@return the graph's inputs, in the order they were declared} Every one must be bound for a
+   * run, so a caller holding only the graph can bind them, by {@link Input#name() name} and
+   * checked against their {@link Input#type() type}:
+   *
+   * <pre>{@code
+   * Inputs inputs = Inputs.empty();
+   * for (Input<?> input : graph.inputs()) {
+   *   inputs = bind(inputs, input, request.get(input.name()));
+   * }
+   *
+   * // an unchecked cast, and a safe one: type() has checked the value, as the run does
+   * static <T> Inputs bind(Inputs inputs, Input<T> input, Object value) {
+   *   return inputs.and(input, (T) input.type().cast(value));
+   * }
+   * }</pre>
+   *
+   * <p>The list is immutable.
+   */
+  public List<Input<?>> inputs() {
+    return inputs;
   }
 
   /** {@return the options runs use unless they pass their own} */

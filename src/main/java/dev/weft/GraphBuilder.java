@@ -4,9 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.PlanBuilder;
 import java.lang.invoke.MethodType;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -24,7 +23,8 @@ import java.util.concurrent.Callable;
  * <p>{@code task(...)} declares and defines a node at once. To let separate parts of a service
  * contribute nodes in any order, {@link #declare(String)} a node first and define it later with
  * {@link #node(Node)}; {@link #node(String)} also gives access to ordering-only dependencies
- * ({@link NodeBuilder#after}).
+ * ({@link NodeBuilder#after}) and to every policy of a node: timeout, retry, circuit breaker,
+ * bulkhead, fallback ({@link NodeBuilder}).
  *
  * <h2>Failure</h2>
  * Mistakes fail at the earliest point with {@link InvalidGraphException} naming the node: a
@@ -40,8 +40,7 @@ public final class GraphBuilder {
   private final String name;
   private PlanBuilder plan;
   private RunOptions options = RunOptions.defaults();
-  // vertex -> its policies, for nodes that have any
-  private final Map<Integer, Guard.Policies> policies = new HashMap<>();
+  private final List<Input<?>> inputs = new ArrayList<>(); // in declaration order
 
   GraphBuilder(String name) {
     this.name = name;
@@ -64,7 +63,9 @@ public final class GraphBuilder {
     requireNonNull(type, "type");
     // int.class and friends: values arrive boxed, so check against the wrapper
     var checked = type.isPrimitive() ? MethodType.methodType(type).wrap().returnType() : type;
-    return new Input<>(this, plan().declare(name, true, checked), name, checked);
+    var input = new Input<T>(this, plan().declare(name, true, checked), name, checked);
+    inputs.add(input);
+    return input;
   }
 
   /**
@@ -79,8 +80,10 @@ public final class GraphBuilder {
 
   /**
    * Declares a node to be defined later with {@link #node(Node)}, possibly by another part of the
-   * program; its type comes from the assignment: {@code Node<Quote> price = g.declare("price")}.
-   * {@link #build()} fails if it was never defined.
+   * program; its type comes from the assignment, {@code Node<Quote> price = g.declare("price")},
+   * or where there is none from a type argument, {@code g.<Quote>declare("price")}. The type is
+   * the compiler's only: the body given to {@code node(price).call(...)} must produce it. {@link
+   * #build()} fails if the node was never defined.
    *
    * @return the node's handle, usable as a dependency right away
    */
@@ -90,18 +93,9 @@ public final class GraphBuilder {
   }
 
   /**
-   * Declares a node of the given type to be defined later; see {@link #declare(String)}.
-   *
-   * @return the node's handle
-   */
-  public <T> Node<T> declare(String name, Class<T> type) {
-    requireNonNull(type, "type");
-    return declare(name);
-  }
-
-  /**
-   * Starts declaring a new node: give it options, then define it with one of the {@code call}
-   * methods. The name is checked now; the node exists once {@code call} succeeds.
+   * Starts declaring a new node: give it ordering dependencies and policies (timeout, retry,
+   * circuit breaker, bulkhead, fallback), then define it with one of the {@code call} methods. The
+   * name is checked now; the node exists once {@code call} succeeds.
    *
    * @return the node's builder
    */
@@ -198,60 +192,6 @@ public final class GraphBuilder {
   }
 
   /**
-   * Gives {@code node} a fallback value: when the node fails (after its retries, if any), it
-   * succeeds with {@code value} instead, and its dependents run with it. The fallback applies to
-   * the node's own failures (the task threw, timed out, was rejected by a breaker or bulkhead),
-   * not to a skip because a dependency failed, nor to cancellation. {@code value} may be null.
-   *
-   * @return this builder
-   * @throws InvalidGraphException if the node is an input, of another graph, or has a fallback
-   */
-  public <T> GraphBuilder fallback(Node<T> node, T value) {
-    return fallbackWith(node, failure -> value);
-  }
-
-  /**
-   * Gives {@code node} a fallback computed from its final failure; see {@link #fallback(Node,
-   * Object)}. If {@code fn} throws, the node fails with that exception, the original failure
-   * attached as suppressed; if it rethrows the original (a fallback for some types of failure
-   * only), the node fails with it as it was. A {@code fn} may thus filter by type:
-   *
-   * <pre>{@code
-   * g.fallbackWith(quote, failure -> {
-   *   if (failure instanceof IOException) return Quote.CACHED;
-   *   throw (Exception) failure;
-   * });
-   * }</pre>
-   *
-   * @return this builder
-   */
-  public <T> GraphBuilder fallbackWith(Node<T> node, Fn.F1<? super Throwable, ? extends T> fn) {
-    requireNonNull(node, "node");
-    requireNonNull(fn, "fn");
-    plan();
-    check(node);
-    if (node instanceof Input<?>) {
-      throw new InvalidGraphException(name, List.of(node.name()), "'" + node.name()
-          + "' is an input of graph '" + name + "'; inputs cannot fail, so have no fallback");
-    }
-    var p = policies.getOrDefault(node.index, new Guard.Policies(0, null, null, null, null));
-    if (p.fallback() != null) {
-      throw new InvalidGraphException(name, List.of(node.name()),
-          "node '" + node.name() + "' of graph '" + name + "' already has a fallback");
-    }
-    policies.put(node.index, new Guard.Policies(p.timeoutNanos(), p.retry(), p.breaker(),
-        p.bulkhead(), fn));
-    return this;
-  }
-
-  /** Records a node's policies; {@link NodeBuilder} calls it only for nodes that have any. */
-  void policies(int vertex, long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker,
-      Bulkhead bulkhead) {
-    var fallback = policies.containsKey(vertex) ? policies.get(vertex).fallback() : null;
-    policies.put(vertex, new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback));
-  }
-
-  /**
    * Sets the graph's default run options (failure mode, executor); a run may pass others.
    *
    * @return this builder
@@ -270,17 +210,14 @@ public final class GraphBuilder {
    * @throws InvalidGraphException if a declared node was never defined, or the graph has a cycle
    */
   public Graph build() {
-    var plan = plan();
-    for (var e : policies.entrySet()) {
-      int vertex = e.getKey();
-      if (plan.isDefined(vertex)) {
-        var name = plan.name(vertex);
-        plan.guard(vertex, body -> new Guard(name, body, e.getValue()));
-      }
-    }
-    var compiled = plan.compile();
+    var compiled = plan().compile();
     this.plan = null;
     return new Graph(name, this, compiled, options);
+  }
+
+  /** {@return the inputs declared so far, in declaration order} */
+  List<Input<?>> inputs() {
+    return List.copyOf(inputs);
   }
 
   PlanBuilder plan() {

@@ -2,6 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Check;
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Invoker;
 import java.time.Duration;
@@ -11,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /**
- * Defines one node: optional ordering-only dependencies, then exactly one {@code call(...)} with
- * the node's value dependencies and body. Obtained from {@link GraphBuilder#node(String)} or, for a
- * forward declaration, {@link GraphBuilder#node(Node)}.
+ * Defines one node: optional ordering-only dependencies and policies, then exactly one {@code
+ * call(...)} with the node's value dependencies and body. Obtained from {@link
+ * GraphBuilder#node(String)} or, for a forward declaration, {@link GraphBuilder#node(Node)}.
  *
  * <pre>{@code
  * Node<Void> audit = g.node("audit").after(page).call(() -> auditLog.write(...));
@@ -22,24 +23,41 @@ import java.util.concurrent.Callable;
  *     .retry(RetryPolicy.exponential(3, Duration.ofMillis(5)))
  *     .circuitBreaker(PRICING_BREAKER)
  *     .bulkhead(PRICING_BULKHEAD)
+ *     .fallback(Quote.UNAVAILABLE)
  *     .call(listing, pricing::quote);
  * }</pre>
  *
  * <h2>Policies</h2>
- * Whatever order they are given in, policies nest the same way, as Failsafe writes it:
+ * Every policy of a node is set here, on its builder, before {@code call}. They are configured
+ * one way: a policy that is a value is immutable, varied by methods that return copies ({@link
+ * RetryPolicy#withMaxDelay}, {@link RetryPolicy#retryOn}; a timeout is a plain {@link Duration});
+ * a policy that holds state shared across nodes, graphs and runs ({@link CircuitBreaker}, {@link
+ * Bulkhead}) is made once per downstream by a builder, as in
+ * {@code Bulkhead.builder("fraud").maxConcurrent(4).build()}, whose setters check their argument
+ * at once and whose {@code build()} never changes the builder.
+ *
+ * <p>Whatever order they are given in, policies nest the same way, as Failsafe writes it:
  * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}. Each attempt takes a breaker
  * admission, then a bulkhead place, then runs under its timeout; a failed attempt is retried by
- * the retry policy; what still fails goes to the fallback ({@link GraphBuilder#fallback(Node,
- * Object)}). The timeout is per attempt so every retry gets the full time; the bulkhead sits inside
- * the breaker so a rejected call never takes a place; the breaker sits inside the retry so every
- * attempt is counted and an opened breaker stops further attempts; the fallback sees only what is
- * left.
+ * the retry policy; what still fails goes to the {@link #fallback fallback}. The timeout is per
+ * attempt so every retry gets the full time; the bulkhead sits inside the breaker so a rejected
+ * call never takes a place; the breaker sits inside the retry so every attempt is counted and an
+ * opened breaker stops further attempts; the fallback sees only what is left.
  *
- * <p>Not thread-safe, like its {@link GraphBuilder}. A second {@code call} fails with {@link
- * InvalidGraphException}.
+ * <h2>Types</h2>
+ * The builder's type is what the body must produce: {@code Object} (anything) for a new node, the
+ * declared type for a forward declaration. A fallback narrows it to the fallback's type, so that
+ * {@code g.node("promo").fallback(Promo.NONE).call(cart, promos::best)} is a {@code Node<Promo>}.
+ * A Java limit remains: the handle's type is the body's, so a body that returns a strict subtype
+ * of the fallback's type ({@code SpecialPromo}) would give a handle ({@code Node<SpecialPromo>})
+ * that claims more than the fallback value is. Declare the body to return the fallback's type, or
+ * assign the handle to a variable of that type ({@code Node<Promo> promo = ...}).
+ *
+ * <p>Not thread-safe, like its {@link GraphBuilder}. A second {@code call}, or a second fallback,
+ * fails with {@link InvalidGraphException}; a refused call changes nothing.
  *
  * @param <T> the type the body must produce: {@code Object} for a new node, the declared type
- *     for a forward declaration
+ *     for a forward declaration, the fallback's type once there is one
  */
 public final class NodeBuilder<T> {
   private final GraphBuilder graph;
@@ -52,6 +70,7 @@ public final class NodeBuilder<T> {
   private RetryPolicy retry;
   private CircuitBreaker breaker;
   private Bulkhead bulkhead;
+  private Fn.F1<? super Throwable, ?> fallback;
   private boolean inline;
 
   NodeBuilder(GraphBuilder graph, Node<T> declared) {
@@ -94,7 +113,7 @@ public final class NodeBuilder<T> {
    * @return this builder
    */
   public NodeBuilder<T> timeout(Duration timeout) {
-    this.timeoutNanos = RetryPolicy.positive(timeout, "timeout");
+    this.timeoutNanos = Check.positive(timeout, "timeout");
     return this;
   }
 
@@ -128,6 +147,56 @@ public final class NodeBuilder<T> {
   public NodeBuilder<T> bulkhead(Bulkhead bulkhead) {
     this.bulkhead = requireNonNull(bulkhead, "bulkhead");
     return this;
+  }
+
+  /**
+   * Gives the node a fallback value: when the node fails (after its retries, if any), it succeeds
+   * with {@code value} instead, and its dependents run with it. The fallback applies to the
+   * node's own failures (the task threw, timed out, was rejected by a breaker or bulkhead), not to
+   * a skip because a dependency failed, nor to cancellation. {@code value} may be null (for a new
+   * node, write its type: {@code .<Promo>fallback(null)}).
+   *
+   * @param <V> the fallback's type, which the body must produce too; see "Types" above
+   * @return this builder, typed by the fallback
+   * @throws InvalidGraphException if the node already has a fallback
+   */
+  public <V extends T> NodeBuilder<V> fallback(V value) {
+    return fallbackWith(failure -> value);
+  }
+
+  /**
+   * Gives the node a fallback computed from its final failure (the last attempt's, the earlier
+   * ones attached as suppressed); see {@link #fallback(Object)}. If {@code fn} throws, the node
+   * fails with that exception, the original failure attached as suppressed; if it rethrows the
+   * original (a fallback for some types of failure only), the node fails with it as it was. A
+   * {@code fn} may thus filter by type:
+   *
+   * <pre>{@code
+   * Node<Quote> quote = g.node("quote")
+   *     .fallbackWith(failure -> {
+   *       if (failure instanceof IOException) return Quote.CACHED;
+   *       throw (Exception) failure;
+   *     })
+   *     .call(listing, pricing::quote);
+   * }</pre>
+   *
+   * <p>{@code fn} is called on the node's thread, once per run whose node fails; it must be
+   * thread-safe if it holds state.
+   *
+   * @param <V> the fallback's type, which the body must produce too; see "Types" above
+   * @return this builder, typed by the fallback
+   * @throws InvalidGraphException if the node already has a fallback
+   */
+  @SuppressWarnings("unchecked")
+  public <V extends T> NodeBuilder<V> fallbackWith(Fn.F1<? super Throwable, ? extends V> fn) {
+    requireNonNull(fn, "fn");
+    if (fallback != null) {
+      throw new InvalidGraphException(graph.name(), List.of(name),
+          "node '" + name + "' of graph '" + graph.name() + "' already has a fallback");
+    }
+    this.fallback = fn;
+    // Only the static type narrows: the builder, and the node it defines, stay the same.
+    return (NodeBuilder<V>) this;
   }
 
   /**
@@ -255,8 +324,10 @@ public final class NodeBuilder<T> {
     if (inline) {
       plan.inline(node.index);
     }
-    if (timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null) {
-      graph.policies(node.index, timeoutNanos, retry, breaker, bulkhead);
+    if (timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
+        || fallback != null) {
+      var policies = new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback);
+      plan.guard(node.index, body -> new Guard(name, body, policies));
     }
     defined = true;
     return (Node<R>) node;

@@ -1,5 +1,8 @@
 package dev.weft;
 
+import static dev.weft.internal.Check.atLeastOne;
+import static dev.weft.internal.Check.nonNegative;
+import static dev.weft.internal.Check.positive;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
@@ -68,8 +71,8 @@ public final class RetryPolicy {
    */
   public static RetryPolicy fixed(int maxAttempts, Duration delay) {
     long nanos = nonNegative(delay, "delay");
-    return new RetryPolicy(attempts(maxAttempts), nanos, nanos, false, false, Long.MAX_VALUE,
-        DEFAULT_RETRY, t -> false);
+    return new RetryPolicy(atLeastOne(maxAttempts, "maxAttempts"), nanos, nanos, false, false,
+        Long.MAX_VALUE, DEFAULT_RETRY, t -> false);
   }
 
   /**
@@ -81,7 +84,7 @@ public final class RetryPolicy {
    */
   public static RetryPolicy exponential(int maxAttempts, Duration initialDelay) {
     long nanos = positive(initialDelay, "initialDelay");
-    return new RetryPolicy(attempts(maxAttempts), nanos,
+    return new RetryPolicy(atLeastOne(maxAttempts, "maxAttempts"), nanos,
         Math.max(nanos, Duration.ofSeconds(30).toNanos()), true, true, Long.MAX_VALUE,
         DEFAULT_RETRY, t -> false);
   }
@@ -175,33 +178,6 @@ public final class RetryPolicy {
         + (exponential ? "..." + Duration.ofNanos(maxDelayNanos) : "") + (jitter ? ", jitter" : "")
         + (maxDurationNanos == Long.MAX_VALUE ? "" : ", maxDuration="
         + Duration.ofNanos(maxDurationNanos)) + "]";
-  }
-
-  private static int attempts(int maxAttempts) {
-    if (maxAttempts < 1) {
-      throw new IllegalArgumentException("maxAttempts must be at least 1, not " + maxAttempts);
-    }
-    return maxAttempts;
-  }
-
-  static long positive(Duration d, String name) {
-    requireNonNull(d, name);
-    if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, not " + d);
-    }
-    return saturatedNanos(d);
-  }
-
-  static long nonNegative(Duration d, String name) {
-    requireNonNull(d, name);
-    if (d.isNegative()) {
-      throw new IllegalArgumentException(name + " must not be negative, not " + d);
-    }
-    return saturatedNanos(d);
-  }
-
-  private static long saturatedNanos(Duration d) {
-    return d.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE : d.toNanos();
   }
 
   private static List<Class<? extends Throwable>> classes(Class<? extends Throwable>[] types,

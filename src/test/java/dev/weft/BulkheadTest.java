@@ -76,7 +76,8 @@ class BulkheadTest {
   void bulkhead_neverRunsMoreThanItsLimitAtOnce_acrossConcurrentRuns(Executor executor)
       throws Exception {
     int limit = 3;
-    var bulkhead = Bulkhead.of("fraud", limit, Duration.ofSeconds(10));
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(limit).maxWait(Duration.ofSeconds(10))
+        .build();
     var running = new AtomicInteger();
     var peak = new AtomicInteger();
     var atLimit = new CountDownLatch(limit);
@@ -113,7 +114,8 @@ class BulkheadTest {
 
   @Test
   void callerFindingTheBulkheadFull_waitsMaxWait_thenFailsWithoutRunning() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1, Duration.ofMillis(50));
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).maxWait(Duration.ofMillis(50))
+        .build();
     var holder = new Holder(bulkhead);
     var second = new Guarded(bulkhead);
 
@@ -136,7 +138,8 @@ class BulkheadTest {
 
   @Test
   void waitingCaller_runsWhenAPlaceIsFreedWithinMaxWait() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1, Duration.ofSeconds(10));
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).maxWait(Duration.ofSeconds(10))
+        .build();
     var holder = new Holder(bulkhead);
     var second = new Guarded(bulkhead);
     var tracking = new Executors.Tracking(Executors.virtual());
@@ -164,7 +167,8 @@ class BulkheadTest {
 
   @Test
   void waitForAPlace_isCutShortByTheRunsDeadline() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1, Duration.ofSeconds(10));
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).maxWait(Duration.ofSeconds(10))
+        .build();
     var holder = new Holder(bulkhead);
     var second = new Guarded(bulkhead);
     // the fake clock never moves, so the deadline's own timer never fires: only the wait is cut
@@ -184,7 +188,7 @@ class BulkheadTest {
 
   @Test
   void place_isGivenBackWhenTheCallFails() {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var g = Graph.builder("failing");
     Node<String> call = g.node("call").bulkhead(bulkhead).call(() -> {
       throw new IOException("down");
@@ -199,7 +203,7 @@ class BulkheadTest {
 
   @Test
   void place_isGivenBackWhenTheCallTimesOut() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var clock = new FakeScheduler();
     var started = new CountDownLatch(1);
     var g = Graph.builder("slow");
@@ -221,7 +225,7 @@ class BulkheadTest {
 
   @Test
   void place_isGivenBackWhenTheRunIsCancelled() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var holder = new Holder(bulkhead);
     assertEquals(1, bulkhead.inUse());
 
@@ -232,7 +236,7 @@ class BulkheadTest {
 
   @Test
   void rejectedCall_doesNotGiveBackAPlaceItNeverHad() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var holder = new Holder(bulkhead);
     var second = new Guarded(bulkhead);
 
@@ -252,7 +256,7 @@ class BulkheadTest {
 
   @Test
   void place_isNotHeldDuringARetryDelay() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var clock = new FakeScheduler();
     var attempts = new AtomicInteger();
     var g = Graph.builder("retrying");
@@ -279,7 +283,7 @@ class BulkheadTest {
 
   @Test
   void rejectionByTheBulkhead_isNotCountedByTheCircuitBreaker() throws Exception {
-    var bulkhead = Bulkhead.of("fraud", 1);
+    var bulkhead = Bulkhead.builder("fraud").maxConcurrent(1).build();
     var breaker = CircuitBreaker.builder("fraud").slidingWindow(1).minimumCalls(1).build();
     var holder = new Holder(bulkhead);
     var g = Graph.builder("both");

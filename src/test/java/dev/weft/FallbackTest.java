@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.testing.FakeScheduler;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -19,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Node-level fallbacks: a node that still fails after its policies succeeds with a value or with
@@ -39,9 +43,9 @@ class FallbackTest {
   @Test
   void fallbackValue_makesAFailedNodeSucceed_andFlowsToItsDependents() {
     var g = Graph.builder("promo");
-    Node<String> promo = g.task("promo", () -> throwing(new IOException("promo service down")));
+    Node<String> promo = g.node("promo").fallback("no promo")
+        .call(() -> throwing(new IOException("promo service down")));
     var page = g.task("page", promo, p -> "page with " + p);
-    g.fallback(promo, "no promo");
     var graph = g.build();
 
     var result = run(graph);
@@ -55,8 +59,8 @@ class FallbackTest {
   @Test
   void fallbackValue_mayBeNull() {
     var g = Graph.builder("nullable");
-    Node<String> promo = g.task("promo", () -> throwing(new IOException("down")));
-    g.fallback(promo, null);
+    Node<String> promo = g.node("promo").<String>fallback(null)
+        .call(() -> throwing(new IOException("down")));
     var graph = g.build();
 
     assertNull(run(graph).get(promo));
@@ -67,11 +71,12 @@ class FallbackTest {
     var error = new IOException("promo service down");
     var seen = new AtomicReference<Throwable>();
     var g = Graph.builder("promo");
-    Node<String> promo = g.task("promo", () -> throwing(error));
-    g.fallbackWith(promo, failure -> {
-      seen.set(failure);
-      return "fallback for: " + failure.getMessage();
-    });
+    Node<String> promo = g.node("promo")
+        .fallbackWith(failure -> {
+          seen.set(failure);
+          return "fallback for: " + failure.getMessage();
+        })
+        .call(() -> throwing(error));
     var graph = g.build();
 
     var result = run(graph);
@@ -84,11 +89,12 @@ class FallbackTest {
   void fallback_isNotUsedWhenTheNodeSucceeds() {
     var calls = new AtomicInteger();
     var g = Graph.builder("fine");
-    Node<String> ok = g.task("ok", () -> "real");
-    g.fallbackWith(ok, failure -> {
-      calls.incrementAndGet();
-      return "fallback";
-    });
+    Node<String> ok = g.node("ok")
+        .fallbackWith(failure -> {
+          calls.incrementAndGet();
+          return "fallback";
+        })
+        .call(() -> "real");
     var graph = g.build();
 
     assertEquals("real", run(graph).get(ok));
@@ -101,14 +107,16 @@ class FallbackTest {
     var fallbacks = new AtomicInteger();
     var seen = new AtomicReference<Throwable>();
     var g = Graph.builder("retried");
-    Node<String> call = g.node("call").retry(RetryPolicy.fixed(3, Duration.ZERO)).call(() -> {
-      throw new IOException("attempt " + attempts.incrementAndGet());
-    });
-    g.fallbackWith(call, failure -> {
-      fallbacks.incrementAndGet();
-      seen.set(failure);
-      return "fallback after " + attempts.get();
-    });
+    Node<String> call = g.node("call")
+        .fallbackWith(failure -> {
+          fallbacks.incrementAndGet();
+          seen.set(failure);
+          return "fallback after " + attempts.get();
+        })
+        .retry(RetryPolicy.fixed(3, Duration.ZERO))
+        .call(() -> {
+          throw new IOException("attempt " + attempts.incrementAndGet());
+        });
     var graph = g.build();
 
     var result = run(graph);
@@ -125,12 +133,13 @@ class FallbackTest {
     var clock = new FakeScheduler();
     var started = new CountDownLatch(1);
     var g = Graph.builder("slow");
-    Node<String> slow = g.node("slow").timeout(Duration.ofMillis(50)).call(() -> {
-      started.countDown();
-      NEVER.await();
-      return "unreachable";
-    });
-    g.fallbackWith(slow, failure -> failure.getClass().getSimpleName());
+    Node<String> slow = g.node("slow").timeout(Duration.ofMillis(50))
+        .fallbackWith(failure -> failure.getClass().getSimpleName())
+        .call(() -> {
+          started.countDown();
+          NEVER.await();
+          return "unreachable";
+        });
     var graph = g.build();
 
     var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
@@ -144,10 +153,11 @@ class FallbackTest {
   void fallback_rescuesACircuitBreakerRejection() {
     var breaker = CircuitBreaker.builder("pricing").slidingWindow(1).minimumCalls(1).build();
     var g = Graph.builder("guarded");
-    Node<String> price = g.node("price").circuitBreaker(breaker).call(() -> {
-      throw new IOException("down");
-    });
-    g.fallbackWith(price, failure -> failure.getClass().getSimpleName());
+    Node<String> price = g.node("price").circuitBreaker(breaker)
+        .fallbackWith(failure -> failure.getClass().getSimpleName())
+        .call(() -> {
+          throw new IOException("down");
+        });
     var graph = g.build();
 
     assertEquals("IOException", run(graph).get(price));
@@ -160,9 +170,9 @@ class FallbackTest {
     var original = new IOException("promo service down");
     var fallbackError = new IllegalStateException("no cached promo either");
     var g = Graph.builder("promo");
-    Node<String> promo = g.task("promo", () -> throwing(original));
+    Node<String> promo = g.node("promo").fallbackWith(failure -> throwing(fallbackError))
+        .call(() -> throwing(original));
     var page = g.task("page", promo, p -> p);
-    g.fallbackWith(promo, failure -> throwing(fallbackError));
     var graph = g.build();
 
     var result = run(graph);
@@ -179,8 +189,9 @@ class FallbackTest {
     var fallbacks = new AtomicInteger();
     var g = Graph.builder("skipped");
     Node<String> upstream = g.task("upstream", () -> throwing(error));
-    var dependent = g.task("dependent", upstream, u -> u);
-    g.fallbackWith(dependent, failure -> "fallback #" + fallbacks.incrementAndGet());
+    var dependent = g.node("dependent")
+        .fallbackWith(failure -> "fallback #" + fallbacks.incrementAndGet())
+        .call(upstream, u -> u);
     var graph = g.build();
 
     var result = run(graph);
@@ -195,18 +206,20 @@ class FallbackTest {
     var started = new CountDownLatch(1);
     var g = Graph.builder("fail-fast")
         .options(RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
-    Node<String> running = g.task("running", () -> {
-      started.countDown();
-      NEVER.await();
-      return "unreachable";
-    });
-    var unstarted = g.task("unstarted", running, r -> r);
+    Node<String> running = g.node("running")
+        .fallbackWith(failure -> "fallback #" + fallbacks.incrementAndGet())
+        .call(() -> {
+          started.countDown();
+          NEVER.await();
+          return "unreachable";
+        });
+    var unstarted = g.node("unstarted")
+        .fallbackWith(failure -> "fallback #" + fallbacks.incrementAndGet())
+        .call(running, r -> r);
     g.task("bomb", () -> {
       started.await();
       throw new IllegalStateException("bomb");
     });
-    g.fallbackWith(running, failure -> "fallback #" + fallbacks.incrementAndGet());
-    g.fallbackWith(unstarted, failure -> "fallback #" + fallbacks.incrementAndGet());
     var graph = g.build();
 
     var result = graph.runAsync(Inputs.empty()).get(10, SECONDS);
@@ -220,9 +233,9 @@ class FallbackTest {
   void nodeRescuedByItsFallback_doesNotFailAFailFastRun() {
     var g = Graph.builder("rescued")
         .options(RunOptions.defaults().withFailureMode(FailureMode.FAIL_FAST));
-    Node<String> promo = g.task("promo", () -> throwing(new IOException("down")));
+    Node<String> promo = g.node("promo").fallback("none")
+        .call(() -> throwing(new IOException("down")));
     var later = g.task("later", promo, p -> p + ", then later");
-    g.fallback(promo, "none");
     var graph = g.build();
 
     var result = run(graph);
@@ -232,63 +245,125 @@ class FallbackTest {
   }
 
   @Test
-  void fallback_canBeGivenToAForwardDeclaredNodeBeforeItIsDefined() {
+  void fallbackOnAForwardDeclaredNode_keepsItsDeclaredType() {
     var g = Graph.builder("forward");
-    Node<String> promo = g.declare("promo", String.class);
-    g.fallback(promo, "none");
-    g.node(promo).timeout(Duration.ofSeconds(10)).call(() -> throwing(new IOException("down")));
+    Node<String> promo = g.declare("promo");
+    NodeBuilder<String> builder = g.node(promo).fallback("none"); // compiles: still a String node
+    Node<String> defined = builder.timeout(Duration.ofSeconds(10))
+        .call(() -> throwing(new IOException("down")));
     var graph = g.build();
 
+    assertSame(promo, defined, "defining a forward declaration returns its handle");
     assertEquals("none", run(graph).get(promo));
+  }
+
+  record Cart(String id) {}
+
+  record Promo(String code) {
+    static final Promo NONE = new Promo("-");
+  }
+
+  static Promo bestPromo(Cart cart) throws IOException {
+    throw new IOException("promotions for " + cart.id() + ": connection refused");
+  }
+
+  /** The spelling of issue 10: the fallback's type narrows a new node's builder. */
+  @Test
+  void fallbackOnANewNode_typesItsBuilder_soAMethodReferenceBodyChecks() {
+    var g = Graph.builder("typed");
+    var cartId = g.input("cartId", String.class);
+    Node<Cart> cart = g.task("cart", cartId, Cart::new);
+    NodeBuilder<Promo> typed = g.node("promo").fallback(Promo.NONE); // compiles: narrowed
+    Node<Promo> promo = typed.call(cart, FallbackTest::bestPromo);
+    Node<String> code = g.task("code", promo, Promo::code);
+    var graph = g.build();
+
+    var result = graph.run(Inputs.of(cartId, "c1"), o -> o.withExecutor(CALLER_RUNS));
+
+    assertSame(Promo.NONE, result.get(promo));
+    assertEquals("-", result.get(code));
+  }
+
+  @Test
+  void fallbackWithOnANewNode_typesItsBuilderByTheFunctionsResult() {
+    var g = Graph.builder("typed-with");
+    NodeBuilder<Promo> typed = g.node("promo")
+        .fallbackWith(failure -> new Promo("after " + failure.getMessage()));
+    Node<Promo> promo = typed.call(() -> bestPromo(new Cart("c2")));
+    var graph = g.build();
+
+    assertEquals(new Promo("after promotions for c2: connection refused"), run(graph).get(promo));
+  }
+
+  /**
+   * The narrowing is what makes a wrong body a compile error: after {@code fallback(Promo.NONE)}
+   * a body that returns a String does not compile, while one that returns a Promo does.
+   */
+  @Test
+  void bodyOfAnotherTypeThanTheFallback_doesNotCompile(@TempDir Path dir) throws Exception {
+    var template = """
+        import dev.weft.*;
+        class Snippet {
+          record Promo(String code) {}
+          static void declare(GraphBuilder g) {
+            g.node("promo").fallback(new Promo("-")).call(() -> BODY);
+          }
+        }
+        """;
+
+    assertEquals(List.of(), compile(dir, template.replace("BODY", "new Promo(\"x\")")),
+        "a body of the fallback's type should compile");
+    var errors = compile(dir, template.replace("BODY", "\"not a promo\""));
+    assertEquals(1, errors.size(), () -> "expected one error, got " + errors);
+    assertTrue(errors.get(0).startsWith("Snippet.java:5:"), "the error should be the body's: "
+        + errors);
+  }
+
+  /** {@return the errors javac reports for {@code source}, one line each, raw} */
+  private static List<String> compile(Path dir, String source) throws Exception {
+    var file = dir.resolve("Snippet.java");
+    Files.writeString(file, source);
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    var process = new ProcessBuilder(javac, "-XDrawDiagnostics", "-cp", weft.toString(), "-d",
+        dir.toString(), file.getFileName().toString()).directory(dir.toFile())
+        .redirectErrorStream(true).start();
+    var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(60, SECONDS), "javac did not finish in 60 s");
+    return output.lines().filter(line -> line.contains(": compiler.err.")).toList();
   }
 
   // ---- misuse ----
 
   @Test
-  void fallbackOnAnInput_isRefused() {
-    var g = Graph.builder("inputs");
-    var id = g.input("id", Long.class);
-
-    assertInvalid("'id' is an input", () -> g.fallback(id, 0L));
-  }
-
-  @Test
-  void secondFallbackForOneNode_isRefused() {
+  void secondFallbackOnOneNodeBuilder_isRefused_andTheFirstStays() {
     var g = Graph.builder("twice");
-    Node<String> promo = g.task("promo", () -> "x");
-    g.fallback(promo, "first");
+    var builder = g.node("promo").fallback("first");
 
     assertInvalid("node 'promo' of graph 'twice' already has a fallback",
-        () -> g.fallbackWith(promo, failure -> "second"));
+        () -> builder.fallbackWith(failure -> "second"));
+    assertInvalid("node 'promo' of graph 'twice' already has a fallback",
+        () -> builder.fallback("third"));
+    Node<String> promo = builder.call(() -> throwing(new IOException("down")));
+    assertEquals("first", run(g.build()).get(promo));
   }
 
   @Test
-  void fallbackForANodeOfAnotherGraph_isRefused() {
-    var other = Graph.builder("other");
-    Node<String> foreign = other.task("foreign", () -> "x");
-    var g = Graph.builder("mine");
-
-    assertInvalid("belongs to graph 'other'", () -> g.fallback(foreign, "y"));
-  }
-
-  @Test
-  void fallbackAfterBuild_isRefused() {
+  void nodeBuilderWithAFallback_afterBuild_isRefusedAtCall() {
     var g = Graph.builder("built");
-    Node<String> promo = g.task("promo", () -> "x");
+    var builder = g.node("promo");
     g.build();
 
-    var e = assertThrows(IllegalStateException.class, () -> g.fallback(promo, "y"));
+    var e = assertThrows(IllegalStateException.class,
+        () -> builder.fallback("y").call(() -> "x"));
     assertTrue(e.getMessage().contains("already built"), e.getMessage());
   }
 
   @Test
-  void nullArguments_areRefusedNamingTheParameter() {
+  void nullFunction_isRefusedNamingTheParameter() {
     var g = Graph.builder("nulls");
-    Node<String> promo = g.task("promo", () -> "x");
 
-    var node = assertThrows(NullPointerException.class, () -> g.fallback(null, "x"));
-    assertEquals("node", node.getMessage());
-    var fn = assertThrows(NullPointerException.class, () -> g.fallbackWith(promo, null));
+    var fn = assertThrows(NullPointerException.class, () -> g.node("promo").fallbackWith(null));
     assertEquals("fn", fn.getMessage());
   }
 
@@ -298,13 +373,13 @@ class FallbackTest {
     var original = new IllegalStateException("not an IOException");
     var g = Graph.builder("type-filtered");
     Node<String> quote = g.node("quote").retry(RetryPolicy.fixed(2, Duration.ZERO))
+        .fallbackWith(failure -> {
+          if (failure instanceof IOException) {
+            return "cached quote";
+          }
+          throw (Exception) failure;
+        })
         .call(() -> throwing(original));
-    g.fallbackWith(quote, failure -> {
-      if (failure instanceof IOException) {
-        return "cached quote";
-      }
-      throw (Exception) failure;
-    });
     var graph = g.build();
 
     var outcome = run(graph).outcome(quote);
@@ -319,10 +394,11 @@ class FallbackTest {
   void fallbackThrowingOneSharedException_doesNotGrowIt_runAfterRun() {
     var shared = new IllegalStateException("pricing is off today");
     var g = Graph.builder("shared-exception");
-    Node<String> quote = g.task("quote", () -> throwing(new IOException("fresh each run")));
-    g.fallbackWith(quote, failure -> {
-      throw shared;
-    });
+    Node<String> quote = g.node("quote")
+        .fallbackWith(failure -> {
+          throw shared;
+        })
+        .call(() -> throwing(new IOException("fresh each run")));
     var graph = g.build();
 
     for (int i = 0; i < 100; i++) {

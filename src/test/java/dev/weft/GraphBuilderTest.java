@@ -140,7 +140,7 @@ class GraphBuilderTest {
     var g = Graph.builder("g");
     Node<Integer> x = g.declare("x");
     g.task("uses-x", x, v -> v);
-    g.declare("y", String.class);
+    g.<String>declare("y");
     g.task("defined", () -> 1);
     g.node("z"); // a builder never completed with call(...) declares nothing
 
@@ -317,8 +317,6 @@ class GraphBuilderTest {
         () -> assertNpe("type", () -> g.input(fresh.call(), null)),
         () -> assertNpe("name", () -> g.input(null)),
         () -> assertNpe("name", () -> g.declare(null)),
-        () -> assertNpe("name", () -> g.declare(null, Long.class)),
-        () -> assertNpe("type", () -> g.declare(fresh.call(), null)),
         () -> assertNpe("name", () -> g.node((String) null)),
         () -> assertNpe("declared", () -> g.node((Node<?>) null)),
         () -> assertNpe("name", () -> g.task(null, () -> 1)),
@@ -431,7 +429,6 @@ class GraphBuilderTest {
         () -> assertIse(message, () -> g.input("i", Long.class)),
         () -> assertIse(message, () -> g.input("j")),
         () -> assertIse(message, () -> g.declare("d")),
-        () -> assertIse(message, () -> g.declare("e", Long.class)),
         () -> assertIse(message, () -> g.node("n")),
         () -> assertIse(message, () -> g.node(declared)),
         () -> assertIse(message, () -> g.task("t", () -> 1)),
@@ -494,7 +491,7 @@ class GraphBuilderTest {
     var g = Graph.builder("g");
     var base = g.input("base", Integer.class);
     Node<Integer> c = g.declare("c");
-    Node<Integer> b = g.declare("b", Integer.class);
+    Node<Integer> b = g.declare("b");
     Node<String> top = g.declare("top");
     // Used as dependencies before they are defined, defined last to first.
     var sum = g.task("sum", b, c, (x, y) -> x + y);
@@ -514,12 +511,16 @@ class GraphBuilderTest {
     assertEquals(4, result.get(base));
   }
 
+  /** {@code declare(name, Class)} discarded its class; the type comes from the compiler only. */
   @Test
-  void declareWithType_isTheSameAsDeclare() {
+  void declare_hasOneForm_typedByTheAssignmentOrATypeArgument() {
     var g = Graph.builder("g");
-    Node<Long> a = g.declare("a", Long.class);
+    var a = g.<Long>declare("a");
     g.node(a).call(() -> 7L);
     assertEquals(7L, g.build().run(Inputs.empty()).get(a));
+    assertEquals(List.of(List.of(String.class)), Arrays.stream(GraphBuilder.class.getMethods())
+        .filter(m -> m.getName().equals("declare"))
+        .map(m -> List.of(m.getParameterTypes())).toList(), "declare should take a name only");
   }
 
   // ---- helpers ----

@@ -107,8 +107,9 @@ class HostileThrowablesTest {
     Node<String> timed = g.node("timed").timeout(Duration.ofSeconds(10)).call(() -> sneaky(bare));
     Node<String> retried = g.node("retried").retry(RetryPolicy.fixed(2, Duration.ZERO))
         .call(() -> sneaky(bare));
-    Node<String> rescued = g.task("rescued", () -> sneaky(bare));
-    g.fallbackWith(rescued, failure -> failure == bare ? "rescued" : "wrapped: " + failure);
+    Node<String> rescued = g.node("rescued")
+        .fallbackWith(failure -> failure == bare ? "rescued" : "wrapped: " + failure)
+        .call(() -> sneaky(bare));
     var result = g.build().run(Inputs.empty());
 
     for (var node : List.of(plain, timed, retried)) {

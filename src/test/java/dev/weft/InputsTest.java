@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -217,5 +218,60 @@ class InputsTest {
       assertEquals(i, result.get(id));
       assertEquals(2 * i, result.get(doubled));
     }
+  }
+
+  // ---- a graph's declared inputs ----
+
+  @Test
+  void graphInputs_listEveryInputInDeclarationOrder_withItsNameAndType() {
+    var g = Graph.builder("g");
+    var id = g.input("id", Long.class);
+    g.task("early", () -> 1);
+    var count = g.input("count", int.class);
+    Input<List<String>> tags = g.input("tags");
+    var graph = g.build();
+
+    assertEquals(List.of(id, count, tags), graph.inputs());
+    assertEquals(List.of("id", "count", "tags"),
+        graph.inputs().stream().map(Input::name).toList());
+    assertEquals(List.of(Long.class, Integer.class, Object.class),
+        graph.inputs().stream().map(Input::type).toList(),
+        "declared class, a primitive as its wrapper, Object when declared without a class");
+    assertThrows(UnsupportedOperationException.class, () -> graph.inputs().clear());
+  }
+
+  @Test
+  void graphWithoutInputs_listsNone() {
+    var g = Graph.builder("g");
+    g.task("only", () -> 1);
+
+    assertEquals(List.of(), g.build().inputs());
+  }
+
+  /** What {@link Graph#inputs()} is for: binding a graph's inputs knowing only the graph. */
+  @Test
+  void everyInputOfAGraph_canBeBoundByName_fromAMap() {
+    var g = Graph.builder("g");
+    var id = g.input("id", Long.class);
+    var locale = g.input("locale", String.class);
+    var page = g.task("page", id, locale, (i, l) -> l + ":" + i);
+    var graph = g.build();
+    Map<String, Object> request = Map.of("locale", "fr", "id", 42L);
+
+    var inputs = Inputs.empty();
+    for (Input<?> input : graph.inputs()) {
+      inputs = bind(inputs, input, request.get(input.name()));
+    }
+
+    assertEquals("fr:42", graph.run(inputs).get(page));
+    var wrong = Map.<String, Object>of("locale", "fr", "id", "42");
+    var e = assertThrows(ClassCastException.class,
+        () -> bind(Inputs.empty(), graph.inputs().get(0), wrong.get("id")));
+    assertTrue(e.getMessage().contains("java.lang.Long"), e.getMessage());
+  }
+
+  @SuppressWarnings("unchecked") // safe: type() has checked the value, as the run does
+  private static <T> Inputs bind(Inputs inputs, Input<T> input, Object value) {
+    return inputs.and(input, (T) input.type().cast(value));
   }
 }

@@ -31,7 +31,8 @@ class NullPolicyTest {
   void nullInAnyParameterOfThePublicApi_throwsNpe_andLeavesTheBuilderUsable() throws Exception {
     assertNullsRefused(List.of(Graph.class, GraphBuilder.class, NodeBuilder.class, Node.class,
         Input.class, Inputs.class, RunOptions.class, RunResult.class, RetryPolicy.class,
-        CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, NodeException.class,
+        CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, Bulkhead.Builder.class,
+        NodeException.class,
         Outcome.Succeeded.class, Outcome.Failed.class, Outcome.Skipped.class,
         Outcome.Cancelled.class, Span.class), 80);
   }
@@ -84,7 +85,7 @@ class NullPolicyTest {
   /** {@return whether the documentation allows {@code null} for parameter {@code i}} */
   private static boolean nullAllowed(Executable member, int i) {
     return member.getName().equals("orElse") // the fallback may be null
-        || member.getName().equals("fallback") && i == 1 // so may a fallback value
+        || member.getName().equals("fallback") // so may a node's fallback value
         || member.getDeclaringClass() == Outcome.Succeeded.class && i == 1 // and a task's value
         || member.getDeclaringClass() == NodeTimeoutException.class && i == 3; // and a cause
   }
@@ -167,7 +168,7 @@ class NullPolicyTest {
         return CircuitBreaker.builder("breaker").build();
       }
       if (type == Bulkhead.class) {
-        return Bulkhead.of("bulkhead", 2);
+        return Bulkhead.builder("bulkhead").maxConcurrent(2).build();
       }
       if (type == Scheduler.class) {
         return Scheduler.system();
@@ -217,6 +218,9 @@ class NullPolicyTest {
       }
       if (type == CircuitBreaker.Builder.class) {
         return CircuitBreaker.builder("breaker");
+      }
+      if (type == Bulkhead.Builder.class) {
+        return Bulkhead.builder("bulkhead");
       }
       return null; // records: only their constructors are called
     }

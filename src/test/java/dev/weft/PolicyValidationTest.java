@@ -157,12 +157,36 @@ class PolicyValidationTest {
 
   @Test
   void bulkhead_needsAPlaceAndANonNegativeWait() {
-    assertIae("maxConcurrent", () -> Bulkhead.of("b", 0));
-    assertIae("maxConcurrent", () -> Bulkhead.of("b", -1, ONE_MS));
-    assertIae("maxWait", () -> Bulkhead.of("b", 1, NEGATIVE));
-    assertNpe("maxWait", () -> Bulkhead.of("b", 1, null));
-    assertNpe("name", () -> Bulkhead.of(null, 1));
-    assertEquals(0, Bulkhead.of("b", 1, ZERO).inUse(), "a zero wait means: do not wait");
+    assertIae("maxConcurrent", () -> Bulkhead.builder("b").maxConcurrent(0));
+    assertIae("maxConcurrent", () -> Bulkhead.builder("b").maxConcurrent(-1));
+    assertIae("maxWait", () -> Bulkhead.builder("b").maxWait(NEGATIVE));
+    assertNpe("maxWait", () -> Bulkhead.builder("b").maxWait(null));
+    assertNpe("name", () -> Bulkhead.builder(null));
+    assertEquals(0, Bulkhead.builder("b").maxConcurrent(1).maxWait(ZERO).build().inUse(),
+        "a zero wait means: do not wait");
+  }
+
+  @Test
+  void bulkheadWithoutMaxConcurrent_isRefusedAtBuild_namingIt() {
+    var builder = Bulkhead.builder("fraud").maxWait(ONE_MS);
+
+    var e = assertThrows(IllegalStateException.class, builder::build);
+    assertEquals("maxConcurrent of bulkhead 'fraud' is not set: call maxConcurrent(n) before "
+        + "build()", e.getMessage());
+  }
+
+  @Test
+  void bulkheadBuilder_buildsIndependentBulkheads_andIsNotChangedByBuild() throws Exception {
+    var builder = Bulkhead.builder("fraud").maxConcurrent(1);
+    var first = builder.build();
+    var second = builder.maxConcurrent(3).build();
+
+    assertTrue(first.acquire(0), "the first bulkhead has its one place");
+    assertEquals(1, first.maxConcurrent(), "a later setter changed a built bulkhead");
+    assertEquals(0, second.inUse(), "two builds share their places");
+    assertEquals(3, second.maxConcurrent());
+    assertEquals(3, builder.build().maxConcurrent(), "build() changed its builder");
+    first.release();
   }
 
   // ---- attaching policies ----
