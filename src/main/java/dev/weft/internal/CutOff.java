@@ -6,7 +6,9 @@ import static dev.weft.internal.Run.INTERRUPTING;
 import static dev.weft.internal.Run.INTS;
 import static dev.weft.internal.Run.PAUSED;
 import static dev.weft.internal.Run.RUNNING;
+import static dev.weft.internal.Run.SCHEDULED;
 import static dev.weft.internal.Run.TIMED_OUT;
+import static dev.weft.internal.Run.WAITING;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,9 +17,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The time bounds of one run: its deadline, and the cut-off that ends every cancellation in
- * bounded time. When the deadline passes, the run is cancelled. Every cancellation, whatever its
- * cause, arms the cut-off: interrupted tasks get {@link #GRACE_NANOS}, then those still running
+ * How one run is stopped: the sweep of a cancellation, the deadline, and the cut-off that ends
+ * every cancellation in bounded time. When the deadline passes, the run is cancelled. Every
+ * cancellation, whatever its cause, sweeps the vertices and arms the cut-off: interrupted tasks get {@link #GRACE_NANOS}, then those still running
  * are ended as CANCELLED stragglers, and the run completes without them. A straggler's thread,
  * when it finally ends, finds its vertex ended and leaves without touching the run.
  *
@@ -75,8 +77,48 @@ final class CutOff {
       pastDeadline = true;
       run.cancel(CancelCause.DEADLINE); // if already cancelled, that cancellation armed a cut-off
     } catch (Throwable t) {
-      run.abort(t);
+      run.faults.abort(t);
     }
+  }
+
+  /**
+   * The sweep of a cancellation: unstarted tasks become CANCELLED, running ones are interrupted.
+   * {@return how many tasks it ended}
+   */
+  int sweep() {
+    long now = run.clock();
+    var state = run.state;
+    int count = 0;
+    for (int v = 0; v < state.length; v++) {
+      for (;;) {
+        int s = (int) INTS.getVolatile(state, v);
+        if (s == WAITING || s == SCHEDULED) {
+          if (INTS.compareAndSet(state, v, s, CANCELLED)) {
+            if (s == WAITING) {
+              run.readyAt[v] = now;
+            }
+            run.startAt[v] = run.endAt[v] = now;
+            count++;
+            run.reportEnded(v);
+            break;
+          }
+        } else if (s == PAUSED || s == INTERRUPTING) {
+          Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
+        } else if (s == RUNNING || s == TIMED_OUT) {
+          if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
+            var thread = run.threads[v];
+            if (thread != null) {
+              thread.interrupt();
+            }
+            INTS.setVolatile(state, v, INTERRUPTED);
+            break;
+          }
+        } else {
+          break;
+        }
+      }
+    }
+    return count;
   }
 
   /** Arms the cut-off of a cancellation; a scheduler that refuses it is a fault of the run. */
@@ -88,7 +130,7 @@ final class CutOff {
         cancelTimer(timer); // the run ended meanwhile
       }
     } catch (Throwable t) {
-      run.keepFault(t);
+      run.faults.keep(t);
     }
   }
 
@@ -126,7 +168,7 @@ final class CutOff {
         run.finished(count);
       }
     } catch (Throwable t) {
-      run.abort(t);
+      run.faults.abort(t);
     }
   }
 

@@ -5,6 +5,9 @@ package dev.weft.internal;
  * here, and the thread as the loop found it. Confined to its thread.
  */
 final class Frame {
+  // the loop running on this thread, set once per loop: what TaskContext.current() reads
+  private static final ThreadLocal<Frame> CURRENT = new ThreadLocal<>();
+
   // false for the caller's frame, in runAsync; true for a thread of the executor
   final boolean inline;
   final IntStack ended = new IntStack();
@@ -34,6 +37,23 @@ final class Frame {
   Frame(Run<?> run, boolean inline) {
     this.run = run;
     this.inline = inline;
+  }
+
+  /** Makes this the thread's current loop. {@return the loop it replaces, for {@link #leave}} */
+  Frame enter() {
+    var outer = CURRENT.get();
+    CURRENT.set(this);
+    return outer;
+  }
+
+  /** Puts back the loop {@link #enter} replaced. */
+  static void leave(Frame outer) {
+    CURRENT.set(outer); // not remove(): on a reused thread the next set would allocate again
+  }
+
+  /** {@return the loop running on this thread, or null} */
+  static Frame current() {
+    return CURRENT.get();
   }
 
   /**

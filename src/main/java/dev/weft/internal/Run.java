@@ -82,8 +82,6 @@ public final class Run<R> {
   private static final AtomicLong IDS = new AtomicLong();
   private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
   private static final Outcome.Status[] STATUS = Outcome.Status.values();
-  // the loop running on this thread, set once per loop: what TaskContext.current() reads
-  private static final ThreadLocal<Frame> CURRENT = new ThreadLocal<>();
 
   static {
     try {
@@ -108,7 +106,7 @@ public final class Run<R> {
   private final Function<Run<R>, R> resultFactory;
   final Attempts attempts;
   final CutOff cutOff;
-  private final Faults faults;
+  final Faults faults;
   final long startNanos;
   // written by the thread that completes the run, before the future completes
   long endNanos;
@@ -185,8 +183,7 @@ public final class Run<R> {
 
   private void begin(Object[] inputValues) {
     var frame = new Frame(this, false);
-    var outer = CURRENT.get(); // a task of another run may be starting this one
-    CURRENT.set(frame);
+    var outer = frame.enter(); // a task of another run may be starting this one
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -208,41 +205,36 @@ public final class Run<R> {
       drainEnded(frame);
       loop(-1, frame);
     } catch (Throwable t) {
-      abort(t);
+      faults.abort(t);
     } finally {
       frame.returnCallerThread();
-      restore(outer);
+      Frame.leave(outer);
     }
   }
 
   /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
   void work(int first) {
     var frame = new Frame(this, true);
-    var outer = CURRENT.get();
-    CURRENT.set(frame);
+    var outer = frame.enter();
     try {
       loop(first, frame);
     } catch (Throwable t) {
-      abort(t);
+      faults.abort(t);
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
-      restore(outer);
+      Frame.leave(outer);
     }
-  }
-
-  private static void restore(Frame outer) {
-    CURRENT.set(outer); // not remove(): on a reused thread the next set would allocate again
   }
 
   /** {@return the run whose task runs on this thread now, or null} See TaskContext.current(). */
   public static Run<?> currentRun() {
-    var frame = CURRENT.get();
+    var frame = Frame.current();
     return frame == null || frame.current < 0 ? null : frame.run;
   }
 
   /** {@return the vertex whose task runs on this thread now; valid if currentRun() is not null} */
   public static int currentVertex() {
-    var frame = CURRENT.get();
+    var frame = Frame.current();
     return frame == null ? -1 : frame.current;
   }
 
@@ -489,39 +481,7 @@ public final class Run<R> {
     if (!CANCELLED_BY.compareAndSet(this, null, why)) {
       return false;
     }
-    long now = clock();
-    int count = 0;
-    for (int v = 0; v < state.length; v++) {
-      for (;;) {
-        int s = (int) INTS.getVolatile(state, v);
-        if (s == WAITING || s == SCHEDULED) {
-          if (INTS.compareAndSet(state, v, s, CANCELLED)) {
-            if (s == WAITING) {
-              readyAt[v] = now;
-            }
-            startAt[v] = endAt[v] = now;
-            count++;
-            if (hooks != null) {
-              hooks.nodeEnded(this, v);
-            }
-            break;
-          }
-        } else if (s == PAUSED || s == INTERRUPTING) {
-          Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
-        } else if (s == RUNNING || s == TIMED_OUT) {
-          if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
-            var thread = threads[v];
-            if (thread != null) {
-              thread.interrupt();
-            }
-            INTS.setVolatile(state, v, INTERRUPTED);
-            break;
-          }
-        } else {
-          break;
-        }
-      }
-    }
+    int count = cutOff.sweep();
     finished(count);
     if (remaining > 0) {
       cutOff.armCutOff();
@@ -548,16 +508,7 @@ public final class Run<R> {
     }
   }
 
-  // ---- context, faults, timers ----
-
-  /** A fault of the engine or its scheduler: see {@link Faults#abort}. */
-  void abort(Throwable t) {
-    faults.abort(t);
-  }
-
-  void keepFault(Throwable t) {
-    faults.keep(t);
-  }
+  // ---- faults, the clock, reports from the run's parts ----
 
   /** Completes the future with the kept fault once the run could not end by itself. */
   void failFuture(Throwable fault) {
