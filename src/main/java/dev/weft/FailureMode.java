@@ -2,7 +2,7 @@ package dev.weft;
 
 /**
  * What a run does after a task fails. Chosen per graph ({@link GraphBuilder#options(RunOptions)})
- * and overridable per run ({@link Graph#run(Inputs, RunOptions)}).
+ * and changed per run ({@link Graph#run(Inputs, java.util.function.UnaryOperator)}).
  *
  * <p>Constants, thread-safe.
  */
@@ -13,8 +13,8 @@ public enum FailureMode {
    */
   CONTINUE,
   /**
-   * The first failure that no optional edge absorbs cancels the run: running tasks are
-   * interrupted, unstarted ones cancelled. A node whose every dependent reads it through {@link
+   * The first failure that no optional edge absorbs skips its dependents on required edges, as
+   * always, then cancels the run: running tasks are interrupted, unstarted ones cancelled. A node whose every dependent reads it through {@link
    * Node#orElse} or {@link Node#optional()} does not trigger it.
    */
   FAIL_FAST
