@@ -266,9 +266,20 @@ public final class Invariants {
     }
   }
 
+  /** {@return whether every task body, stragglers included, ended within the harness's bound} */
+  private static boolean awaitIdle(Probe probe) {
+    try {
+      return probe.awaitIdle(java.util.concurrent.TimeUnit.SECONDS.toMillis(Probe.BOUND_SECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /**
    * The checks every run gets: it completed, no wait inside a task timed out, readiness, no body
-   * running once it completed (wait for stragglers first), one consistent outcome per node.
+   * running once it completed but the stragglers a cancellation cut off (which must end in
+   * bounded time), one consistent outcome per node.
    */
   public static List<String> afterRun(WeftDag w, Probe probe, Runs.Ran ran, boolean failFast) {
     var problems = new ArrayList<String>();
@@ -277,8 +288,12 @@ public final class Invariants {
     }
     problems.addAll(probe.violations());
     problems.addAll(readiness(w, probe, ran.result()));
-    if (probe.running() != 0) {
-      problems.add(probe.running() + " task bodies still running when the run completed");
+    int running = probe.running();
+    if (running > ran.stragglers()) {
+      problems.add(running + " task bodies still running when the run completed");
+    } else if (running > 0 && !awaitIdle(probe)) {
+      problems.add("stragglers cut off by a cancellation still ran after " + Probe.BOUND_SECONDS
+          + " s");
     }
     if (ran.result() != null) {
       problems.addAll(outcomes(w, probe, ran.result(), failFast));

@@ -132,13 +132,24 @@ public final class Runs {
    * @param completedTick the logical clock ({@link Probe#now}) when it completed, 0 if it did not
    */
   public record Ran(RunResult result, boolean cancelled, long cancelNanos, String problem,
-      long startedNanos, long completedNanos, long completedTick) {
+      long startedNanos, long completedNanos, long completedTick, int cutOff) {
     Ran(RunResult result, boolean cancelled, long cancelNanos, String problem) {
-      this(result, cancelled, cancelNanos, problem, 0, 0, 0);
+      this(result, cancelled, cancelNanos, problem, 0, 0, 0, 0);
     }
 
     Ran timed(long started, long completed, long tick) {
-      return new Ran(result, cancelled, cancelNanos, problem, started, completed, tick);
+      return new Ran(result, cancelled, cancelNanos, problem, started, completed, tick, cutOff);
+    }
+
+    /** {@return this, knowing that a cancellation cut off {@code n} stragglers} */
+    Ran cut(int n) {
+      return new Ran(result, cancelled, cancelNanos, problem, startedNanos, completedNanos,
+          completedTick, n);
+    }
+
+    /** {@return how many stragglers the run reported cut off: in its result or its exception} */
+    public int stragglers() {
+      return result != null ? result.stragglers().size() : cutOff;
     }
 
     /** {@return how long after {@code deadline} from its start it completed; negative: before} */
@@ -308,7 +319,7 @@ public final class Runs {
           new Ran(null, true, nanos, "run() threw " + e + " but cleared the interrupt status");
       case CancellationException e when runningAtReturn > cutOff(e) -> new Ran(null, true, nanos,
           "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
-      case CancellationException e -> new Ran(null, true, nanos, null);
+      case CancellationException e -> new Ran(null, true, nanos, null).cut(cutOff(e));
       case Object other -> new Ran(null, false, nanos, "run() threw " + SafeText.of(other));
     };
   }
