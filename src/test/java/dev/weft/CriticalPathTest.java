@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.internal.trace.Palette;
 import dev.weft.testing.FakeScheduler;
 import dev.weft.testing.GraphSyntax;
 import dev.weft.testing.HtmlCheck;
@@ -226,10 +227,10 @@ class CriticalPathTest {
         + "  Failed"), trace.criticalPathText());
 
     var dot = GraphSyntax.parseDot(trace.toDot());
-    assertEquals(Exports.FAILED, GraphSyntax.dotText(dot.named("flaky").attrs().get("fillcolor")));
-    assertEquals(Exports.SKIPPED, GraphSyntax.dotText(dot.named("needs-flaky").attrs()
+    assertEquals(Palette.FAILED, GraphSyntax.dotText(dot.named("flaky").attrs().get("fillcolor")));
+    assertEquals(Palette.SKIPPED, GraphSyntax.dotText(dot.named("needs-flaky").attrs()
         .get("fillcolor")));
-    assertEquals(Exports.SUCCEEDED, GraphSyntax.dotText(dot.named("tolerates-flaky").attrs()
+    assertEquals(Palette.SUCCEEDED, GraphSyntax.dotText(dot.named("tolerates-flaky").attrs()
         .get("fillcolor")));
     var json = StrictJson.object(StrictJson.parse(trace.toChromeJson()), "root");
     assertTrue(StrictJson.array(json.get("traceEvents"), "traceEvents").stream()
