@@ -74,9 +74,9 @@ public final class Trace {
    *
    * <pre>
    * critical path of run 7 of graph 'listing-page': 88.9 ms of 89.1 ms
-   *   listing       ran  31.2 ms  queued  0.1 ms
-   *   similar       ran  50.3 ms  queued  0.1 ms
-   *   page          ran   0.9 ms  queued  0.0 ms
+   *   listing  ran  31.2 ms  queued 0.104 ms  succeeded
+   *   similar  ran  50.3 ms  queued 0.097 ms  succeeded
+   *   page     ran 0.874 ms  queued 0.012 ms  succeeded
    * </pre>
    */
   public String criticalPathText() {

@@ -1,5 +1,7 @@
 package dev.weft.internal.trace;
 
+import static dev.weft.internal.Durations.millis;
+
 import java.util.Locale;
 
 /**
@@ -18,17 +20,13 @@ public final class PathText {
     var sb = new StringBuilder();
     sb.append("critical path of run ").append(run.runId()).append(" of graph '")
         .append(run.shape().graph()).append("': ").append(millis(run.pathNanos())).append(" of ")
-        .append(millis(run.elapsed().toNanos())).append('\n');
+        .append(millis(run.elapsed())).append('\n');
     var line = "  %-" + width + "s  ran %8s  queued %8s  %s%n";
     for (int i = 0; i < run.pathLength(); i++) {
       var s = run.span(run.pathNode(i));
-      sb.append(String.format(Locale.ROOT, line, s.node(), millis(s.ran().toNanos()),
-          millis(s.queued().toNanos()), s.outcome().getClass().getSimpleName()));
+      sb.append(String.format(Locale.ROOT, line, s.node(), millis(s.ran()), millis(s.queued()),
+          s.outcome().status().label()));
     }
     return sb.toString();
-  }
-
-  private static String millis(long nanos) {
-    return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
   }
 }
