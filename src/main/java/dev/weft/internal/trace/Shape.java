@@ -9,7 +9,7 @@ import java.util.Objects;
  * The structure of a graph, for exports and the critical path: nodes by index in declaration
  * order, and per node the indices of its dependencies with the kind of each edge. Built once per
  * graph from its {@link Plan}; immutable and thread-safe (every field is final and nothing handed
- * in or out is shared).
+ * in or out is shared), so {@code Graph} may cache it racily: every thread builds the same value.
  */
 public final class Shape {
   private final String graph;
