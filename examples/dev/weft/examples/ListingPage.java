@@ -123,7 +123,7 @@ public final class ListingPage {
     System.out.printf("%-13s %-10s %8s %8s %8s%n", "node", "outcome", "ready", "start", "end");
     for (Span span : result.spans()) {
       System.out.printf("%-13s %-10s %6.1fms %6.1fms %6.1fms%n", span.node(),
-          span.outcome().getClass().getSimpleName(), millis(span.ready()),
+          span.outcome().status().label(), millis(span.ready()),
           millis(span.started()), millis(span.ended()));
     }
     System.out.printf("run took %.1f ms; run one after another, the calls would take 205 ms%n",

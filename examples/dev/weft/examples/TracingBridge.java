@@ -42,7 +42,7 @@ public final class TracingBridge {
         case RunEvent.NodeEnded e -> {
           var span = open.remove(e.runId() + "/" + e.node());
           if (span != null) {
-            span.end(e.span().outcome().getClass().getSimpleName().toLowerCase() + ", "
+            span.end(e.span().outcome().status().label() + ", "
                 + e.span().attempts() + " attempt(s) on " + e.span().thread());
           }
         }

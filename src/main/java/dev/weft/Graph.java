@@ -5,6 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.weft.internal.Plan;
 import dev.weft.internal.Run;
 import dev.weft.internal.Settings;
+import dev.weft.internal.trace.Dot;
+import dev.weft.internal.trace.Mermaid;
+import dev.weft.internal.trace.Shape;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -290,12 +293,12 @@ public final class Graph {
    * ordering or ordering-optional} Render with {@code dot -Tsvg graph.dot -o graph.svg}.
    */
   public String toDot() {
-    return Exports.graphDot(shape());
+    return Dot.graph(shape());
   }
 
   /** {@return the graph as a Mermaid flowchart, edges labelled like {@link #toDot()}} */
   public String toMermaid() {
-    return Exports.graphMermaid(shape());
+    return Mermaid.graph(shape());
   }
 
   Shape shape() {

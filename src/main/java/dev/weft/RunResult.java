@@ -135,7 +135,13 @@ public final class RunResult {
 
   /** {@return where the time of this run went: spans, critical path, exports} */
   public Trace trace() {
-    return new Trace(graph.shape(), runId(), elapsed(), spans());
+    var spans = new Span[run.plan().size()];
+    for (int v = 0; v < spans.length; v++) {
+      if (!run.plan().isInput(v)) {
+        spans[v] = out.span(v);
+      }
+    }
+    return new Trace(graph.shape(), runId(), elapsed(), spans);
   }
 
   /** {@return whether the run's deadline passed before it ended} */

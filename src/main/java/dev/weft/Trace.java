@@ -1,14 +1,14 @@
 package dev.weft;
 
+import dev.weft.internal.trace.ChromeJson;
+import dev.weft.internal.trace.Dot;
+import dev.weft.internal.trace.Mermaid;
+import dev.weft.internal.trace.PathText;
+import dev.weft.internal.trace.Shape;
+import dev.weft.internal.trace.Timeline;
+import dev.weft.internal.trace.Waterfall;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Where the time of one run went: every task's {@link Span}, the critical path, and pictures of
@@ -33,35 +33,30 @@ import java.util.Map;
  * <p>Nothing here throws: a run with failures, skips or cancellations is drawn with them.
  */
 public final class Trace {
-  private final Shape shape;
-  private final String graph;
-  private final long runId;
-  private final Duration elapsed;
+  private final Timeline run;
   private final List<Span> spans;
   private final List<Span> criticalPath;
 
-  Trace(Shape shape, long runId, Duration elapsed, List<Span> spans) {
-    this.shape = shape;
-    this.graph = shape.graph();
-    this.runId = runId;
-    this.elapsed = elapsed;
-    this.spans = spans;
-    this.criticalPath = criticalPath(shape, spans);
+  /** A trace of one run; {@code spans} has the span of each task by vertex, null for inputs. */
+  Trace(Shape shape, long runId, Duration elapsed, Span[] spans) {
+    this.run = Timeline.of(shape, runId, elapsed, spans);
+    this.spans = run.spans();
+    this.criticalPath = run.criticalPath();
   }
 
   /** {@return the graph's name} */
   public String graph() {
-    return graph;
+    return run.shape().graph();
   }
 
   /** {@return the run's id} */
   public long runId() {
-    return runId;
+    return run.runId();
   }
 
   /** {@return how long the run took} */
   public Duration elapsed() {
-    return elapsed;
+    return run.elapsed();
   }
 
   /** {@return every task's span, in the order they started} */
@@ -79,28 +74,13 @@ public final class Trace {
    *
    * <pre>
    * critical path of run 7 of graph 'listing-page': 88.9 ms of 89.1 ms
-   *   listing       ran  31.2 ms  queued  0.1 ms
-   *   similar       ran  50.3 ms  queued  0.1 ms
-   *   page          ran   0.9 ms  queued  0.0 ms
+   *   listing  ran  31.2 ms  queued 0.104 ms  succeeded
+   *   similar  ran  50.3 ms  queued 0.097 ms  succeeded
+   *   page     ran 0.874 ms  queued 0.012 ms  succeeded
    * </pre>
    */
   public String criticalPathText() {
-    long sum = 0;
-    int width = 4;
-    for (var s : criticalPath) {
-      sum += s.ended().toNanos() - s.ready().toNanos();
-      width = Math.max(width, s.node().length());
-    }
-    var sb = new StringBuilder();
-    sb.append("critical path of run ").append(runId).append(" of graph '").append(graph)
-        .append("': ").append(millis(sum)).append(" of ").append(millis(elapsed.toNanos()))
-        .append('\n');
-    for (var s : criticalPath) {
-      sb.append(String.format(Locale.ROOT, "  %-" + width + "s  ran %8s  queued %8s  %s%n",
-          s.node(), millis(s.ran().toNanos()), millis(s.queued().toNanos()),
-          s.outcome().getClass().getSimpleName()));
-    }
-    return sb.toString();
+    return PathText.render(run);
   }
 
   /**
@@ -109,7 +89,7 @@ public final class Trace {
    * file in) and chrome://tracing.
    */
   public String toChromeJson() {
-    return Exports.chromeJson(graph, runId, spans, names(criticalPath));
+    return ChromeJson.render(run);
   }
 
   /**
@@ -117,12 +97,12 @@ public final class Trace {
    * critical path drawn bold} Render with {@code dot -Tsvg run.dot -o run.svg}.
    */
   public String toDot() {
-    return Exports.runDot(shape, byName(), names(criticalPath));
+    return Dot.run(run);
   }
 
   /** {@return the run as a Mermaid flowchart, coloured like {@link #toDot()}} */
   public String toMermaid() {
-    return Exports.runMermaid(shape, byName(), names(criticalPath));
+    return Mermaid.run(run);
   }
 
   /**
@@ -131,68 +111,12 @@ public final class Trace {
    * marked, details on hover}
    */
   public String toHtml() {
-    return Exports.html(graph, runId, elapsed, spans, criticalPath);
+    return Waterfall.render(run);
   }
 
   @Override
   public String toString() {
-    return "Trace[graph=" + graph + ", run=" + runId + ", " + spans.size() + " tasks, elapsed="
-        + elapsed + "]";
-  }
-
-  private Map<String, Span> byName() {
-    var map = new LinkedHashMap<String, Span>();
-    for (var s : spans) {
-      map.put(s.node(), s);
-    }
-    return map;
-  }
-
-  private static LinkedHashSet<String> names(List<Span> path) {
-    var set = new LinkedHashSet<String>();
-    for (var s : path) {
-      set.add(s.node());
-    }
-    return set;
-  }
-
-  private static List<Span> criticalPath(Shape shape, List<Span> spans) {
-    if (spans.isEmpty()) {
-      return List.of();
-    }
-    var byName = new HashMap<String, Span>();
-    Span last = null;
-    for (var s : spans) {
-      byName.put(s.node(), s);
-      if (last == null || s.ended().compareTo(last.ended()) > 0) {
-        last = s;
-      }
-    }
-    var index = new HashMap<String, Integer>();
-    for (int i = 0; i < shape.nodes().size(); i++) {
-      index.put(shape.nodes().get(i), i);
-    }
-    var deps = new HashMap<Integer, List<Integer>>();
-    for (var link : shape.links()) {
-      deps.computeIfAbsent(link.to(), k -> new ArrayList<>()).add(link.from());
-    }
-    var path = new ArrayList<Span>();
-    for (var step = last; step != null; ) {
-      path.add(step);
-      Span before = null;
-      for (int d : deps.getOrDefault(index.get(step.node()), List.of())) {
-        var s = byName.get(shape.nodes().get(d)); // null for inputs
-        if (s != null && (before == null || s.ended().compareTo(before.ended()) > 0)) {
-          before = s;
-        }
-      }
-      step = before;
-    }
-    Collections.reverse(path);
-    return List.copyOf(path);
-  }
-
-  private static String millis(long nanos) {
-    return String.format(Locale.ROOT, "%.1f ms", nanos / 1e6);
+    return "Trace[graph=" + graph() + ", run=" + runId() + ", " + spans.size()
+        + " tasks, elapsed=" + elapsed() + "]";
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.internal.trace.Palette;
 import dev.weft.testing.FakeScheduler;
 import dev.weft.testing.GraphSyntax;
 import dev.weft.testing.HtmlCheck;
@@ -108,9 +109,9 @@ class CriticalPathTest {
     assertSpan(trace.criticalPath().get(2), 10 + slowMillis, 10 + slowMillis, 15 + slowMillis);
     assertEquals(String.format("""
         critical path of run %d of graph 'diamond': 65.0 ms of 65.0 ms
-          a     ran  10.0 ms  queued   0.0 ms  Succeeded
-          %s     ran  50.0 ms  queued   0.0 ms  Succeeded
-          d     ran   5.0 ms  queued   0.0 ms  Succeeded
+          a     ran  10.0 ms  queued 0.000 ms  succeeded
+          %s     ran  50.0 ms  queued 0.000 ms  succeeded
+          d     ran   5.0 ms  queued 0.000 ms  succeeded
         """, trace.runId(), slow), trace.criticalPathText());
   }
 
@@ -171,8 +172,8 @@ class CriticalPathTest {
     assertSpan(trace.criticalPath().get(1), 12, 15, 35);
     assertEquals(String.format("""
         critical path of run %d of graph 'queued': 35.0 ms of 35.0 ms
-          a     ran  10.0 ms  queued   2.0 ms  Succeeded
-          %s     ran  20.0 ms  queued   3.0 ms  Succeeded
+          a     ran  10.0 ms  queued   2.0 ms  succeeded
+          %s     ran  20.0 ms  queued   3.0 ms  succeeded
         """, trace.runId(), last), trace.criticalPathText());
   }
 
@@ -222,14 +223,14 @@ class CriticalPathTest {
     assertEquals("", skipped.thread());
     assertEquals(skipped.started(), skipped.ended());
     assertSpan(byName.get("tolerates-flaky"), 10, 10, 15);
-    assertTrue(trace.criticalPathText().contains("flaky            ran  10.0 ms  queued   0.0 ms"
-        + "  Failed"), trace.criticalPathText());
+    assertTrue(trace.criticalPathText().contains("flaky            ran  10.0 ms  queued 0.000 ms"
+        + "  failed"), trace.criticalPathText());
 
     var dot = GraphSyntax.parseDot(trace.toDot());
-    assertEquals(Exports.FAILED, GraphSyntax.dotText(dot.named("flaky").attrs().get("fillcolor")));
-    assertEquals(Exports.SKIPPED, GraphSyntax.dotText(dot.named("needs-flaky").attrs()
+    assertEquals(Palette.FAILED, GraphSyntax.dotText(dot.named("flaky").attrs().get("fillcolor")));
+    assertEquals(Palette.SKIPPED, GraphSyntax.dotText(dot.named("needs-flaky").attrs()
         .get("fillcolor")));
-    assertEquals(Exports.SUCCEEDED, GraphSyntax.dotText(dot.named("tolerates-flaky").attrs()
+    assertEquals(Palette.SUCCEEDED, GraphSyntax.dotText(dot.named("tolerates-flaky").attrs()
         .get("fillcolor")));
     var json = StrictJson.object(StrictJson.parse(trace.toChromeJson()), "root");
     assertTrue(StrictJson.array(json.get("traceEvents"), "traceEvents").stream()

@@ -11,6 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.internal.EdgeKind;
+import dev.weft.internal.trace.ChromeJson;
+import dev.weft.internal.trace.Dot;
+import dev.weft.internal.trace.Mermaid;
+import dev.weft.internal.trace.Palette;
+import dev.weft.internal.trace.Shape;
+import dev.weft.internal.trace.Timeline;
+import dev.weft.internal.trace.Waterfall;
 import dev.weft.testing.GraphSyntax;
 import dev.weft.testing.HtmlCheck;
 import dev.weft.testing.StrictJson;
@@ -20,7 +28,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -81,11 +88,10 @@ class ExportsTest {
   static final String FLAKY = "flaky <\"svc\"> & co #1";
   static final Shape SHAPE = new Shape("run \"fixture\"",
       List.of("in", "fetch", FLAKY, "dependent", "late", "page"),
-      List.of(true, false, false, false, false, false),
-      List.of(new Shape.Link(0, 1, REQUIRED), new Shape.Link(0, 2, REQUIRED),
-          new Shape.Link(2, 3, REQUIRED), new Shape.Link(1, 4, ORDER),
-          new Shape.Link(1, 5, REQUIRED), new Shape.Link(2, 5, OPTIONAL),
-          new Shape.Link(3, 5, OPTIONAL), new Shape.Link(4, 5, ORDER_OPTIONAL)));
+      new boolean[] {true, false, false, false, false, false},
+      new int[][] {{}, {0}, {0}, {2}, {1}, {1, 2, 3, 4}},
+      new EdgeKind[][] {{}, {REQUIRED}, {REQUIRED}, {REQUIRED}, {ORDER},
+          {REQUIRED, OPTIONAL, OPTIONAL, ORDER_OPTIONAL}});
   static final IOException ERROR = new IOException("503 \"unavailable\" <html>\u0007 \\ done");
   static final List<Span> SPANS = List.of(
       new Span("fetch", new Outcome.Succeeded<>("fetch", "x"), ms(0), ms(1), ms(31), 1,
@@ -97,16 +103,32 @@ class ExportsTest {
           ms(31), ms(31), ms(31), 0, 0, ""),
       new Span("page", new Outcome.Succeeded<>("page", "p"), ms(31), ms(33), ms(40), 1,
           21, "weft-1"));
-  static final Set<String> CRITICAL = new LinkedHashSet<>(List.of("fetch", "page"));
+  /** The fixture's critical path: page ended last, and fetch is the dependency it waited for. */
+  static final List<String> CRITICAL = List.of("fetch", "page");
+  /** The fixture as a run: 40 ms long, its critical path computed from its spans. */
+  static final Timeline RUN = run(SHAPE, 7, ms(40), SPANS);
 
-  private static Map<String, Span> byName(List<Span> spans) {
-    var map = new HashMap<String, Span>();
-    spans.forEach(s -> map.put(s.node(), s));
-    return map;
+  /** {@return a run of {@code shape} with these spans, each matched to its node by name} */
+  private static Timeline run(Shape shape, long runId, Duration elapsed, List<Span> spans) {
+    var byVertex = new Span[shape.size()];
+    for (var s : spans) {
+      for (int v = 0; v < shape.size(); v++) {
+        if (shape.name(v).equals(s.node())) {
+          byVertex[v] = s;
+        }
+      }
+    }
+    return Timeline.of(shape, runId, elapsed, byVertex);
   }
 
-  private static List<Span> path(List<Span> spans, Set<String> names) {
-    return spans.stream().filter(s -> names.contains(s.node())).toList();
+  /** {@return the shape of a graph of unconnected tasks with these names} */
+  private static Shape tasks(String graph, List<String> names) {
+    return new Shape(graph, names, new boolean[names.size()], new int[names.size()][0],
+        new EdgeKind[names.size()][0]);
+  }
+
+  private static List<String> names(List<Span> spans) {
+    return spans.stream().map(Span::node).toList();
   }
 
   // ---- graph DOT and Mermaid
@@ -166,11 +188,17 @@ class ExportsTest {
   // ---- run DOT and Mermaid
 
   @Test
-  void runDot_fillsTasksByOutcome_leavesInputsNeutral_andLabelsTimeAndAttempts() {
-    var dot = GraphSyntax.parseDot(Exports.runDot(SHAPE, byName(SPANS), CRITICAL));
+  void criticalPathOfTheFixture_endsWithTheLastTask_andGoesBackThroughTheDependencyEndedLast() {
+    assertEquals(CRITICAL, names(RUN.criticalPath()));
+    assertEquals(List.of("fetch", FLAKY, "dependent", "late", "page"), names(RUN.spans()));
+  }
 
-    assertEquals(Map.of("in", Exports.INPUT, "fetch", Exports.SUCCEEDED, FLAKY, Exports.FAILED,
-        "dependent", Exports.SKIPPED, "late", Exports.CANCELLED, "page", Exports.SUCCEEDED),
+  @Test
+  void runDot_fillsTasksByOutcome_leavesInputsNeutral_andLabelsTimeAndAttempts() {
+    var dot = GraphSyntax.parseDot(Dot.run(RUN));
+
+    assertEquals(Map.of("in", Palette.INPUT, "fetch", Palette.SUCCEEDED, FLAKY, Palette.FAILED,
+        "dependent", Palette.SKIPPED, "late", Palette.CANCELLED, "page", Palette.SUCCEEDED),
         fills(dot));
     assertEquals("fetch\n30.0 ms · 1 attempt", dot.named("fetch").label());
     assertEquals(FLAKY + "\nfailed · 10.0 ms · 3 attempts", dot.named(FLAKY).label());
@@ -190,7 +218,7 @@ class ExportsTest {
 
   @Test
   void runDot_drawsCriticalNodesAndTheEdgeBetweenThemBold() {
-    var dot = GraphSyntax.parseDot(Exports.runDot(SHAPE, byName(SPANS), CRITICAL));
+    var dot = GraphSyntax.parseDot(Dot.run(RUN));
 
     var bold = new HashSet<String>();
     for (var n : dot.nodes().values()) {
@@ -207,15 +235,15 @@ class ExportsTest {
 
   @Test
   void runMermaid_classesTasksByOutcome_andThickensTheCriticalPath() {
-    var mermaid = GraphSyntax.parseMermaid(Exports.runMermaid(SHAPE, byName(SPANS), CRITICAL));
+    var mermaid = GraphSyntax.parseMermaid(Mermaid.run(RUN));
 
     var classes = new HashMap<String, String>();
     mermaid.classOf().forEach((id, cls) -> classes.put(
         mermaid.nodes().get(id).label().split("\n")[0], cls));
     assertEquals(Map.of("in", "input", "fetch", "succeeded", FLAKY, "failed",
         "dependent", "skipped", "late", "cancelled", "page", "succeeded"), classes);
-    assertTrue(mermaid.classDefs().get("failed").contains("fill:" + Exports.FAILED));
-    assertTrue(mermaid.classDefs().get("cancelled").contains("fill:" + Exports.CANCELLED));
+    assertTrue(mermaid.classDefs().get("failed").contains("fill:" + Palette.FAILED));
+    assertTrue(mermaid.classDefs().get("cancelled").contains("fill:" + Palette.CANCELLED));
     assertEquals(FLAKY + "\nfailed · 10.0 ms · 3 attempts", mermaid.named(FLAKY).label());
     var thickNodes = new HashSet<String>();
     mermaid.styles().forEach((id, style) -> {
@@ -234,20 +262,20 @@ class ExportsTest {
   /** Only a path's own steps are highlighted, not a shortcut between two of its nodes. */
   @Test
   void runExports_highlightOnlyEdgesBetweenConsecutiveCriticalNodes() {
-    var shape = new Shape("chain", List.of("a", "b", "c"), List.of(false, false, false),
-        List.of(new Shape.Link(0, 1, REQUIRED), new Shape.Link(1, 2, OPTIONAL),
-            new Shape.Link(0, 2, REQUIRED)));
+    var shape = new Shape("chain", List.of("a", "b", "c"), new boolean[3],
+        new int[][] {{}, {0}, {1, 0}}, new EdgeKind[][] {{}, {REQUIRED}, {OPTIONAL, REQUIRED}});
     var spans = List.of(
         new Span("a", new Outcome.Succeeded<>("a", 1), ms(0), ms(0), ms(5), 1, 1, "t"),
         new Span("b", new Outcome.Succeeded<>("b", 1), ms(5), ms(5), ms(9), 1, 1, "t"),
         new Span("c", new Outcome.Succeeded<>("c", 1), ms(9), ms(9), ms(10), 1, 1, "t"));
-    var path = new LinkedHashSet<>(List.of("a", "b", "c"));
+    var run = run(shape, 1, ms(10), spans);
+    assertEquals(List.of("a", "b", "c"), names(run.criticalPath()));
 
-    var dot = GraphSyntax.parseDot(Exports.runDot(shape, byName(spans), path));
+    var dot = GraphSyntax.parseDot(Dot.run(run));
     assertEquals(List.of("n0 -> n1", "n1 -> n2"), dot.edges().stream()
         .filter(e -> "3".equals(e.attrs().get("penwidth"))).map(e -> e.from() + " -> " + e.to())
         .toList());
-    var mermaid = GraphSyntax.parseMermaid(Exports.runMermaid(shape, byName(spans), path));
+    var mermaid = GraphSyntax.parseMermaid(Mermaid.run(run));
     assertEquals(Set.of(0, 1), mermaid.linkStyles().keySet());
     assertEquals("-->", mermaid.edges().get(2).arrow());
   }
@@ -256,7 +284,7 @@ class ExportsTest {
 
   @Test
   void chromeJson_parsesStrictly_andEveryEventHasTheRequiredKeys() {
-    var root = object(StrictJson.parse(Exports.chromeJson("g", 7, SPANS, CRITICAL)), "root");
+    var root = object(StrictJson.parse(ChromeJson.render(RUN)), "root");
 
     assertEquals("ms", root.get("displayTimeUnit"));
     var events = array(root.get("traceEvents"), "traceEvents");
@@ -280,8 +308,8 @@ class ExportsTest {
 
   @Test
   void chromeJson_putsEachTaskOnItsThreadInMicroseconds_withItsDetailsAsArgs() {
-    var events = array(object(StrictJson.parse(Exports.chromeJson("g", 7, SPANS, CRITICAL)),
-        "root").get("traceEvents"), "traceEvents");
+    var events = array(object(StrictJson.parse(ChromeJson.render(RUN)), "root")
+        .get("traceEvents"), "traceEvents");
     var slices = new HashMap<String, Map<String, Object>>();
     var threadNames = new HashMap<BigDecimal, Object>();
     for (var e : events) {
@@ -332,7 +360,8 @@ class ExportsTest {
           ms(i), ms(i), ms(i + 0.0015), 1, i + 1, name));
     }
     var graph = String.join("|", names);
-    var root = object(StrictJson.parse(Exports.chromeJson(graph, 1, spans, Set.of())), "root");
+    var run = run(tasks(graph, names), 1, ms(names.size()), spans);
+    var root = object(StrictJson.parse(ChromeJson.render(run)), "root");
 
     var slices = new ArrayList<String>();
     var errors = new ArrayList<Object>();
@@ -354,15 +383,15 @@ class ExportsTest {
 
   @Test
   void exportsOfARunWithoutTasks_areWellFormed() {
-    var shape = new Shape("empty", List.of("in"), List.of(true), List.of());
-    var root = object(StrictJson.parse(Exports.chromeJson("empty", 3, List.of(), Set.of())),
-        "root");
+    var shape = new Shape("empty", List.of("in"), new boolean[] {true}, new int[][] {{}},
+        new EdgeKind[][] {{}});
+    var run = run(shape, 3, Duration.ZERO, List.of());
+    assertEquals(List.of(), run.criticalPath());
+    var root = object(StrictJson.parse(ChromeJson.render(run)), "root");
     assertEquals(1, array(root.get("traceEvents"), "traceEvents").size()); // the process name
-    assertEquals(1, GraphSyntax.parseDot(Exports.runDot(shape, Map.of(), Set.of())).nodes()
-        .size());
-    assertEquals(1, GraphSyntax.parseMermaid(Exports.runMermaid(shape, Map.of(), Set.of()))
-        .nodes().size());
-    var page = HtmlCheck.parse(Exports.html("empty", 3, Duration.ZERO, List.of(), List.of()));
+    assertEquals(1, GraphSyntax.parseDot(Dot.run(run)).nodes().size());
+    assertEquals(1, GraphSyntax.parseMermaid(Mermaid.run(run)).nodes().size());
+    var page = HtmlCheck.parse(Waterfall.render(run));
     assertTrue(page.text().contains("this run had no tasks"), page.text());
   }
 
@@ -373,8 +402,7 @@ class ExportsTest {
 
   @Test
   void html_isSelfContained_noUrlNoScriptNoLink() {
-    var html = Exports.html("g", 7, ms(40), SPANS, path(SPANS, CRITICAL))
-        .toLowerCase(Locale.ROOT);
+    var html = Waterfall.render(RUN).toLowerCase(Locale.ROOT);
     for (var external : EXTERNAL) {
       assertFalse(html.contains(external), "the page contains " + external);
     }
@@ -391,7 +419,9 @@ class ExportsTest {
           ms(i + 0.5), ms(i + 1), 1, 1, name));
     }
     var graph = "graph <b>\"bold\"</b> & 'co'";
-    var html = Exports.html(graph, 1, ms(HOSTILE.size()), spans, List.of(spans.getLast()));
+    var run = run(tasks(graph, HOSTILE), 1, ms(HOSTILE.size()), spans);
+    assertEquals(List.of(spans.getLast()), run.criticalPath()); // it ended last
+    var html = Waterfall.render(run);
     var page = HtmlCheck.parse(html);
 
     assertFalse(html.contains("<script"), "a node name became a tag");
@@ -420,7 +450,7 @@ class ExportsTest {
 
   @Test
   void html_drawsARowPerTaskInStartOrder_withDistinctWaitAndRunSegments() {
-    var page = HtmlCheck.parse(Exports.html("g", 7, ms(40), SPANS, path(SPANS, CRITICAL)));
+    var page = HtmlCheck.parse(Waterfall.render(RUN));
 
     var rows = page.find("tr", "row");
     assertEquals(List.of("fetch", FLAKY, "dependent", "late", "page"), rows.stream()
@@ -442,7 +472,7 @@ class ExportsTest {
 
   @Test
   void html_marksCriticalRows_hasATimeAxis_andDetailsOnHover() {
-    var page = HtmlCheck.parse(Exports.html("g", 7, ms(40), SPANS, path(SPANS, CRITICAL)));
+    var page = HtmlCheck.parse(Waterfall.render(RUN));
 
     var rows = page.find("tr", "row");
     assertEquals(List.of(true, false, false, false, true), rows.stream()
@@ -476,7 +506,7 @@ class ExportsTest {
         "traceEvents");
     var titles = page.find("tr", "row").stream().map(r -> r.attr("title")).toList();
     for (var name : HOSTILE) {
-      assertEquals(Exports.SUCCEEDED, GraphSyntax.dotText(dot.named(name).attrs()
+      assertEquals(Palette.SUCCEEDED, GraphSyntax.dotText(dot.named(name).attrs()
           .get("fillcolor")), name);
       assertEquals("succeeded", mermaid.classOf().get(mermaid.named(mermaidName(name)).id()),
           name);

@@ -23,7 +23,7 @@ class TraceLocaleTest {
     } finally {
       Locale.setDefault(previous);
     }
-    assertTrue(Pattern.compile("\\d+\\.\\d ms").matcher(text).find(), text);
-    assertFalse(Pattern.compile("\\d+,\\d ms").matcher(text).find(), text);
+    assertTrue(Pattern.compile("\\d+\\.\\d+ ms").matcher(text).find(), text);
+    assertFalse(Pattern.compile("\\d+,\\d+ ms").matcher(text).find(), text);
   }
 }

@@ -1,15 +1,63 @@
-package dev.weft;
+package dev.weft.internal.trace;
 
-import java.time.Duration;
+import static dev.weft.internal.Durations.millis;
+
+import dev.weft.Outcome;
+import dev.weft.Span;
+import dev.weft.internal.Failures;
 import java.util.Locale;
 
 /**
- * Escapers and number formats shared by the {@link Exports}: each quotes arbitrary text (quotes,
- * backslashes, control characters, unpaired surrogates, any Unicode) so that the output stays
- * well-formed in its language. Pure functions; thread-safe.
+ * The text every export shares: escapers that quote arbitrary text (quotes, backslashes, control
+ * characters, unpaired surrogates, any Unicode) so that the output stays well-formed in its
+ * language, exact decimals, and a span's label and details. Durations come from {@link
+ * dev.weft.internal.Durations#millis}, outcomes from {@link Outcome.Status#label()}, threads from
+ * {@link Span#thread()}; a user's throwable is described by {@link Failures#describe}, which never
+ * throws. Pure functions; thread-safe.
  */
 final class ExportText {
   private ExportText() {}
+
+  /** {@return a run's label under the node's name: its time and attempts, or its outcome} */
+  static String runLabel(Span s) {
+    var outcome = s.outcome().status();
+    if (s.attempts() == 0) {
+      return outcome.label();
+    }
+    var what = outcome == Outcome.Status.SUCCEEDED ? "" : outcome.label() + " \u00b7 ";
+    return what + millis(s.ran()) + " \u00b7 " + s.attempts()
+        + (s.attempts() == 1 ? " attempt" : " attempts");
+  }
+
+  /** {@return a span's details as plain lines, for tooltips} */
+  static String details(Span s, boolean critical) {
+    var sb = new StringBuilder(s.node());
+    if (critical) {
+      sb.append(" (critical path)");
+    }
+    sb.append("\noutcome: ").append(s.outcome().status().label()).append(", ")
+        .append(s.attempts()).append(s.attempts() == 1 ? " attempt" : " attempts")
+        .append("\nready ").append(millis(s.ready())).append(", started ")
+        .append(millis(s.started())).append(", ended ").append(millis(s.ended()))
+        .append("\nwaited ").append(millis(s.queued())).append(", ran ").append(millis(s.ran()))
+        .append("\nthread: ").append(s.threadId() == 0 ? "none (never ran)" : s.thread());
+    var problem = problem(s.outcome());
+    if (problem != null) {
+      sb.append("\nerror: ").append(problem);
+    }
+    return sb.toString();
+  }
+
+  /** {@return what went wrong, for the details of a span; null if it succeeded} */
+  static String problem(Outcome<?> outcome) {
+    return switch (outcome) {
+      case Outcome.Succeeded<?> s -> null;
+      case Outcome.Failed<?> f -> Failures.describe(f.error());
+      case Outcome.Skipped<?> s -> "skipped: '" + s.cause() + "' failed with "
+          + Failures.describe(s.error());
+      case Outcome.Cancelled<?> c -> "cancelled: " + c.reason();
+    };
+  }
 
   /** {@return {@code s} as a JSON string literal, quotes included} */
   static String json(String s) {
@@ -120,17 +168,6 @@ final class ExportText {
       digits.setLength(digits.length() - 1);
     }
     return sign + whole + "." + digits;
-  }
-
-  /** {@return a duration as people read it in a trace: {@code 31.2 ms}, {@code 0.042 ms}} */
-  static String millis(long nanos) {
-    return String.format(Locale.ROOT, Math.abs(nanos) >= 1_000_000 ? "%.1f ms" : "%.3f ms",
-        nanos / 1e6);
-  }
-
-  /** {@return {@link #millis(long)} of a duration} */
-  static String millis(Duration d) {
-    return millis(d.toNanos());
   }
 
   private static boolean control(char c) {
