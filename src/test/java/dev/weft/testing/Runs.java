@@ -247,7 +247,7 @@ public final class Runs {
           null);
     } catch (CancellationException e) {
       return new Ran(null, true, cancelNanos,
-          cancelled ? null : "the future was cancelled by no one: " + e);
+          cancelled ? null : "the future was cancelled by no one: " + e).cut(cutOff(e));
     } catch (ExecutionException e) {
       return new Ran(null, cancelled, cancelNanos, "the future completed exceptionally: "
           + SafeText.of(e.getCause()));
@@ -306,9 +306,15 @@ public final class Runs {
 
   /** {@return how many stragglers a cancellation's message names as cut off, still running} */
   private static int cutOff(CancellationException e) {
-    var message = String.valueOf(e.getMessage());
-    int at = message.indexOf("still running:");
-    return at < 0 ? 0 : message.substring(at).split("' on #", -1).length - 1;
+    // JDK 25's get and join wrap the future's own exception, to keep the waiting thread's stack
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      var message = String.valueOf(t.getMessage());
+      int at = message.indexOf("still running:");
+      if (at >= 0) {
+        return message.substring(at).split("' on #", -1).length - 1;
+      }
+    }
+    return 0;
   }
 
   private static Ran interruptedOutcome(Object outcome, boolean keptInterrupt,
