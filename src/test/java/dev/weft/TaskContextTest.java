@@ -359,4 +359,25 @@ class TaskContextTest {
 
     assertEquals("inner:innerNode then outer:outerNode", result.get(outer));
   }
+  /** Many concurrent tasks, so some share a slot of the engine's table: each finds its own. */
+  @Test
+  void current_inManyConcurrentTasks_isEachTasksOwn() {
+    int width = 10_000;
+    var g = Graph.builder("wide-context");
+    var started = new java.util.concurrent.CountDownLatch(width);
+    var nodes = new ArrayList<Node<Boolean>>();
+    for (int i = 0; i < width; i++) {
+      var name = "t" + i;
+      nodes.add(g.task(name, () -> {
+        started.countDown();
+        started.await(10, SECONDS); // all at once: their threads collide in the table
+        return TaskContext.current().node().equals(name);
+      }));
+    }
+    var result = g.build().run(Inputs.empty());
+
+    for (var node : nodes) {
+      assertTrue(result.get(node), node.name());
+    }
+  }
 }

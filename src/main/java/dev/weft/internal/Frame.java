@@ -1,12 +1,22 @@
 package dev.weft.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The per-thread scratch of one loop of a run: ended vertices to propagate, ready ones to run
  * here, and the thread as the loop found it. Confined to its thread.
  */
 final class Frame {
-  // the loop running on this thread, set once per loop: what TaskContext.current() reads
-  private static final ThreadLocal<Frame> CURRENT = new ThreadLocal<>();
+  // Where TaskContext.current() finds the loop running on a thread. A thread-local costs a new
+  // map on every fresh virtual thread (about 150 B and a weak reference per task in a fan-out),
+  // so loops sit in a table indexed by a hash of their thread's id, claimed by CAS and checked by
+  // thread on read; a loop whose slot is held by another live thread falls back to the
+  // thread-local. Only a slot's own thread writes it once claimed, and reads its own writes.
+  private static final int SLOTS = 1 << 12;
+  private static final Frame[] BY_THREAD = new Frame[SLOTS];
+  private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Frame[].class);
+  private static final ThreadLocal<Frame> OVERFLOW = new ThreadLocal<>();
 
   // false for the caller's frame, in runAsync; true for a thread of the executor
   final boolean inline;
@@ -39,21 +49,47 @@ final class Frame {
     this.inline = inline;
   }
 
-  /** Makes this the thread's current loop. {@return the loop it replaces, for {@link #leave}} */
-  Frame enter() {
-    var outer = CURRENT.get();
-    CURRENT.set(this);
-    return outer;
+  // set by enter(): whether this loop sits in the table (else in OVERFLOW), and what it replaced
+  private boolean inTable;
+  private Frame outer;
+
+  private static int slot(Thread thread) {
+    long id = thread.threadId();
+    return (int) (id ^ (id >>> 12)) * 0x9E3779B9 >>> 20; // 12 bits, scattered: ids are dense
   }
 
-  /** Puts back the loop {@link #enter} replaced. */
-  static void leave(Frame outer) {
-    CURRENT.set(outer); // not remove(): on a reused thread the next set would allocate again
+  /** Makes this the thread's current loop, until {@link #leave}; a nested run's loop replaces. */
+  void enter() {
+    int i = slot(thread);
+    var held = (Frame) SLOT.getVolatile(BY_THREAD, i);
+    if (held != null && held.thread == thread) {
+      outer = held; // a task of another run on this thread starts this run
+      inTable = true;
+      SLOT.setVolatile(BY_THREAD, i, this);
+    } else if (held == null && SLOT.compareAndSet(BY_THREAD, i, null, this)) {
+      inTable = true;
+    } else {
+      outer = OVERFLOW.get();
+      OVERFLOW.set(this);
+    }
+  }
+
+  /** Puts back what {@link #enter} replaced. */
+  void leave() {
+    if (inTable) {
+      SLOT.setVolatile(BY_THREAD, slot(thread), outer);
+    } else {
+      OVERFLOW.set(outer); // not remove(): on a reused thread the next set would allocate again
+    }
   }
 
   /** {@return the loop running on this thread, or null} */
   static Frame current() {
-    return CURRENT.get();
+    var thread = Thread.currentThread();
+    var held = (Frame) SLOT.getVolatile(BY_THREAD, slot(thread));
+    // A loop in the table is the innermost: a nested run's loop replaces it there, and one that
+    // overflowed can only be outside it (it entered while another thread held the slot).
+    return held != null && held.thread == thread ? held : OVERFLOW.get();
   }
 
   /**

@@ -183,7 +183,7 @@ public final class Run<R> {
 
   private void begin(Object[] inputValues) {
     var frame = new Frame(this, false);
-    var outer = frame.enter(); // a task of another run may be starting this one
+    frame.enter(); // a task of another run may be starting this one, on this thread
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -208,21 +208,21 @@ public final class Run<R> {
       faults.abort(t);
     } finally {
       frame.returnCallerThread();
-      Frame.leave(outer);
+      frame.leave();
     }
   }
 
   /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
   void work(int first) {
     var frame = new Frame(this, true);
-    var outer = frame.enter();
+    frame.enter();
     try {
       loop(first, frame);
     } catch (Throwable t) {
       faults.abort(t);
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
-      Frame.leave(outer);
+      frame.leave();
     }
   }
 
