@@ -151,8 +151,8 @@ final class CutOff {
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
               run.endAt[v] = now;
               cut.put(v, thread);
-              // and what its thread ended before it and had not yet counted: see Run.carried
-              count += 1 + run.carried[v];
+              // and what its thread ended before it and had not yet counted: see Run.runVertex
+              count += 1 + run.pending[v];
               break;
             }
           } else {

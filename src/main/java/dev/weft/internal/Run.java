@@ -52,7 +52,7 @@ import java.util.function.Function;
  *
  * <p>{@link #remaining} counts tasks not yet ended; the thread that brings it to zero completes
  * the future. A thread subtracts the vertices it ended once per loop (its frame's {@code
- * finished}), and records, before each task, how many it still owes ({@link #carried}), so a
+ * finished}), and records, before each task, how many it still owes (in {@link #pending}), so a
  * cut-off that ends its task can subtract them for it. Memory consistency: a task's writes
  * happen-before its dependents read them (the pending count is decremented with a volatile
  * read-modify-write after the value is stored), and all writes happen-before the future
@@ -114,7 +114,8 @@ public final class Run<R> {
   // Per vertex. state and pending are accessed atomically by any thread of the run; the others
   // are written only by the thread that owns the vertex's transition (see the notes above).
   final int[] state;
-  private final int[] pending;
+  // per vertex: dependencies not yet ended; once it runs, what its thread owes (see runVertex)
+  final int[] pending;
   final Object[] slot;
   final Thread[] threads;
   // the thread a vertex's task ran on, and its name then, kept after it ended
@@ -123,9 +124,6 @@ public final class Run<R> {
   final long[] readyAt;
   final long[] startAt;
   final long[] endAt;
-  // per vertex, written by its thread before RUNNING: vertices that thread had ended, not yet
-  // subtracted from remaining, when the task started; the cut-off subtracts them if it ends it
-  final int[] carried;
 
   volatile int remaining;
   private volatile CancelCause cancelled;
@@ -156,7 +154,6 @@ public final class Run<R> {
     this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
-    this.carried = new int[n];
     this.future = new RunFuture<>(this);
     this.attempts = new Attempts(this, n, plan.guarded);
     if (RUN_JFR_PROBE.isEnabled()) {
@@ -255,7 +252,9 @@ public final class Run<R> {
     }
     frame.taskLeftInterrupt = false;
     threads[v] = frame.thread;
-    carried[v] = frame.finished;
+    // pending[v] reached 0 when v became ready and no one counts it down again: it now holds
+    // what this thread ended and still owes remaining, which a cut-off of v subtracts for it
+    pending[v] = frame.finished;
     if (!INTS.compareAndSet(state, v, SCHEDULED, RUNNING)) {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
