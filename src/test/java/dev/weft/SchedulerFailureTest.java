@@ -125,4 +125,61 @@ class SchedulerFailureTest {
 
     assertSame(unsupported, thrown.getCause().getCause());
   }
+  /**
+   * The cut-off's timer is refused while the last task is ending: the run must not complete
+   * before the refusal is kept, or the scheduler's failure would be lost (seen in
+   * HostileEnvironmentTest, DEADLINE with SCHEDULE failing, once in a CI run).
+   */
+  @Test
+  void cutOffTimerRefusedWhileTheLastTaskEnds_failsTheFuture_carryingWhatItThrew()
+      throws Exception {
+    var refused = new IllegalStateException("no cut-off timer");
+    var taskEnded = new java.util.concurrent.CountDownLatch(1);
+    var calls = new java.util.concurrent.atomic.AtomicInteger();
+    var racing = new Scheduler() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public Future<?> schedule(Runnable action, long delay, TimeUnit unit) {
+        if (calls.incrementAndGet() == 1) {
+          return Scheduler.system().schedule(action, delay, unit); // the deadline
+        }
+        try { // the cut-off: refused only once the interrupted task has ended
+          taskEnded.await(10, SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw refused;
+      }
+
+      @Override
+      public void sleep(long delay, TimeUnit unit) throws InterruptedException {
+        unit.sleep(delay);
+      }
+    };
+    var g = Graph.builder("racing-cut-off");
+    g.task("answers", () -> {
+      try {
+        new java.util.concurrent.CountDownLatch(1).await();
+        return "unreachable";
+      } catch (InterruptedException e) {
+        return "ended on its interrupt";
+      }
+    });
+    var graph = g.options(RunOptions.defaults().withScheduler(racing)
+        .withDeadline(Duration.ofMillis(50))
+        .withListener(e -> {
+          if (e instanceof RunEvent.NodeEnded) {
+            taskEnded.countDown();
+          }
+        })).build();
+
+    var thrown = assertThrows(ExecutionException.class,
+        () -> graph.runAsync(Inputs.empty()).get(10, SECONDS));
+
+    assertSame(refused, thrown.getCause().getCause(), () -> "lost: " + thrown);
+  }
 }

@@ -124,11 +124,8 @@ final class CutOff {
   /** Arms the cut-off of a cancellation; a scheduler that refuses it is a fault of the run. */
   void armCutOff() {
     try {
-      var timer = schedule(() -> offTimerThread(this::cutStragglers), GRACE_NANOS);
-      cutOffTimer = timer;
-      if (run.remaining == 0) {
-        cancelTimer(timer); // the run ended meanwhile
-      }
+      // the run is held open meanwhile (see Run.cancel): its end cancels the timer
+      cutOffTimer = schedule(() -> offTimerThread(this::cutStragglers), GRACE_NANOS);
     } catch (Throwable t) {
       run.faults.keep(t);
     }

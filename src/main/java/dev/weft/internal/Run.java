@@ -482,8 +482,17 @@ public final class Run<R> {
     }
     int count = cutOff.sweep();
     finished(count);
-    if (remaining > 0) {
-      cutOff.armCutOff();
+    // Hold the run open while the cut-off is armed: a scheduler that refuses the timer is a
+    // fault the future must carry, so the run must not complete before it is kept.
+    for (int r = remaining; r > 0; r = remaining) {
+      if (REMAINING.compareAndSet(this, r, r + 1)) {
+        try {
+          cutOff.armCutOff();
+        } finally {
+          finished(1);
+        }
+        break;
+      }
     }
     return true;
   }
