@@ -14,8 +14,9 @@ public enum FailureMode {
   CONTINUE,
   /**
    * The first failure that no optional edge absorbs skips its dependents on required edges, as
-   * always, then cancels the run: running tasks are interrupted, unstarted ones cancelled. A node whose every dependent reads it through {@link
-   * Node#orElse} or {@link Node#optional()} does not trigger it.
+   * always, then cancels the run: running tasks are interrupted, unstarted ones cancelled. A node
+   * whose every dependent reads it through {@link Node#orElse} or {@link Node#optional()} does
+   * not trigger it.
    */
   FAIL_FAST
 }

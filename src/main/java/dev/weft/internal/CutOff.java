@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * How one run is stopped: the sweep of a cancellation, the deadline, and the cut-off that ends
  * every cancellation in bounded time. When the deadline passes, the run is cancelled. Every
- * cancellation, whatever its cause, sweeps the vertices and arms the cut-off: interrupted tasks get {@link #GRACE_NANOS}, then those still running
- * are ended as CANCELLED stragglers, and the run completes without them. A straggler's thread,
- * when it finally ends, finds its vertex ended and leaves without touching the run.
+ * cancellation, whatever its cause, sweeps the vertices and arms the cut-off: interrupted tasks
+ * get {@link #GRACE_NANOS}, then those still running are ended as CANCELLED stragglers, and the
+ * run completes without them. A straggler's thread, when it finally ends, finds its vertex ended
+ * and leaves without touching the run.
  *
  * <p>Timer actions run on a virtual thread of their own, since ending the run completes its
  * future, which runs callers' callbacks. Fields are written by the timers, read by the run.

@@ -46,10 +46,11 @@ public final class Plan {
    */
   private final int[][] depIndex;
 
-  Plan(String graph, Object owner, String[] names, boolean[] input, int[] inputs, Class<?>[] inputTypes,
-      Invoker[] invokers, int[] depStart, int[] depNode, EdgeKind[] depKind, Object[] depFallback,
-      int[] outStart, int[] outNode, boolean[] outRequired, int[] initialPending, int[] roots,
-      boolean[] absorbs, int taskCount, boolean[] guardedVertex, boolean[] inline) {
+  Plan(String graph, Object owner, String[] names, boolean[] input, int[] inputs,
+      Class<?>[] inputTypes, Invoker[] invokers, int[] depStart, int[] depNode,
+      EdgeKind[] depKind, Object[] depFallback, int[] outStart, int[] outNode,
+      boolean[] outRequired, int[] initialPending, int[] roots, boolean[] absorbs, int taskCount,
+      boolean[] guardedVertex, boolean[] inline) {
     this.graph = graph;
     this.owner = owner;
     this.names = names;

@@ -58,7 +58,8 @@ public final class Readout {
     var why = switch (run.cancelled()) {
       case FAIL_FAST -> "the run failed fast after node '" + run.plan.names[run.failFastCause]
           + "' failed";
-      case DEADLINE -> run.cutOff.deadlineNanos <= 0 ? "the run's deadline had passed when it started"
+      case DEADLINE -> run.cutOff.deadlineNanos <= 0
+          ? "the run's deadline had passed when it started"
           : "the run's deadline of " + Durations.text(Duration.ofNanos(run.cutOff.deadlineNanos))
               + " passed";
       case FAULT -> "a fault of its scheduler or of Weft stopped the run";

@@ -8,8 +8,9 @@ import java.util.concurrent.ExecutionException;
  * The future of a run. Completing it from outside cancels the run: {@link #cancel} interrupts
  * the running tasks, cancels the rest and returns once every task of the run has ended or been
  * cut off as a straggler, so that no task but a reported straggler is still running when the
- * future is done (called from one of the run's own tasks or listeners, it does not wait); {@link #complete}, {@link
- * #completeExceptionally} and therefore {@code orTimeout} cancel the run without waiting.
+ * future is done (called from one of the run's own tasks or listeners, it does not wait);
+ * {@link #complete}, {@link #completeExceptionally} and therefore {@code orTimeout} cancel the
+ * run without waiting.
  */
 final class RunFuture<T> extends CompletableFuture<T> {
   private final Run<T> run;
