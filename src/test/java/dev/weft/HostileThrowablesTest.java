@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.weft.testing.Behaviour.OpaqueFailure;
 import dev.weft.testing.HtmlCheck;
 import dev.weft.testing.StrictJson;
 import java.time.Duration;
@@ -13,31 +14,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Throwables Weft did not write: one whose {@code getMessage()} and {@code toString()} throw, and
+ * Throwables Weft did not write: one whose {@code getMessage()} and {@code toString()} throw
+ * (the property tests' {@link OpaqueFailure}), and
  * a bare {@code Throwable} subclass. Results, messages and exports stay whole ("nothing here
  * throws"), and a task's throwable is its node's error whatever policies the node has.
  */
 class HostileThrowablesTest {
-  /** Its text cannot be read: every way of asking for it throws. */
-  static final class Opaque extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public String getMessage() {
-      throw new IllegalStateException("getMessage of an opaque failure");
-    }
-
-    @Override
-    public String getLocalizedMessage() {
-      throw new IllegalStateException("getLocalizedMessage of an opaque failure");
-    }
-
-    @Override
-    public String toString() {
-      throw new IllegalStateException("toString of an opaque failure");
-    }
-  }
-
   /** Neither an Exception nor an Error. */
   static final class Bare extends Throwable {
     private static final long serialVersionUID = 1L;
@@ -54,7 +36,7 @@ class HostileThrowablesTest {
 
   @Test
   void exceptionWhoseMessageThrows_stillGivesNodeExceptions_namingTheNode() {
-    var opaque = new Opaque();
+    var opaque = new OpaqueFailure("test");
     var g = Graph.builder("opaque");
     Node<String> feed = g.task("feed", () -> {
       throw opaque;
@@ -66,7 +48,7 @@ class HostileThrowablesTest {
     var e = assertThrows(NodeException.class, () -> result.get(feed));
     assertEquals("feed", e.node());
     assertSame(opaque, e.getCause());
-    assertTrue(e.getMessage().startsWith("node 'feed' failed: " + Opaque.class.getName()),
+    assertTrue(e.getMessage().startsWith("node 'feed' failed: " + OpaqueFailure.class.getName()),
         e.getMessage());
     var skipped = assertThrows(NodeException.class, () -> result.get(page));
     assertTrue(skipped.getMessage().contains("because 'feed' failed"), skipped.getMessage());
@@ -76,7 +58,7 @@ class HostileThrowablesTest {
     var fromContext = assertInstanceOf(NodeException.class, readerFailure,
         "ctx.get of a failed node read plainly: " + readerFailure.getClass());
     assertEquals("feed", fromContext.node());
-    assertTrue(result.outcome(feed).toString().contains(Opaque.class.getName()));
+    assertTrue(result.outcome(feed).toString().contains(OpaqueFailure.class.getName()));
     assertTrue(result.failures().toString().contains("feed"));
   }
 
@@ -84,7 +66,7 @@ class HostileThrowablesTest {
   void exceptionWhoseMessageThrows_isDrawnInEveryExport() throws Exception {
     var g = Graph.builder("opaque-trace");
     Node<String> feed = g.task("feed", () -> {
-      throw new Opaque();
+      throw new OpaqueFailure("test");
     });
     g.task("page", feed, f -> f);
     g.task("retried", () -> "fine");
@@ -95,7 +77,7 @@ class HostileThrowablesTest {
     assertTrue(trace.toDot().contains("feed"));
     assertTrue(trace.toMermaid().contains("feed"));
     assertTrue(trace.criticalPathText().contains("critical path"));
-    assertTrue(trace.toHtml().contains(Opaque.class.getName()),
+    assertTrue(trace.toHtml().contains(OpaqueFailure.class.getName()),
         "the waterfall names the failure by its class");
   }
 
@@ -139,7 +121,7 @@ class HostileThrowablesTest {
 
   @Test
   void outcomesAndRetriedEvents_printThemselves_evenWithAnOpaqueError() {
-    var opaque = new Opaque();
+    var opaque = new OpaqueFailure("test");
     assertTrue(new Outcome.Failed<>("n", opaque).toString().startsWith("Failed[node=n, error="));
     assertTrue(new Outcome.Skipped<>("m", "n", opaque).toString().contains("cause=n"));
     var retried = new RunEvent.NodeRetried("g", 1, Duration.ZERO, "n", 1, opaque, Duration.ZERO);

@@ -147,7 +147,8 @@ public enum Behaviour {
 
     private final String node;
 
-    OpaqueFailure(String node) {
+    /** An opaque failure thrown by {@code node}. */
+    public OpaqueFailure(String node) {
       super(null, null, false, false);
       this.node = node;
     }

@@ -247,7 +247,8 @@ public final class Runs {
           null);
     } catch (CancellationException e) {
       return new Ran(null, true, cancelNanos,
-          cancelled ? null : "the future was cancelled by no one: " + e).cut(cutOff(e));
+          cancelled ? null : "the future was cancelled by no one: " + e)
+          .cut(Stragglers.named(e));
     } catch (ExecutionException e) {
       return new Ran(null, cancelled, cancelNanos, "the future completed exceptionally: "
           + SafeText.of(e.getCause()));
@@ -304,28 +305,16 @@ public final class Runs {
         .timed(started, returned[0], returned[1]);
   }
 
-  /** {@return how many stragglers a cancellation's message names as cut off, still running} */
-  private static int cutOff(CancellationException e) {
-    // JDK 25's get and join wrap the future's own exception, to keep the waiting thread's stack
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      var message = String.valueOf(t.getMessage());
-      int at = message.indexOf("still running:");
-      if (at >= 0) {
-        return message.substring(at).split("' on #", -1).length - 1;
-      }
-    }
-    return 0;
-  }
-
   private static Ran interruptedOutcome(Object outcome, boolean keptInterrupt,
       int runningAtReturn, long nanos) {
     return switch (outcome) {
       case RunResult r -> new Ran(r, false, nanos, null); // it ended before the interrupt
       case CancellationException e when !keptInterrupt ->
           new Ran(null, true, nanos, "run() threw " + e + " but cleared the interrupt status");
-      case CancellationException e when runningAtReturn > cutOff(e) -> new Ran(null, true, nanos,
-          "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
-      case CancellationException e -> new Ran(null, true, nanos, null).cut(cutOff(e));
+      case CancellationException e when runningAtReturn > Stragglers.named(e) ->
+          new Ran(null, true, nanos,
+              "run() threw " + e + " while " + runningAtReturn + " task bodies still ran");
+      case CancellationException e -> new Ran(null, true, nanos, null).cut(Stragglers.named(e));
       case Object other -> new Ran(null, false, nanos, "run() threw " + SafeText.of(other));
     };
   }
