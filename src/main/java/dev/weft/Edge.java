@@ -21,8 +21,11 @@ final class Edge<T> implements Dep<T> {
 
   @Override
   public String toString() {
-    return kind == EdgeKind.OPTIONAL ? node.name() + ".optional()"
-        : node.name() + ".orElse(" + fallback + ")";
+    return switch (kind) {
+      case OPTIONAL -> node.name() + ".optional()";
+      case OUTCOME -> node.name() + ".outcome()";
+      default -> node.name() + ".orElse(" + fallback + ")";
+    };
   }
 
   static EdgeKind kindOf(Dep<?> dep) {

@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Elements;
 import dev.weft.internal.Faults;
 import dev.weft.internal.Run;
 import dev.weft.internal.RunHooks;
@@ -23,7 +24,8 @@ final class Emitter implements RunHooks<RunResult> {
   @Override
   public void runStarted(Run<RunResult> run) {
     emit(run, new RunEvent.RunStarted(graph.name(), run.id(), Duration.ZERO, Instant.now(),
-        run.plan().taskCount()));
+        run.plan().taskCount(), run.parentRunId(),
+        run.parentNode() == null ? "" : run.parentNode()));
   }
 
   @Override
@@ -50,6 +52,33 @@ final class Emitter implements RunHooks<RunResult> {
   public void nodeEnded(Run<RunResult> run, int vertex) {
     var span = run.readout().span(vertex);
     emit(run, new RunEvent.NodeEnded(graph.name(), run.id(), span.ended(), span.node(), span));
+  }
+
+  @Override
+  public void elementStarted(Run<RunResult> run, int vertex, int element, int attempt,
+      long at) {
+    var thread = Thread.currentThread();
+    emit(run, new RunEvent.ElementStarted(graph.name(), run.id(), run.readout().since(at),
+        run.plan().name(vertex), element, attempt, thread.threadId(), thread.getName()));
+  }
+
+  @Override
+  public void elementRetried(Run<RunResult> run, int vertex, int element, int attempt,
+      Throwable error, long delayNanos, long at) {
+    emit(run, new RunEvent.ElementRetried(graph.name(), run.id(), run.readout().since(at),
+        run.plan().name(vertex), element, attempt, error, Duration.ofNanos(delayNanos)));
+  }
+
+  @Override
+  public void elementEnded(Run<RunResult> run, int vertex, int element) {
+    var span = ((Elements) run.attempts().child(vertex)).span(element);
+    emit(run, new RunEvent.ElementEnded(graph.name(), run.id(), span.ended(), span.node(),
+        element, span));
+  }
+
+  /** {@return the listeners this emitter calls} */
+  List<RunListener> listeners() {
+    return List.of(listeners);
   }
 
   @Override

@@ -301,6 +301,10 @@ public final class Graph {
     return Mermaid.graph(shape());
   }
 
+  Plan plan() {
+    return plan;
+  }
+
   Shape shape() {
     var s = shape;
     if (s == null) {

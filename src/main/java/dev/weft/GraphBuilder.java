@@ -192,6 +192,29 @@ public final class GraphBuilder {
   }
 
   /**
+   * Declares and defines a fan-out: one element task per item of the list {@code items} yields,
+   * the node's value their values in item order. Shorthand for {@code
+   * node(name).forEach(items, fn)}; see {@link NodeBuilder#forEach(Dep, Fn.F1)}, and {@link
+   * #node(String)} for per-element policies and limits.
+   *
+   * @return the node's handle
+   */
+  public <A, R> Node<List<R>> forEach(String name, Dep<? extends List<? extends A>> items,
+      Fn.F1<? super A, R> fn) {
+    return task(name).forEach(items, fn);
+  }
+
+  /**
+   * Declares and defines a node that runs another graph; shorthand for {@code
+   * node(name).subgraph(subgraph)}, see {@link NodeBuilder#subgraph(Subgraph)}.
+   *
+   * @return the node's handle
+   */
+  public <R> Node<R> subgraph(String name, Subgraph<R> subgraph) {
+    return task(name).subgraph(subgraph);
+  }
+
+  /**
    * Sets the graph's default run options (failure mode, executor); a run may pass others.
    *
    * @return this builder

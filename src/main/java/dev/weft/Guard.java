@@ -2,6 +2,7 @@ package dev.weft;
 
 import dev.weft.internal.AttemptEnd;
 import dev.weft.internal.Attempts;
+import dev.weft.internal.Elements;
 import dev.weft.internal.Failures;
 import dev.weft.internal.Invoker;
 import dev.weft.internal.Run;
@@ -22,12 +23,13 @@ import java.util.concurrent.TimeUnit;
  * an opening breaker stops further attempts at once; the fallback is outermost so that it sees the
  * failure that is left once everything else has been tried.
  */
-final class Guard implements Invoker {
+final class Guard implements Invoker, Elements.Policies {
   /** The node's policies; any may be absent (0 or null). */
   record Policies(long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker, Bulkhead bulkhead,
       Fn.F1<? super Throwable, ?> fallback) {}
 
   private final String node;
+  // the node's body, for a node's attempts; null for a fan-out's, whose table runs each element
   private final Invoker body;
   private final Policies p;
 
@@ -39,16 +41,22 @@ final class Guard implements Invoker {
 
   @Override
   public Object invoke(Run<?> run, int v) throws Throwable {
+    return run(run.attempts(), v);
+  }
+
+  /** Runs task {@code v} of {@code site} (a vertex, or an element) under the policies. */
+  @Override
+  public Object run(Attempts site, int v) throws Throwable {
     if (p.fallback == null) {
-      return retrying(run, v);
+      return retrying(site, v);
     }
     Throwable failure;
     try {
-      return retrying(run, v);
+      return retrying(site, v);
     } catch (Throwable t) {
       failure = t;
     }
-    if (run.stopped(v)) {
+    if (site.stopped(v)) {
       throw failure; // the run was cancelled: no fallback
     }
     try {
@@ -65,25 +73,25 @@ final class Guard implements Invoker {
    * the earlier ones attached, also when what fails is the scheduler between two attempts: so
    * the fallback sees every way the node failed. No retry once the run has stopped the node.
    */
-  private Object retrying(Run<?> run, int v) throws Throwable {
-    var clock = run.scheduler();
+  private Object retrying(Attempts site, int v) throws Throwable {
+    var clock = site.scheduler();
     ArrayList<Throwable> earlier = null;
     Throwable failure = null;
     try {
       long first = clock.nanoTime();
       for (int attempt = 1; ; attempt++) {
-        if (attempt > 1 && run.stopped(v)) {
+        if (attempt > 1 && site.stopped(v)) {
           throw failure; // cancelled between attempts, its interrupt swallowed: no more attempts
         }
         try {
-          return attempt(run, v, attempt);
+          return attempt(site, v, attempt);
         } catch (Throwable t) {
           if (failure != null) {
             (earlier == null ? earlier = new ArrayList<>() : earlier).add(failure);
           }
           failure = t;
         }
-        if (run.stopped(v) || !retryAgain(run, v, attempt, failure, first)) {
+        if (site.stopped(v) || !retryAgain(site, v, attempt, failure, first)) {
           throw failure; // cancelled: no retry, and no fallback (see invoke)
         }
       }
@@ -101,19 +109,18 @@ final class Guard implements Invoker {
   }
 
   /** {@return the value of one attempt} Throws what it failed with, a timeout included. */
-  private Object attempt(Run<?> run, int v, int attempt) throws Throwable {
+  private Object attempt(Attempts attempts, int v, int attempt) throws Throwable {
     Throwable failure = null;
     Object value = null;
     long ticket = -1;
     boolean countable = false;
-    var attempts = run.attempts();
     attempts.begin(v, attempt);
     var jfr = Attempts.beginJfr();
     try {
       if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
         throw new CircuitOpenException(p.breaker.name(), node);
       }
-      value = bulkheadAndTimeout(run, v);
+      value = bulkheadAndTimeout(attempts, v);
       countable = true;
     } catch (Throwable t) {
       failure = t;
@@ -152,10 +159,10 @@ final class Guard implements Invoker {
   }
 
   /** Decides on a retry and, if there is one, waits out its delay. */
-  private boolean retryAgain(Run<?> run, int v, int attempt, Throwable failure, long first)
+  private boolean retryAgain(Attempts site, int v, int attempt, Throwable failure, long first)
       throws InterruptedException {
     var retry = p.retry;
-    if (retry == null || attempt >= retry.maxAttempts() || run.cancelled() != null) {
+    if (retry == null || attempt >= retry.maxAttempts() || site.halted()) {
       return false;
     }
     try {
@@ -169,24 +176,24 @@ final class Guard implements Invoker {
       return false;
     }
     long delay = retry.delayNanos(attempt);
-    var clock = run.scheduler();
+    var clock = site.scheduler();
     long now = clock.nanoTime();
-    long deadlineAt = run.attempts().deadlineAt();
+    long deadlineAt = site.deadlineAt();
     long untilDeadline = deadlineAt == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineAt - now;
     if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
-    run.attempts().retried(v, attempt, failure, delay);
+    site.retried(v, attempt, failure, delay);
     if (delay > 0) {
       clock.sleep(delay, TimeUnit.NANOSECONDS);
     }
     return true;
   }
 
-  private Object bulkheadAndTimeout(Run<?> run, int v) throws Throwable {
+  private Object bulkheadAndTimeout(Attempts site, int v) throws Throwable {
     var bulkhead = p.bulkhead;
     if (bulkhead != null) {
-      long budget = run.attempts().remainingNanos(v);
+      long budget = site.remainingNanos(v);
       if (!bulkhead.acquire(budget)) {
         throw new BulkheadFullException(bulkhead.name(), node, bulkhead.maxConcurrent(),
             Duration.ofNanos(Math.max(0, Math.min(bulkhead.maxWaitNanos(), budget))));
@@ -194,10 +201,10 @@ final class Guard implements Invoker {
     }
     try {
       // A timeout past the deadline is moot: the deadline cancels the run first.
-      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < run.attempts().remainingNanos(v)
-          ? run.attempts().timeout(v, p.timeoutNanos) : null;
+      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)
+          ? site.timeout(v, p.timeoutNanos) : null;
       try {
-        return body.invoke(run, v);
+        return site.call(v, body);
       } finally {
         if (timer != null) {
           timer.cancel(false);

@@ -8,7 +8,7 @@ import java.util.Optional;
  * dependency, and to {@link RunResult#get(Node)} to read its value after a run.
  *
  * <p>Using a node as a dependency makes its value required: if it fails, the dependent is skipped.
- * {@link #orElse(Object)} and {@link #optional()} make the edge optional instead.
+ * {@link #orElse(Object)}, {@link #optional()} and {@link #outcome()} make the edge optional instead.
  *
  * <p>Immutable and thread-safe; compared by identity. A node belongs to the builder that created
  * it; using it with another graph fails with {@link InvalidGraphException}.
@@ -51,6 +51,26 @@ public sealed class Node<T> implements Dep<T> permits Input {
    */
   public final Dep<Optional<T>> optional() {
     return new Edge<>(this, EdgeKind.OPTIONAL, null);
+  }
+
+  /**
+   * {@return a dependency on this node that yields its whole {@link Outcome}, so the dependent
+   * always runs and sees the value or why there is none: the error of a failure, the cause of a
+   * skip, the reason of a cancellation} As Dagger Producers' {@code Produced<T>}: the dependent
+   * can report, retry elsewhere or degrade knowing what went wrong, where {@link #optional()}
+   * only says that nothing came.
+   *
+   * <pre>{@code
+   * Node<Section> reviews = g.task("reviewsSection", reviewList.outcome(), outcome ->
+   *     switch (outcome) {
+   *       case Outcome.Succeeded<List<Review>> s -> Section.of(s.value());
+   *       case Outcome.Failed<?> f -> Section.unavailable(f.error().getMessage());
+   *       default -> Section.EMPTY;
+   *     });
+   * }</pre>
+   */
+  public final Dep<Outcome<T>> outcome() {
+    return new Edge<>(this, EdgeKind.OUTCOME, null);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Check;
+import dev.weft.internal.Elements;
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Invoker;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Predicate;
 
 /**
  * Defines one node: optional ordering-only dependencies and policies, then exactly one {@code
@@ -72,6 +74,12 @@ public final class NodeBuilder<T> {
   private Bulkhead bulkhead;
   private Fn.F1<? super Throwable, ?> fallback;
   private boolean inline;
+  private int maxConcurrency = Integer.MAX_VALUE;
+  private int maxElements = Integer.MAX_VALUE;
+  private boolean fanOutLimits;
+  // conditions: each a dependency and a predicate over what it yields
+  private final List<Dep<?>> whenDeps = new ArrayList<>();
+  private final List<Predicate<Object>> whenTests = new ArrayList<>();
 
   NodeBuilder(GraphBuilder graph, Node<T> declared) {
     this.graph = graph;
@@ -215,6 +223,232 @@ public final class NodeBuilder<T> {
   }
 
   /**
+   * Runs the node only if {@code condition} holds for what {@code dep} yields; otherwise the node
+   * ends {@link Outcome.Omitted} without running: not a failure, not in {@link
+   * RunResult#failures()}, no {@link FailureMode#FAIL_FAST} cancellation. Conditions are how a
+   * page leaves out what the request did not ask for:
+   *
+   * <pre>{@code
+   * Node<Upsell> upsell = g.node("upsell").when(user, User::premium).call(listing, upsells::offer);
+   * }</pre>
+   *
+   * <h4>Join rules</h4>
+   * <ul>
+   *   <li>{@code dep} becomes a dependency of the node (an ordering one, unless the node reads it
+   *       as a value too), so the condition is decided once every dependency has ended, on the
+   *       thread that ended the last one (keep it cheap and non-blocking), before the node is
+   *       handed to a thread. Several conditions must all hold; they are tested in the order
+   *       given, and the first that fails decides.
+   *   <li>If a required dependency (or {@code dep} itself, when it is a plain node) did not
+   *       succeed, the node is skipped, cancelled or omitted as that dependency says, and the
+   *       condition is not tested. With {@code dep.optional()} or {@code dep.orElse(x)} the
+   *       condition sees the empty {@code Optional} or {@code x} instead.
+   *   <li>A condition that throws fails the node with what it threw.
+   *   <li>An omitted node's dependents on required edges are omitted too, naming it as the
+   *       {@link Outcome.Omitted#cause() cause}; those on optional edges run with their fallback
+   *       ({@code orElse}, an empty {@code Optional}, the {@code Omitted} outcome).
+   *   <li>Eager, as skips are: a node whose first required dependency to end was omitted is
+   *       omitted, even if another would later fail; one whose first was a failure is skipped.
+   * </ul>
+   *
+   * @param <A> what {@code dep} yields
+   * @return this builder
+   */
+  @SuppressWarnings("unchecked")
+  public <A> NodeBuilder<T> when(Dep<A> dep, Predicate<? super A> condition) {
+    requireNonNull(dep, "dep");
+    requireNonNull(condition, "condition");
+    graph.check(dep.node());
+    whenDeps.add(dep);
+    whenTests.add((Predicate<Object>) condition);
+    return this;
+  }
+
+  /**
+   * Limits how many elements of this fan-out node ({@link #forEach}) run at once: {@code n}
+   * positive; unlimited by default. The node's own thread runs elements too, so {@code n} threads
+   * at most work on the node's elements at any time.
+   *
+   * @return this builder
+   * @throws IllegalArgumentException if {@code n} is not positive
+   */
+  public NodeBuilder<T> maxConcurrency(int n) {
+    this.maxConcurrency = Check.atLeastOne(n, "maxConcurrency");
+    this.fanOutLimits = true;
+    return this;
+  }
+
+  /**
+   * Limits how many items this fan-out node ({@link #forEach}) accepts: {@code n} positive;
+   * unlimited by default. A longer list fails the node, before any element starts, with an {@link
+   * IllegalArgumentException} naming the node, its list's dependency and both sizes.
+   *
+   * @return this builder
+   * @throws IllegalArgumentException if {@code n} is not positive
+   */
+  public NodeBuilder<T> maxElements(int n) {
+    this.maxElements = Check.atLeastOne(n, "maxElements");
+    this.fanOutLimits = true;
+    return this;
+  }
+
+  /**
+   * Defines the node as a fan-out: one element task per item of the list {@code items} yields,
+   * each running {@code fn}; the node's value is the elements' values, in item order.
+   *
+   * <pre>{@code
+   * Node<List<Photo>> photos = g.node("photos")
+   *     .timeout(Duration.ofMillis(50))          // per element, as every policy here
+   *     .fallback(Photo.PLACEHOLDER)
+   *     .maxConcurrency(8)
+   *     .forEach(photoIds, photoService::fetch);
+   * }</pre>
+   *
+   * <ul>
+   *   <li><b>Elements are tasks.</b> Each runs on a thread of the run's executor (on the node's
+   *       thread, one after another, if the node is {@link #inline()}), with the node's policies
+   *       applied per element: its timeout, retries, breaker, bulkhead and fallback. Each is
+   *       interrupted when the run is cancelled, fails fast or passes its deadline, and cut off
+   *       as a straggler (reported as {@code photos[3]}) if it ignores that. Each reports {@link
+   *       RunEvent.ElementStarted} and {@link RunEvent.ElementEnded} between its node's start and
+   *       end, a JFR event with its index, and a {@link Span} among its node's {@link
+   *       Span#children() children}; {@link TaskContext#current()} gives its own time left,
+   *       attempt and {@link TaskContext#element() index}.
+   *   <li><b>Failure.</b> The first element that fails (after its retries and fallback) fails
+   *       the node with a {@link FanOutException} naming its index, whose cause is what it
+   *       threw; the running elements are interrupted and no more start. To keep every element's
+   *       outcome instead, use {@link #forEachOutcome}.
+   *   <li><b>Empty.</b> An empty list gives an empty list at once; a null one fails the node.
+   *   <li><b>Limits.</b> {@link #maxConcurrency} and {@link #maxElements}.
+   * </ul>
+   *
+   * @param <A> the type of the items
+   * @param <R> the type of each element's value
+   * @return the node's handle; its value is an immutable list, which may hold nulls
+   * @throws InvalidGraphException if the builder is a forward declaration's ({@link
+   *     GraphBuilder#node(Node)}): declare a fan-out where it is defined
+   */
+  public <A, R extends T> Node<List<R>> forEach(Dep<? extends List<? extends A>> items,
+      Fn.F1<? super A, R> fn) {
+    requireNonNull(items, "items");
+    requireNonNull(fn, "fn");
+    return fanOut(items, List.of(), (elements, i, item) -> fn.apply(cast(item)), false);
+  }
+
+  /**
+   * Defines the node as a fan-out, like {@link #forEach(Dep, Fn.F1)}, that runs every element
+   * whatever the others do: the node succeeds with one {@link Outcome} per item, in item order
+   * (an element's fallback, if it has one, is a {@code Succeeded}). Only a cancellation of the
+   * run stops its elements, and then the node is cancelled.
+   *
+   * @param <A> the type of the items
+   * @param <R> the type of each element's value
+   * @return the node's handle; its value is an immutable list
+   */
+  public <A, R extends T> Node<List<Outcome<R>>> forEachOutcome(
+      Dep<? extends List<? extends A>> items, Fn.F1<? super A, R> fn) {
+    requireNonNull(items, "items");
+    requireNonNull(fn, "fn");
+    return fanOut(items, List.of(), (elements, i, item) -> fn.apply(cast(item)), true);
+  }
+
+  /**
+   * Defines the node as a fan-out, like {@link #forEach(Dep, Fn.F1)}, whose elements each run
+   * the subgraph {@code template} once, its input {@code each} bound to the element's item.
+   * Every element's inner run nests in the trace under that element.
+   *
+   * @param <A> the type of the items
+   * @param <R> the type of each element's value
+   * @return the node's handle
+   * @throws InvalidGraphException if an input of the subgraph other than {@code each} is not
+   *     bound
+   * @throws IllegalArgumentException if {@code each} is not an input of the subgraph's graph
+   */
+  public <A, R extends T> Node<List<R>> forEach(Dep<? extends List<? extends A>> items,
+      Input<A> each, Subgraph<R> template) {
+    requireNonNull(items, "items");
+    requireNonNull(each, "each");
+    requireNonNull(template, "template");
+    template.graph().vertex(each);
+    checkBound(template, each);
+    return fanOut(items, template.dependencies(),
+        (elements, i, item) -> template.invoke(elements, i, 1, each, item), false);
+  }
+
+  /**
+   * Defines the node as a run of another graph, {@code subgraph}: its bound inputs are the node's
+   * dependencies, and its output the node's value. See {@link Subgraph} for how the inner run
+   * inherits the outer one's deadline, cancellation, failure mode, listeners and context. The
+   * node's policies apply to it as a whole: each attempt is one inner run.
+   *
+   * @return the node's handle
+   * @throws InvalidGraphException if an input of the subgraph is not bound
+   */
+  public <R extends T> Node<R> subgraph(Subgraph<R> subgraph) {
+    requireNonNull(subgraph, "subgraph");
+    checkBound(subgraph, null);
+    return define(subgraph.dependencies(),
+        (run, v) -> subgraph.invoke(run.attempts(), v, 0, null, null));
+  }
+
+  private void checkBound(Subgraph<?> subgraph, Input<?> each) {
+    var missing = subgraph.unbound(each);
+    if (!missing.isEmpty()) {
+      throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name + "' of graph '"
+          + graph.name() + "' runs graph '" + subgraph.graph().name() + "' without binding its "
+          + (missing.size() == 1 ? "input '" : "inputs '") + String.join("', '", missing) + "'");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <A> A cast(Object item) {
+    return (A) item;
+  }
+
+  private <R> Node<R> fanOut(Dep<?> items, List<Dep<?>> more, Elements.Template template,
+      boolean collect) {
+    if (declared != null) {
+      throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name + "' of graph '"
+          + graph.name() + "' is a forward declaration; a fan-out is defined where it is "
+          + "declared: g.node(\"" + name + "\").forEach(...)");
+    }
+    var policies = hasPolicies() ? new Guard(name, null, policies()) : null;
+    var deps = new ArrayList<Dep<?>>();
+    deps.add(items);
+    deps.addAll(more);
+    String source = items.node().name();
+    int limit = maxElements;
+    int lanes = maxConcurrency;
+    boolean sequential = inline;
+    Invoker invoker = (run, v) -> {
+      var value = run.arg(v, 0);
+      if (!(value instanceof List<?> list)) {
+        throw value == null
+            ? new NullPointerException("node '" + name + "' fans out over '" + source
+                + "', whose value is null; give it a list (an empty one for no elements)")
+            : new IllegalArgumentException("node '" + name + "' fans out over '" + source
+                + "', whose value is a " + value.getClass().getName() + ", not a List");
+      }
+      if (list.size() > limit) {
+        throw new IllegalArgumentException("node '" + name + "' got " + list.size()
+            + " items from '" + source + "', more than its maxElements of " + limit);
+      }
+      return Elements.run(run, v, list, lanes, sequential, template, policies, collect,
+          (i, error) -> new FanOutException(name, i, error));
+    };
+    return define(deps, invoker, true);
+  }
+
+  private boolean hasPolicies() {
+    return timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
+        || fallback != null;
+  }
+
+  private Guard.Policies policies() {
+    return new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback);
+  }
+
+  /**
    * Defines the node with a body that has no value dependencies.
    *
    * @return the node's handle
@@ -299,20 +533,31 @@ public final class NodeBuilder<T> {
     return define(List.copyOf(deps), (run, v) -> fn.apply(new TaskContext(owner, run, v)));
   }
 
-  @SuppressWarnings("unchecked")
   private <R> Node<R> define(List<? extends Dep<?>> values, Invoker invoker) {
+    return define(values, invoker, false);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <R> Node<R> define(List<? extends Dep<?>> values, Invoker invoker, boolean fanOut) {
     var plan = graph.plan();
     if (defined) {
       throw new InvalidGraphException(graph.name(), List.of(name),
           "node '" + name + "' of graph '" + graph.name() + "' is already defined");
     }
-    int n = values.size() + after.size();
+    if (fanOutLimits && !fanOut) {
+      throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name
+          + "' of graph '" + graph.name() + "' sets maxConcurrency or maxElements, which only a "
+          + "fan-out has: define it with forEach(...)");
+    }
+    var order = new ArrayList<Dep<?>>(after);
+    order.addAll(whenDeps);
+    int n = values.size() + order.size();
     var deps = new int[n];
     var kinds = new EdgeKind[n];
     var fallbacks = new Object[n];
     for (int i = 0; i < n; i++) {
       boolean isValue = i < values.size();
-      var dep = isValue ? values.get(i) : after.get(i - values.size());
+      var dep = isValue ? values.get(i) : order.get(i - values.size());
       graph.check(dep.node());
       deps[i] = dep.node().index;
       var kind = Edge.kindOf(dep);
@@ -324,10 +569,15 @@ public final class NodeBuilder<T> {
     if (inline) {
       plan.inline(node.index);
     }
-    if (timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
-        || fallback != null) {
-      var policies = new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback);
+    if (hasPolicies() && !fanOut) { // a fan-out's policies are its elements'
+      var policies = policies();
       plan.guard(node.index, body -> new Guard(name, body, policies));
+    }
+    for (int j = 0; j < whenDeps.size(); j++) {
+      int position = values.size() + after.size() + j;
+      var kind = Edge.kindOf(whenDeps.get(j));
+      var test = whenTests.get(j);
+      plan.condition(node.index, (run, v) -> test.test(run.value(v, position, kind)));
     }
     defined = true;
     return (Node<R>) node;

@@ -42,6 +42,10 @@ public final class NodeException extends RuntimeException {
       case Outcome.Skipped<?> s -> "node '" + s.node() + "' was skipped because '" + s.cause()
           + "' failed: " + Failures.describe(s.error());
       case Outcome.Cancelled<?> c -> "node '" + c.node() + "' was cancelled: " + c.reason();
+      case Outcome.Omitted<?> o -> o.cause().equals(o.node())
+          ? "node '" + o.node() + "' was omitted: its condition did not hold"
+          : "node '" + o.node() + "' was omitted because '" + o.cause() + "' was: its condition "
+              + "did not hold";
       case Outcome.Succeeded<?> s -> "node '" + s.node() + "' succeeded";
     };
   }

@@ -13,6 +13,7 @@ import dev.weft.internal.Failures;
  *   case Outcome.Failed<?> f -> log.warn("reviews failed", f.error());
  *   case Outcome.Skipped<?> s -> log.info("reviews skipped: " + s.cause() + " failed");
  *   case Outcome.Cancelled<?> c -> {}
+ *   case Outcome.Omitted<?> o -> {}                  // its condition did not hold: not a failure
  * }
  * }</pre>
  *
@@ -24,10 +25,10 @@ public sealed interface Outcome<T> {
   /** {@return the name of the node} */
   String node();
 
-  /** {@return which of the four outcomes this is, for counting, filtering and labels} */
+  /** {@return which of the five outcomes this is, for counting, filtering and labels} */
   Status status();
 
-  /** The four ways a node ends, as a value: {@code outcome.status()}. */
+  /** The five ways a node ends, as a value: {@code outcome.status()}. */
   enum Status {
     /** {@link Succeeded}. */
     SUCCEEDED,
@@ -36,9 +37,14 @@ public sealed interface Outcome<T> {
     /** {@link Skipped}. */
     SKIPPED,
     /** {@link Cancelled}. */
-    CANCELLED;
+    CANCELLED,
+    /** {@link Omitted}. */
+    OMITTED;
 
-    /** {@return the name exports, events and JFR use: succeeded, failed, skipped, cancelled} */
+    /**
+     * {@return the name exports, events and JFR use: succeeded, failed, skipped, cancelled,
+     * omitted}
+     */
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -130,6 +136,28 @@ public sealed interface Outcome<T> {
     @Override
     public Status status() {
       return Status.CANCELLED;
+    }
+  }
+
+  /**
+   * The node did not run because its {@link NodeBuilder#when condition} did not hold, or because
+   * a dependency it required was omitted so. Not a failure: an omitted node is not among {@link
+   * RunResult#failures()}, does not make a {@link FailureMode#FAIL_FAST} run cancel, and its
+   * dependents on optional edges run with their fallback.
+   *
+   * @param node the node's name
+   * @param cause the name of the node whose condition did not hold: this node itself, or the
+   *     first omitted node up its required dependencies
+   */
+  record Omitted<T>(String node, String cause) implements Outcome<T> {
+    public Omitted {
+      requireNonNull(node, "node");
+      requireNonNull(cause, "cause");
+    }
+
+    @Override
+    public Status status() {
+      return Status.OMITTED;
     }
   }
 }

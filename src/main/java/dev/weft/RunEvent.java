@@ -14,7 +14,12 @@ import java.time.Instant;
  * by the one {@link NodeEnded}. A node skipped, or cancelled before its dependencies had all
  * ended, has only {@link NodeEnded}; one cancelled after it became ready but before its task
  * started (handed to the executor, say) has {@link NodeReady} then {@link NodeEnded}, and no
- * {@link NodeStarted}. Events are immutable values, safe to keep and to hand to other threads;
+ * {@link NodeStarted}. The elements of a fan-out node come between its {@link NodeStarted} and
+ * its {@link NodeEnded}: per element, per attempt an {@link ElementStarted}, closed by an {@link
+ * ElementRetried} or by the element's one {@link ElementEnded} (an element stopped before it
+ * started has only that). The run of a subgraph node has events of its own, under the subgraph's
+ * graph name and its own run id, its {@link RunStarted} naming the parent run and node. Events
+ * are immutable values, safe to keep and to hand to other threads;
  * a failed node's error travels in its {@link NodeEnded#span()}, and a failed attempt's in {@link
  * NodeRetried#error()}.
  */
@@ -36,9 +41,17 @@ public sealed interface RunEvent {
    * @param at always zero
    * @param startedAt the wall-clock time the run started
    * @param tasks how many tasks the graph has
+   * @param parentRunId for the run of a subgraph ({@link NodeBuilder#subgraph}), the id of the
+   *     run whose node runs it; 0 for a run of its own
+   * @param parentNode that node's name; empty for a run of its own
    */
-  record RunStarted(String graph, long runId, Duration at, Instant startedAt, int tasks)
-      implements RunEvent {}
+  record RunStarted(String graph, long runId, Duration at, Instant startedAt, int tasks,
+      long parentRunId, String parentNode) implements RunEvent {
+    /** {@return whether this run is a subgraph's, run by a node of another run} */
+    public boolean nested() {
+      return parentRunId != 0;
+    }
+  }
 
   /**
    * Every dependency of a node has ended; it is handed to the executor.
@@ -103,6 +116,57 @@ public sealed interface RunEvent {
    */
   record NodeEnded(String graph, long runId, Duration at, String node, Span span)
       implements RunEvent {}
+
+  /**
+   * An attempt of one element of a fan-out ({@link NodeBuilder#forEach}) started.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the fan-out node's name
+   * @param element the element's index in the node's list
+   * @param attempt the attempt, from 1
+   * @param threadId the id of the thread it runs on
+   * @param threadName that thread's name
+   */
+  record ElementStarted(String graph, long runId, Duration at, String node, int element,
+      int attempt, long threadId, String threadName) implements RunEvent {}
+
+  /**
+   * An attempt of one element failed and the element will be tried again after {@code delay}.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when the attempt ended
+   * @param node the fan-out node's name
+   * @param element the element's index in the node's list
+   * @param attempt the attempt that failed, from 1
+   * @param error what it failed with
+   * @param delay the pause before the next attempt
+   */
+  record ElementRetried(String graph, long runId, Duration at, String node, int element,
+      int attempt, Throwable error, Duration delay) implements RunEvent {
+    /** {@return as a record shows itself, even if the error's own {@code toString} throws} */
+    @Override
+    public String toString() {
+      return "ElementRetried[graph=" + graph + ", runId=" + runId + ", at=" + at + ", node="
+          + node + ", element=" + element + ", attempt=" + attempt + ", error="
+          + Failures.describe(error) + ", delay=" + delay + "]";
+    }
+  }
+
+  /**
+   * One element of a fan-out ended, with its outcome, before its node ends.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the fan-out node's name
+   * @param element the element's index in the node's list
+   * @param span its timings, attempts, thread and outcome ({@link Span#element()} is its index)
+   */
+  record ElementEnded(String graph, long runId, Duration at, String node, int element,
+      Span span) implements RunEvent {}
 
   /**
    * A run ended; its result is complete.

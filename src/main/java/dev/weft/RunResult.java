@@ -158,6 +158,7 @@ public final class RunResult {
   public Map<String, Thread> stragglers() {
     var map = new LinkedHashMap<String, Thread>();
     out.stragglers().forEach((v, thread) -> map.put(run.plan().name(v), thread));
+    map.putAll(out.innerStragglers()); // photos[3], host/profile: what ran inside them
     return Collections.unmodifiableMap(map);
   }
 

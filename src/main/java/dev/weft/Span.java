@@ -3,11 +3,13 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
- * When one node of a run became ready (all its dependencies ended), started and ended, relative
- * to the start of the run. A node that never started (skipped, cancelled early) has {@code
- * started == ended}. Immutable and thread-safe.
+ * When one node of a run, or one element of a fan-out, became ready (all its dependencies
+ * ended), started and ended, relative to the start of the run; and what ran inside it. A node
+ * that never started (skipped, cancelled early) has {@code started == ended}. Immutable and
+ * thread-safe.
  *
  * <p>The constructor refuses nulls with {@code NullPointerException}.
  *
@@ -21,16 +23,34 @@ import java.time.Duration;
  * @param threadId the id of the thread its last attempt ran on; 0 if it never ran (Java thread
  *     ids start at 1)
  * @param threadName that thread's name when the attempt started; empty if it never ran
+ * @param element for one element of a fan-out ({@link NodeBuilder#forEach}), its index in the
+ *     list; -1 for a node. An element's span is named by its node, never as a node of its own
+ * @param children what ran inside: a fan-out node's elements in index order, or a subgraph
+ *     node's tasks (of its last attempt) in start order, timed from the same origin as this
+ *     span; empty for other nodes. The list is immutable
  */
 public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
-    Duration ended, int attempts, long threadId, String threadName) {
+    Duration ended, int attempts, long threadId, String threadName, int element,
+    List<Span> children) {
   public Span {
     requireNonNull(node, "node");
     requireNonNull(threadName, "threadName");
+    children = List.copyOf(children);
     requireNonNull(outcome, "outcome");
     requireNonNull(ready, "ready");
     requireNonNull(started, "started");
     requireNonNull(ended, "ended");
+  }
+
+  /** A node's span, with nothing inside it. */
+  public Span(String node, Outcome<?> outcome, Duration ready, Duration started, Duration ended,
+      int attempts, long threadId, String threadName) {
+    this(node, outcome, ready, started, ended, attempts, threadId, threadName, -1, List.of());
+  }
+
+  /** {@return the node's name, and for an element its index: {@code photos[3]}} */
+  public String label() {
+    return element < 0 ? node : node + "[" + element + "]";
   }
 
   /** {@return how long the node waited between becoming ready and starting} */

@@ -2,6 +2,7 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Attempts;
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Run;
 import java.time.Duration;
@@ -30,11 +31,20 @@ public final class TaskContext {
   private final GraphBuilder owner;
   private final Run<?> run;
   private final int vertex;
+  // the task's table and key: the run's vertices (key == vertex), or a fan-out's elements
+  private final Attempts site;
+  private final int key;
 
   TaskContext(GraphBuilder owner, Run<?> run, int vertex) {
+    this(owner, run.attempts(), vertex);
+  }
+
+  TaskContext(GraphBuilder owner, Attempts site, int key) {
     this.owner = owner;
-    this.run = run;
-    this.vertex = vertex;
+    this.run = site.run();
+    this.site = site;
+    this.key = key;
+    this.vertex = site.owner(key);
   }
 
   /**
@@ -51,7 +61,8 @@ public final class TaskContext {
       throw new IllegalStateException("TaskContext.current() was called outside a Weft task: "
           + "call it on the thread of a running task (capture it there for other threads)");
     }
-    return new TaskContext((GraphBuilder) run.plan().owner(), run, Run.currentVertex());
+    return new TaskContext((GraphBuilder) run.plan().owner(), Run.currentSite(),
+        Run.currentKey());
   }
 
   /**
@@ -98,13 +109,21 @@ public final class TaskContext {
    * downstream call} Negative once passed; the largest {@code Duration} when neither is set.
    */
   public Duration remaining() {
-    long nanos = run.attempts().remainingNanos(vertex);
+    long nanos = site.remainingNanos(key);
     return nanos == Long.MAX_VALUE ? MAX : Duration.ofNanos(nanos);
   }
 
   /** {@return the attempt running now: 1 for the first, 2 for the first retry, ...} */
   public int attempt() {
-    return run.attempts().current(vertex);
+    return site.current(key);
+  }
+
+  /**
+   * {@return the index of the fan-out element this task runs, in its node's list ({@link
+   * NodeBuilder#forEach}); -1 when the task is a node's own}
+   */
+  public int element() {
+    return site.element(key);
   }
 
   /** {@return the name of the node this task computes} */
@@ -124,6 +143,7 @@ public final class TaskContext {
 
   @Override
   public String toString() {
-    return "TaskContext[node=" + node() + ", graph=" + graph() + ", run=" + runId() + "]";
+    return "TaskContext[node=" + node() + (element() < 0 ? "" : "[" + element() + "]")
+        + ", graph=" + graph() + ", run=" + runId() + "]";
   }
 }

@@ -34,7 +34,7 @@ class NullPolicyTest {
         CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, Bulkhead.Builder.class,
         NodeException.class,
         Outcome.Succeeded.class, Outcome.Failed.class, Outcome.Skipped.class,
-        Outcome.Cancelled.class, Span.class), 80);
+        Outcome.Cancelled.class, Outcome.Omitted.class, Span.class, Subgraph.class), 80);
   }
 
   /**
@@ -44,7 +44,7 @@ class NullPolicyTest {
   @Test
   void publicExceptionConstructors_refuseNullNames_likeTheRestOfTheApi() throws Exception {
     assertNullsRefused(List.of(NodeTimeoutException.class, CircuitOpenException.class,
-        BulkheadFullException.class), 4);
+        BulkheadFullException.class, FanOutException.class), 5);
   }
 
   private static void assertNullsRefused(List<Class<?>> types, int atLeast) throws Exception {
@@ -101,6 +101,7 @@ class NullPolicyTest {
     final Node<Long> otherNode = other.task("otherNode", otherIn, x -> x + 1);
     final Graph graph = other.build();
     final RunResult result = graph.run(Inputs.of(otherIn, 1L));
+    final Graph inner = Graph.builder("inner").build(); // no inputs: usable as any subgraph
 
     Object valueOf(Class<?> type) {
       if (type == int.class) {
@@ -173,6 +174,9 @@ class NullPolicyTest {
       if (type == Scheduler.class) {
         return Scheduler.system();
       }
+      if (type == Subgraph.class) {
+        return Subgraph.of(inner);
+      }
       if (type.isInterface()) { // Callable, Predicate and the Fn shapes
         return Proxy.newProxyInstance(type.getClassLoader(),
             new Class<?>[] {type}, (proxy, method, args) -> switch (method.getName()) {
@@ -197,6 +201,12 @@ class NullPolicyTest {
       }
       if (type == RunResult.class) {
         return result;
+      }
+      if (type == Subgraph.class) {
+        return Subgraph.of(graph, otherNode);
+      }
+      if (type == FanOutException.class) {
+        return new FanOutException("n", 0, new IllegalStateException("x"));
       }
       if (type == Inputs.class) {
         return Inputs.of(otherIn, 1L);

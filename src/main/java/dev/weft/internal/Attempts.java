@@ -1,5 +1,7 @@
 package dev.weft.internal;
 
+import static dev.weft.internal.Run.CANCELLED;
+import static dev.weft.internal.Run.FAILED;
 import static dev.weft.internal.Run.INTERRUPTED;
 import static dev.weft.internal.Run.INTERRUPTING;
 import static dev.weft.internal.Run.INTS;
@@ -9,93 +11,155 @@ import static dev.weft.internal.Run.SUCCEEDED;
 import static dev.weft.internal.Run.TIMED_OUT;
 
 import dev.weft.Outcome;
+import dev.weft.Scheduler;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The attempt protocol of one run: what a task's invoker calls to begin and end each attempt of
- * its node, to time one out, to report a retry, and to ask the time left. Only the node's own
- * thread calls it, while the node is running; {@link #timeout}'s timer and the run's cancellation
- * reach the attempt through the node's state, as {@link Run}'s notes describe.
+ * The attempt protocol over a table of tasks: what a task's thread calls to begin and end each
+ * attempt, to time one out, to report a retry, and to ask the time left; and how anyone else
+ * interrupts one. The tasks of a table are the vertices of one run (this class), or the elements
+ * of one fan-out of a node ({@link Elements}): an element, a retry, a subgraph's run are all
+ * attempts of some task, and go through this one mechanism. A task is named by its {@code key}
+ * in its table. Only the task's own thread begins and ends its attempts, while it runs; timers
+ * and cancellations reach it through its state, as {@link Run}'s notes describe.
  *
  * <p>Every attempt ends in one {@link AttemptEnd}. The handshake with interrupters: the attempt's
- * thread moves the node to PAUSED (which no one else may leave), counts the attempt, clears the
- * interrupt status, and puts the node back to RUNNING (or INTERRUPTED, if the run was cancelled),
- * so a late timeout never hits the next attempt, and nothing the attempt left reaches it.
+ * thread moves the task to PAUSED (which no one else may leave), counts the attempt, clears the
+ * interrupt status, and puts the task back to RUNNING (or INTERRUPTED, if it was cancelled), so a
+ * late timeout never hits the next attempt, and nothing the attempt left reaches it. Whoever
+ * interrupts a task also stops what it runs inside it: its fan-out's elements, its subgraph's run
+ * ({@link #adopt}).
  */
-public final class Attempts {
+public class Attempts {
   private static final NodeExecutionEvent JFR_PROBE = new NodeExecutionEvent();
+  private static final VarHandle CHILDREN =
+      MethodHandles.arrayElementVarHandle(Object[].class);
+  private static final VarHandle CHILD_TABLE;
 
-  private final Run<?> run;
-  // Attempts ended, per vertex: set to 1 when an unguarded task starts, bumped atomically when a
+  static {
+    try {
+      CHILD_TABLE = MethodHandles.lookup().findVarHandle(Attempts.class, "children",
+          Object[].class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final Run<?> run;
+  // Per task: its state (the run's own array for vertices) and the thread running it, or null.
+  final int[] state;
+  final Thread[] threads;
+  // Attempts ended, per task: set to 1 when an unguarded task starts, bumped atomically when a
   // guarded one ends an attempt; read for spans.
-  private final int[] ended;
-  // Only for plans with guarded vertices, written by the vertex's thread: attempts started, and
-  // the current attempt's own deadline (0 when none).
+  final int[] ended;
+  // Only for tables with guarded tasks, written by the task's thread: attempts started, and the
+  // current attempt's own deadline (0 when none).
   private final int[] started;
   private final long[] until;
+  // Per task, what runs inside it (an Elements table, a subgraph's Run); created on first use,
+  // so a run without fan-outs or subgraphs pays nothing.
+  private volatile Object[] children;
 
-  Attempts(Run<?> run, int size, boolean guarded) {
+  Attempts(Run<?> run, int[] state, Thread[] threads, boolean guarded) {
     this.run = run;
-    this.ended = new int[size];
-    this.started = guarded ? new int[size] : null;
-    this.until = guarded ? new long[size] : null;
+    this.state = state;
+    this.threads = threads;
+    this.ended = new int[state.length];
+    this.started = guarded ? new int[state.length] : null;
+    this.until = guarded ? new long[state.length] : null;
   }
 
   /** Counts the one attempt of an unguarded task, which needs no protocol. */
-  void single(int vertex) {
-    ended[vertex] = 1;
+  void single(int key) {
+    ended[key] = 1;
+  }
+
+  /** {@return the run the table belongs to} */
+  public Run<?> run() {
+    return run;
+  }
+
+  /** {@return the run's clock and timers} */
+  public Scheduler scheduler() {
+    return run.scheduler;
   }
 
   /**
-   * Reports the start of attempt {@code attempt} (from 1) of a guarded vertex.
+   * Reports the start of attempt {@code attempt} (from 1) of a guarded task.
    *
-   * @throws CancellationException if the vertex was cut off meanwhile: no attempt may start
+   * @throws CancellationException if the task was cut off meanwhile: no attempt may start
    */
-  public void begin(int vertex, int attempt) {
-    if ((int) INTS.getVolatile(run.state, vertex) >= SUCCEEDED) {
+  public void begin(int key, int attempt) {
+    if ((int) INTS.getVolatile(state, key) >= SUCCEEDED) {
       throw new CancellationException("cut off at the run's cancellation");
     }
-    INTS.setVolatile(started, vertex, attempt);
-    run.reportStarted(vertex, attempt);
+    INTS.setVolatile(started, key, attempt);
+    reportStarted(key, attempt);
   }
 
-  /** Starts a timer that interrupts the current attempt of {@code vertex} after {@code nanos}. */
-  public Future<?> timeout(int vertex, long nanos) {
-    int current = (int) INTS.getVolatile(ended, vertex);
-    until[vertex] = run.scheduler.nanoTime() + nanos;
-    return run.scheduler.schedule(() -> interrupt(vertex, current), nanos, TimeUnit.NANOSECONDS);
+  /** Starts a timer that interrupts the current attempt of {@code key} after {@code nanos}. */
+  public Future<?> timeout(int key, long nanos) {
+    int current = (int) INTS.getVolatile(ended, key);
+    until[key] = run.scheduler.nanoTime() + nanos;
+    return run.scheduler.schedule(() -> timedOut(key, current), nanos, TimeUnit.NANOSECONDS);
   }
 
-  private void interrupt(int vertex, int which) {
-    var state = run.state;
+  private void timedOut(int key, int which) {
     for (;;) {
-      int s = (int) INTS.getVolatile(state, vertex);
+      int s = (int) INTS.getVolatile(state, key);
       if (s != RUNNING) {
         return; // ending, ended, or already interrupted
       }
-      if (INTS.compareAndSet(state, vertex, RUNNING, INTERRUPTING)) {
+      if (INTS.compareAndSet(state, key, RUNNING, INTERRUPTING)) {
         break;
       }
     }
-    if ((int) INTS.getVolatile(ended, vertex) != which) {
-      INTS.setVolatile(state, vertex, RUNNING); // that attempt is over; leave the next one alone
+    if ((int) INTS.getVolatile(ended, key) != which) {
+      INTS.setVolatile(state, key, RUNNING); // that attempt is over; leave the next one alone
       return;
     }
-    var thread = run.threads[vertex];
+    interruptThread(key, null);
+    INTS.setVolatile(state, key, TIMED_OUT);
+  }
+
+  /**
+   * Interrupts task {@code key}, which its caller moved to INTERRUPTING: its thread, and what runs
+   * inside it. {@code why} is the cancellation that stops it, or null for its timeout.
+   */
+  void interruptThread(int key, String why) {
+    var thread = threads[key];
     if (thread != null) {
       thread.interrupt();
     }
-    INTS.setVolatile(state, vertex, TIMED_OUT);
+    var inside = child(key);
+    if (inside != null) {
+      stopChild(inside, why != null ? why : "node '" + run.plan.names[owner(key)]
+          + "' of graph '" + run.plan.graph + "' timed out");
+    }
   }
 
-  /** Closes the current attempt of {@code vertex}. {@return how it ended} */
-  public AttemptEnd end(int vertex) {
-    until[vertex] = 0;
-    var state = run.state;
+  /**
+   * Cancels a running task for a cancellation: RUNNING or TIMED_OUT becomes INTERRUPTED, its
+   * thread interrupted. {@return false if its state was not {@code s}: read it again}
+   */
+  boolean cancelRunning(int key, int s, String why) {
+    if (!INTS.compareAndSet(state, key, s, INTERRUPTING)) {
+      return false;
+    }
+    interruptThread(key, why);
+    INTS.setVolatile(state, key, INTERRUPTED);
+    return true;
+  }
+
+  /** Closes the current attempt of {@code key}. {@return how it ended} */
+  public AttemptEnd end(int key) {
+    until[key] = 0;
     for (;;) {
-      int s = (int) INTS.getVolatile(state, vertex);
+      int s = (int) INTS.getVolatile(state, key);
       if (s == INTERRUPTING) {
         Thread.yield(); // an interrupter is between its CAS and interrupt(): let it finish
         continue;
@@ -103,28 +167,64 @@ public final class Attempts {
       if (s >= SUCCEEDED) {
         return AttemptEnd.CUT_OFF;
       }
-      if (INTS.compareAndSet(state, vertex, s, PAUSED)) {
-        INTS.getAndAdd(ended, vertex, 1);
+      if (INTS.compareAndSet(state, key, s, PAUSED)) {
+        INTS.getAndAdd(ended, key, 1);
         // Ours (a timeout, a cancellation) or one the attempt left set: the retry wait and the
         // next attempt start clear. In PAUSED nobody interrupts this thread.
         Thread.interrupted();
-        INTS.setVolatile(state, vertex, s == INTERRUPTED ? INTERRUPTED : RUNNING);
+        INTS.setVolatile(state, key, s == INTERRUPTED ? INTERRUPTED : RUNNING);
         return s == INTERRUPTED ? AttemptEnd.CANCELLED
             : s == TIMED_OUT ? AttemptEnd.TIMED_OUT : AttemptEnd.COMPLETED;
       }
     }
   }
 
+  /**
+   * Ends task {@code key} on its own thread, once its body returned ({@code outcome} SUCCEEDED)
+   * or threw (FAILED): a cancelled task that throws was cancelled; one that returns a value
+   * despite the interrupt succeeded. {@return the state it ended in, or -1 if it had been cut off
+   * meanwhile, in which case nothing of it may be touched} The caller stores the value.
+   */
+  int settle(int key, int outcome) {
+    for (;;) {
+      int s = (int) INTS.getVolatile(state, key);
+      if (s == INTERRUPTING || s == PAUSED) {
+        Thread.yield(); // another thread is between its CAS and interrupt(): let it finish
+        continue;
+      }
+      if (s >= SUCCEEDED) {
+        Thread.interrupted(); // cut off: whatever interrupt is left was meant for it
+        return -1;
+      }
+      int end = outcome == FAILED && (s == INTERRUPTED || stoppedFromAbove()) ? CANCELLED
+          : outcome;
+      if (INTS.compareAndSet(state, key, s, end)) {
+        threads[key] = null;
+        if (s == INTERRUPTED || s == TIMED_OUT) {
+          Thread.interrupted(); // the interrupt was ours and meant for this task only
+        }
+        return end;
+      }
+    }
+  }
+
+  /** {@return whether what this table's tasks run inside has been stopped} None for vertices. */
+  boolean stoppedFromAbove() {
+    return false;
+  }
+
   /** Reports that attempt {@code attempt} failed and another follows after {@code delayNanos}. */
-  public void retried(int vertex, int attempt, Throwable error, long delayNanos) {
-    run.reportRetried(vertex, attempt, error, delayNanos);
+  public void retried(int key, int attempt, Throwable error, long delayNanos) {
+    if (run.hooks != null) {
+      reportRetried(key, attempt, error, delayNanos);
+    }
   }
 
   /** {@return the time left to the current attempt: to its timeout or the run's deadline} */
-  public long remainingNanos(int vertex) {
+  public long remainingNanos(int key) {
     long end = run.cutOff.deadlineAt;
-    if (until != null && until[vertex] != 0) {
-      end = Math.min(end, until[vertex]);
+    if (until != null && until[key] != 0) {
+      end = Math.min(end, until[key]);
     }
     return end == Long.MAX_VALUE ? Long.MAX_VALUE : end - run.scheduler.nanoTime();
   }
@@ -134,17 +234,94 @@ public final class Attempts {
     return run.cutOff.deadlineAt;
   }
 
-  /** {@return the attempt of {@code vertex} running now, from 1; only its own thread asks} */
-  public int current(int vertex) {
-    return started != null && run.plan.guardedVertex[vertex]
-        ? Math.max(1, (int) INTS.getVolatile(started, vertex)) : 1;
+  /** {@return the attempt of {@code key} running now, from 1; only its own thread asks} */
+  public int current(int key) {
+    return started != null && guarded(key) ? Math.max(1, (int) INTS.getVolatile(started, key))
+        : 1;
   }
 
-  /** {@return how many attempts {@code vertex} made: 0 if its task never started} */
-  int count(int vertex) {
-    int done = (int) INTS.getVolatile(ended, vertex);
-    // a guarded vertex cut off mid-attempt never ends that attempt, but it did start it
-    return started == null ? done : Math.max(done, (int) INTS.getVolatile(started, vertex));
+  boolean guarded(int key) {
+    return run.plan.guardedVertex[key];
+  }
+
+  /** {@return how many attempts {@code key} made: 0 if its task never started} */
+  int count(int key) {
+    int done = (int) INTS.getVolatile(ended, key);
+    // a guarded task cut off mid-attempt never ends that attempt, but it did start it
+    return started == null ? done : Math.max(done, (int) INTS.getVolatile(started, key));
+  }
+
+  /**
+   * {@return whether {@code key} has been stopped: interrupted by a cancellation, or cut off}
+   * Its own thread asks, between attempts, whatever became of the interrupt.
+   */
+  public boolean stopped(int key) {
+    int s = (int) INTS.getVolatile(state, key);
+    return s == INTERRUPTED || s >= SUCCEEDED;
+  }
+
+  /** {@return whether {@code key} has been interrupted: stopped, or its attempt timed out} */
+  public boolean interrupted(int key) {
+    int s = (int) INTS.getVolatile(state, key);
+    return s == INTERRUPTED || s == TIMED_OUT || s >= SUCCEEDED;
+  }
+
+  /** {@return whether no new attempt may start: the run, or what holds the table, stopped} */
+  public boolean halted() {
+    return run.cancelled() != null;
+  }
+
+  // ---- what runs inside a task ----
+
+  /**
+   * Records {@code child} (an {@link Elements} table, a subgraph's {@link Run}) as what task
+   * {@code key} runs now, so that interrupting the task stops it. If the task was interrupted
+   * already, stops it at once.
+   */
+  public void adopt(int key, Object child) {
+    var table = children;
+    if (table == null) {
+      var fresh = new Object[state.length];
+      table = CHILD_TABLE.compareAndSet(this, null, fresh) ? fresh : children;
+    }
+    CHILDREN.setVolatile(table, key, child);
+    if (interrupted(key)) {
+      stopChild(child, "node '" + run.plan.names[owner(key)] + "' was stopped");
+    }
+  }
+
+  /** {@return what task {@code key} runs inside it, or null} */
+  public Object child(int key) {
+    var table = children;
+    return table == null ? null : CHILDREN.getVolatile(table, key);
+  }
+
+  private static void stopChild(Object child, String why) {
+    if (child instanceof Run<?> inner) {
+      inner.cancelFromParent(why);
+    } else if (child instanceof Elements elements) {
+      elements.stopAll(why);
+    }
+  }
+
+  // ---- reports, by kind of table ----
+
+  /** {@return the vertex the task {@code key} belongs to: itself, for a vertex} */
+  public int owner(int key) {
+    return key;
+  }
+
+  /** Runs one attempt's body of task {@code key}: for a vertex, {@code body}. */
+  public Object call(int key, Invoker body) throws Throwable {
+    return body.invoke(run, key);
+  }
+
+  void reportStarted(int key, int attempt) {
+    run.reportStarted(key, attempt);
+  }
+
+  void reportRetried(int key, int attempt, Throwable error, long delayNanos) {
+    run.reportRetried(key, attempt, error, delayNanos);
   }
 
   /** {@return a begun JFR event for one attempt, or null when JFR does not record it} */
@@ -158,16 +335,23 @@ public final class Attempts {
   }
 
   /** Ends and, if it passed its threshold, commits an attempt's JFR event. */
-  public void commitJfr(NodeExecutionEvent event, int vertex, int attempt,
+  public void commitJfr(NodeExecutionEvent event, int key, int attempt,
       Outcome.Status outcome) {
     event.end();
     if (event.shouldCommit()) {
       event.graph = run.plan.graph;
-      event.node = run.plan.names[vertex];
+      event.node = run.plan.names[owner(key)];
+      event.element = element(key);
       event.runId = run.id;
+      event.parentRunId = run.parentRunId();
       event.attempt = attempt;
       event.outcome = outcome.label();
       event.commit();
     }
+  }
+
+  /** {@return the element index of task {@code key}, or -1 for a vertex} */
+  public int element(int key) {
+    return -1;
   }
 }

@@ -9,5 +9,7 @@ public enum CancelCause {
   /** A fault of Weft or of the run's scheduler stopped the run. */
   FAULT,
   /** The run's deadline passed. */
-  DEADLINE
+  DEADLINE,
+  /** The node running this run as a subgraph was stopped: its run cancelled, or it timed out. */
+  PARENT
 }

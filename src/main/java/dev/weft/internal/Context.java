@@ -30,6 +30,10 @@ final class Context {
     return new Context(propagators, captured, run.faults());
   }
 
+  ContextPropagator[] propagators() {
+    return propagators.clone();
+  }
+
   /** Makes the context current; if a propagator throws, undoes the others and rethrows. */
   ContextPropagator.Scope[] restore() {
     var scopes = new ContextPropagator.Scope[propagators.length];

@@ -44,6 +44,8 @@ final class CutOff {
   private boolean deadlineExceeded;
   // published whole by the cut-off, before it reports any of them
   private volatile Map<Integer, Thread> stragglers = Map.of();
+  // the threads of what ran inside those (elements, subgraphs' tasks), by path: photos[3]
+  private volatile Map<String, Thread> innerStragglers = Map.of();
 
   CutOff(Run<?> run, boolean hasDeadline, long deadlineNanos, long startNanos) {
     this.run = run;
@@ -90,6 +92,7 @@ final class CutOff {
     long now = run.clock();
     var state = run.state;
     int count = 0;
+    String why = null;
     for (int v = 0; v < state.length; v++) {
       for (;;) {
         int s = (int) INTS.getVolatile(state, v);
@@ -106,13 +109,11 @@ final class CutOff {
         } else if (s == PAUSED || s == INTERRUPTING) {
           Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
         } else if (s == RUNNING || s == TIMED_OUT) {
-          if (INTS.compareAndSet(state, v, s, INTERRUPTING)) {
-            var thread = run.threads[v];
-            if (thread != null) {
-              thread.interrupt();
-            }
-            INTS.setVolatile(state, v, INTERRUPTED);
-            break;
+          if (why == null) {
+            why = run.readout().cancelText();
+          }
+          if (run.attempts.cancelRunning(v, s, why)) {
+            break; // and what runs inside it (elements, a subgraph's run) is stopped too
           }
         } else {
           break;
@@ -138,6 +139,7 @@ final class CutOff {
       long now = run.clock();
       var state = run.state;
       var cut = new LinkedHashMap<Integer, Thread>();
+      var within = new LinkedHashMap<String, Thread>();
       int count = 0;
       for (int v = 0; v < state.length; v++) {
         for (;;) {
@@ -151,6 +153,12 @@ final class CutOff {
               cut.put(v, thread);
               // and what its thread ended before it and had not yet counted: see Run.runVertex
               count += 1 + run.pending[v];
+              var inside = run.attempts.child(v);
+              if (inside instanceof Elements elements) {
+                elements.cutOff(now, within); // each element ends with one outcome too
+              } else if (inside instanceof Run<?> inner) {
+                inner.collectRunning(run.plan.names[v] + "/", within);
+              }
               break;
             }
           } else {
@@ -159,6 +167,7 @@ final class CutOff {
         }
       }
       if (!cut.isEmpty()) {
+        innerStragglers = Collections.unmodifiableMap(within);
         stragglers = Collections.unmodifiableMap(cut); // listeners of other nodes may read it
         for (int v : cut.keySet()) {
           run.reportEnded(v);
@@ -189,6 +198,10 @@ final class CutOff {
 
   Map<Integer, Thread> stragglers() {
     return stragglers;
+  }
+
+  Map<String, Thread> innerStragglers() {
+    return innerStragglers;
   }
 
   /** {@return a timer from the run's scheduler} Its failure is tagged as the scheduler's. */

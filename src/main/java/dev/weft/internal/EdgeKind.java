@@ -13,6 +13,11 @@ public enum EdgeKind {
   OR_ELSE("optional"),
   /** An {@code Optional} of the value is passed, empty when the upstream did not succeed. */
   OPTIONAL("optional"),
+  /**
+   * The upstream's whole {@code Outcome} is passed, whatever it is: the dependent always runs and
+   * sees the value or why there is none.
+   */
+  OUTCOME("outcome"),
   /** {@code after(x)}: ordering only, no value; an upstream that did not succeed skips it. */
   ORDER("ordering"),
   /** {@code after(x.optional())}: ordering only, no value, whatever the upstream's outcome. */
@@ -39,7 +44,7 @@ public enum EdgeKind {
     return required() ? ORDER : ORDER_OPTIONAL;
   }
 
-  /** {@return how exports label it: required, optional, ordering or ordering-optional} */
+  /** {@return how exports label it: required, optional, outcome, ordering, ordering-optional} */
   public String label() {
     return label;
   }

@@ -40,8 +40,10 @@ final class Frame {
   boolean callerInterrupted;
   boolean taskLeftInterrupt;
 
-  // the run this loop works for, and the vertex whose task runs now, or -1: TaskContext.current()
+  // the run this loop works for, and the task running now: its key in site (the run's vertices
+  // when site is null, else a fan-out's elements), or -1. For TaskContext.current().
   final Run<?> run;
+  Attempts site;
   int current = -1;
 
   Frame(Run<?> run, boolean inline) {

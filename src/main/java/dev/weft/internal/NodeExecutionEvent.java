@@ -25,8 +25,16 @@ public final class NodeExecutionEvent extends jdk.jfr.Event {
   @Label("Node")
   public String node;
 
+  @Label("Element")
+  @Description("The index of the fan-out element this attempt ran, or -1 for the node itself")
+  public int element;
+
   @Label("Run Id")
   public long runId;
+
+  @Label("Parent Run Id")
+  @Description("The run whose node ran this run as a subgraph, or 0")
+  public long parentRunId;
 
   @Label("Attempt")
   public int attempt;

@@ -38,6 +38,8 @@ public final class Plan {
   final boolean[] guardedVertex;
   /** Per vertex: cheap and non-blocking, run on the thread that made it ready. */
   final boolean[] inline;
+  /** Per vertex: whether it runs at all once ready, or null (it always does). */
+  final Condition[] conditions;
   /** Whether any vertex is guarded. */
   final boolean guarded;
   /**
@@ -50,7 +52,7 @@ public final class Plan {
       Class<?>[] inputTypes, Invoker[] invokers, int[] depStart, int[] depNode,
       EdgeKind[] depKind, Object[] depFallback, int[] outStart, int[] outNode,
       boolean[] outRequired, int[] initialPending, int[] roots, boolean[] absorbs, int taskCount,
-      boolean[] guardedVertex, boolean[] inline) {
+      boolean[] guardedVertex, boolean[] inline, Condition[] conditions) {
     this.graph = graph;
     this.owner = owner;
     this.names = names;
@@ -71,6 +73,7 @@ public final class Plan {
     this.taskCount = taskCount;
     this.guardedVertex = guardedVertex;
     this.inline = inline;
+    this.conditions = conditions;
     boolean any = false;
     for (boolean g : guardedVertex) {
       any |= g;

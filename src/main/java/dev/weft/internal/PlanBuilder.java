@@ -28,6 +28,7 @@ public final class PlanBuilder {
     Invoker invoker;
     boolean guarded;
     boolean inline;
+    Condition condition;
 
     Vertex(String name, boolean input, Class<?> type) {
       this.name = name;
@@ -92,6 +93,14 @@ public final class PlanBuilder {
     vertices.get(index).inline = true;
   }
 
+  /** Gives a task a condition; a second one is combined with the first: both must hold. */
+  public void condition(int index, Condition condition) {
+    var v = vertices.get(index);
+    var first = v.condition;
+    v.condition = first == null ? condition
+        : (run, node) -> first.test(run, node) && condition.test(run, node);
+  }
+
   /**
    * Wraps a defined task's body in one that runs attempts through {@link Run#endAttempt}
    * (timeouts, retries, circuit breakers, bulkheads, fallbacks).
@@ -125,6 +134,7 @@ public final class PlanBuilder {
     var invokers = new Invoker[n];
     var guarded = new boolean[n];
     var inline = new boolean[n];
+    var conditions = new Condition[n];
     var depStart = new int[n + 1];
     var depNode = new int[edges];
     var depKind = new EdgeKind[edges];
@@ -146,6 +156,7 @@ public final class PlanBuilder {
       invokers[i] = v.invoker;
       guarded[i] = v.guarded;
       inline[i] = v.inline;
+      conditions[i] = v.condition;
       for (int k = 0; k < v.deps.length; k++, e++) {
         int d = v.deps[k];
         depNode[e] = d;
@@ -225,7 +236,7 @@ public final class PlanBuilder {
     }
     return new Plan(graph, owner, names, input, inputs, inputTypes, invokers, depStart, depNode,
         depKind, depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount,
-        guarded, inline);
+        guarded, inline, conditions);
   }
 
   /**

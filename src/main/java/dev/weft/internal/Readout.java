@@ -51,11 +51,23 @@ public final class Readout {
         yield new Outcome.Skipped<>(name, run.plan.names[root], (Throwable) run.slot[root]);
       }
       case CANCELLED -> new Outcome.Cancelled<>(name, cancelReason(vertex));
+      case OMITTED -> new Outcome.Omitted<>(name, run.plan.names[(Integer) run.slot[vertex]]);
     };
   }
 
   private String cancelReason(int vertex) {
-    var why = switch (run.cancelled()) {
+    var why = cancelText();
+    return !run.cutOff.stragglers().containsKey(vertex) ? why : why + "; the task ignored the "
+        + "interrupt and was cut off after " + Durations.text(Duration.ofNanos(CutOff.GRACE_NANOS));
+  }
+
+  /** {@return why the run was cancelled, as every cancelled task's reason says; it must be} */
+  public String cancelText() {
+    var cause = run.cancelled();
+    if (cause == null) {
+      return "the node was stopped";
+    }
+    return switch (cause) {
       case FAIL_FAST -> "the run failed fast after node '" + run.plan.names[run.failFastCause]
           + "' failed";
       case DEADLINE -> run.cutOff.deadlineNanos <= 0
@@ -64,17 +76,53 @@ public final class Readout {
               + " passed";
       case FAULT -> "a fault of its scheduler or of Weft stopped the run";
       case CALLER -> "the run was cancelled by its caller";
+      case PARENT -> run.parentReason();
     };
-    return !run.cutOff.stragglers().containsKey(vertex) ? why : why + "; the task ignored the "
-        + "interrupt and was cut off after " + Durations.text(Duration.ofNanos(CutOff.GRACE_NANOS));
   }
 
   /** {@return when {@code vertex} became ready, started and ended, and where it ran} */
   public Span span(int vertex) {
+    return span(vertex, run.startNanos);
+  }
+
+  /**
+   * {@return the span of {@code vertex}, its times since {@code origin} on the scheduler's clock,
+   * with the spans of what ran inside it: its fan-out's elements, its subgraph's tasks}
+   */
+  Span span(int vertex, long origin) {
     var thread = run.ranOn[vertex];
-    return new Span(run.plan.names[vertex], outcome(vertex), since(run.readyAt[vertex]),
-        since(run.startAt[vertex]), since(run.endAt[vertex]), run.attempts.count(vertex),
-        thread == null ? 0 : thread.threadId(), thread == null ? "" : run.ranOnName[vertex]);
+    return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt[vertex], origin),
+        at(run.startAt[vertex], origin), at(run.endAt[vertex], origin),
+        run.attempts.count(vertex), thread == null ? 0 : thread.threadId(),
+        thread == null ? "" : run.ranOnName[vertex], -1, inside(run.attempts.child(vertex),
+        origin));
+  }
+
+  /** {@return the spans of what ran inside a task, {@code child}: elements or a subgraph's} */
+  static List<Span> inside(Object child, long origin) {
+    if (child instanceof Elements elements) {
+      return elements.spans(origin);
+    }
+    if (child instanceof Run<?> inner && inner.done) {
+      return inner.readout().spans(origin);
+    }
+    return List.of();
+  }
+
+  /** {@return the spans of every task, in the order they started, times since {@code origin}} */
+  List<Span> spans(long origin) {
+    var spans = new ArrayList<Span>(run.plan.taskCount);
+    for (int v = 0; v < run.plan.size(); v++) {
+      if (!run.plan.input[v]) {
+        spans.add(span(v, origin));
+      }
+    }
+    spans.sort(java.util.Comparator.comparing(Span::started));
+    return java.util.Collections.unmodifiableList(spans);
+  }
+
+  private static Duration at(long at, long origin) {
+    return Duration.ofNanos(at - origin);
   }
 
   /** {@return the time {@code at} (scheduler clock) as time since the run started} */
@@ -97,6 +145,14 @@ public final class Readout {
     return run.cutOff.stragglers();
   }
 
+  /**
+   * {@return the threads of elements and subgraph tasks still running inside the stragglers,
+   * by path: {@code photos[3]}, {@code host/profile}}
+   */
+  public Map<String, Thread> innerStragglers() {
+    return run.cutOff.innerStragglers();
+  }
+
   /** {@return the vertices that failed, in the order they ended} */
   public List<Integer> failed() {
     var failed = new ArrayList<Integer>();
@@ -114,7 +170,7 @@ public final class Readout {
     var plan = run.plan;
     event.end();
     if (event.shouldCommit()) {
-      int[] counts = new int[4];
+      int[] counts = new int[STATUS.length];
       for (int v = 0; v < run.state.length; v++) {
         if (!plan.input[v]) {
           counts[status(v).ordinal()]++;

@@ -25,7 +25,8 @@ import java.util.function.Function;
  *   RUNNING --(attempt timer)--> INTERRUPTING --> TIMED_OUT
  *   RUNNING | TIMED_OUT | INTERRUPTED --(attempt ends)--> PAUSED --> RUNNING | INTERRUPTED
  *   RUNNING | INTERRUPTED --(the task returns or throws)--> SUCCEEDED | FAILED | CANCELLED
- *   WAITING --(a required dependency did not succeed)--> SKIPPED | CANCELLED
+ *   WAITING --(a required dependency did not succeed)--> SKIPPED | CANCELLED | OMITTED
+ *   WAITING --(ready, but its condition does not hold)--> OMITTED
  *   WAITING | SCHEDULED --(run cancelled)--> CANCELLED
  *   RUNNING | TIMED_OUT | INTERRUPTED --(cancellation's grace over: a straggler)--> CANCELLED
  * </pre>
@@ -74,6 +75,7 @@ public final class Run<R> {
   static final int FAILED = 11;
   static final int SKIPPED = 12;
   static final int CANCELLED = 13;
+  static final int OMITTED = 14;
 
   static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
   private static final VarHandle REMAINING;
@@ -96,12 +98,12 @@ public final class Run<R> {
 
   final Plan plan;
   final long id;
-  private final Executor executor;
+  final Executor executor;
   private final boolean failFast;
   final RunHooks<R> hooks;
   final Scheduler scheduler;
   // the context propagators carry to every task, captured on the caller's thread; or null
-  private final Context context;
+  final Context context;
   private final RunFuture<R> future;
   private final Function<Run<R>, R> resultFactory;
   final Attempts attempts;
@@ -127,6 +129,11 @@ public final class Run<R> {
 
   volatile int remaining;
   private volatile CancelCause cancelled;
+  // when the cause is PARENT: why the node running this run as its subgraph was stopped
+  private volatile String parentReason;
+  // the run whose node runs this one as a subgraph, and that node's name; 0 and null if none
+  final long parentRunId;
+  final String parentNode;
   volatile int failFastCause = -1;
   // set once the run has completed
   volatile boolean done;
@@ -141,6 +148,8 @@ public final class Run<R> {
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
     this.hooks = settings.hooks();
+    this.parentRunId = settings.parentRunId();
+    this.parentNode = settings.parentNode();
     this.resultFactory = resultFactory;
     this.faults = new Faults(this);
     this.context = Context.capture(settings.propagators(), this);
@@ -155,7 +164,7 @@ public final class Run<R> {
     this.startAt = new long[n];
     this.endAt = new long[n];
     this.future = new RunFuture<>(this);
-    this.attempts = new Attempts(this, n, plan.guarded);
+    this.attempts = new Attempts(this, state, threads, plan.guarded);
     if (RUN_JFR_PROBE.isEnabled()) {
       this.jfrRun = new RunExecutionEvent();
       jfrRun.begin();
@@ -174,6 +183,18 @@ public final class Run<R> {
   public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory) {
     var run = new Run<>(plan, settings, resultFactory);
+    run.begin(inputValues);
+    return run.future;
+  }
+
+  /**
+   * Starts a run inside task {@code key} of {@code site}: a subgraph's run, recorded as what that
+   * task runs before any of its own tasks starts, so that stopping the task cancels it.
+   */
+  public static <R> CompletableFuture<R> startInside(Plan plan, Object[] inputValues,
+      Settings<R> settings, Function<Run<R>, R> resultFactory, Attempts site, int key) {
+    var run = new Run<>(plan, settings, resultFactory);
+    site.adopt(key, run);
     run.begin(inputValues);
     return run.future;
   }
@@ -229,8 +250,17 @@ public final class Run<R> {
     return frame == null || frame.current < 0 ? null : frame.run;
   }
 
-  /** {@return the vertex whose task runs on this thread now; valid if currentRun() is not null} */
-  public static int currentVertex() {
+  /**
+   * {@return the table of the task running on this thread now: the run's vertices, or a
+   * fan-out's elements; valid if currentRun() is not null}
+   */
+  public static Attempts currentSite() {
+    var frame = Frame.current();
+    return frame == null ? null : frame.site != null ? frame.site : frame.run.attempts;
+  }
+
+  /** {@return the key, in {@link #currentSite()}, of the task running on this thread now} */
+  public static int currentKey() {
     var frame = Frame.current();
     return frame == null ? -1 : frame.current;
   }
@@ -299,41 +329,22 @@ public final class Run<R> {
       }
     }
     long now = clock();
-    for (;;) {
-      int s = (int) INTS.getVolatile(state, v);
-      if (s == INTERRUPTING || s == PAUSED) {
-        Thread.yield(); // another thread is between its CAS and interrupt(): let it finish
-        continue;
-      }
-      if (s >= SUCCEEDED) {
-        // Cut off as a straggler: the run has ended without this task, and the cut-off counted
-        // what this thread owed.
-        Thread.interrupted();
-        frame.taskLeftInterrupt = false;
-        frame.finished = 0;
-        return;
-      }
-      // A task interrupted by cancellation that then throws was cancelled; one that returns a
-      // value despite the interrupt succeeded.
-      int end = s == INTERRUPTED && outcome == FAILED ? CANCELLED : outcome;
-      // Written only once the CAS is won: a straggler that lost to the cut-off must not touch the
-      // slots of a run that has completed. Readers are ordered after by the pending and remaining
-      // decrements below.
-      if (INTS.compareAndSet(state, v, s, end)) {
-        slot[v] = result;
-        endAt[v] = now;
-        threads[v] = null;
-        if (s == INTERRUPTED || s == TIMED_OUT) {
-          Thread.interrupted(); // the interrupt was ours and meant for this task only
-        }
-        if (!frame.inline) {
-          frame.taskLeftInterrupt = Thread.currentThread().isInterrupted();
-        }
-        if (jfr != null) {
-          attempts.commitJfr(jfr, v, 1, STATUS[end - SUCCEEDED]);
-        }
-        break;
-      }
+    int end = attempts.settle(v, outcome);
+    if (end < 0) {
+      // Cut off as a straggler: the run has ended without this task, and the cut-off counted
+      // what this thread owed. Nothing of the completed run may be touched.
+      frame.taskLeftInterrupt = false;
+      frame.finished = 0;
+      return;
+    }
+    // Readers are ordered after these writes by the pending and remaining decrements below.
+    slot[v] = result;
+    endAt[v] = now;
+    if (!frame.inline) {
+      frame.taskLeftInterrupt = Thread.currentThread().isInterrupted();
+    }
+    if (jfr != null) {
+      attempts.commitJfr(jfr, v, 1, STATUS[end - SUCCEEDED]);
     }
     frame.ended.push(v);
     drainEnded(frame);
@@ -370,15 +381,17 @@ public final class Run<R> {
 
   /**
    * Ends waiting {@code d}, a dependent on a required edge of {@code e}, which ended in state
-   * {@code s} without a value: SKIPPED naming the failed root, or CANCELLED after a cancellation.
+   * {@code s} without a value: SKIPPED naming the failed root, OMITTED naming the omitted one, or
+   * CANCELLED after a cancellation.
    * {@return whether this call ended it}
    */
   private boolean skip(int d, int s, int e, Frame frame) {
-    int end = s == CANCELLED ? CANCELLED : SKIPPED;
+    int end = s == CANCELLED || s == OMITTED ? s : SKIPPED;
     if (!INTS.compareAndSet(state, d, WAITING, end)) {
       return false;
     }
-    slot[d] = s == SKIPPED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
+    // skipped and omitted vertices hold the vertex that failed or was omitted first
+    slot[d] = s == SKIPPED || s == OMITTED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
     readyAt[d] = startAt[d] = endAt[d] = endAt[e];
     frame.ended.push(d);
     return true;
@@ -421,6 +434,9 @@ public final class Run<R> {
   }
 
   private void becameReady(int v, long now, Frame frame) {
+    if (plan.conditions[v] != null && cancelled == null && !conditionHolds(v, now, frame)) {
+      return; // omitted, or failed by its condition
+    }
     if (cancelled != null) {
       if (INTS.compareAndSet(state, v, WAITING, CANCELLED)) {
         readyAt[v] = startAt[v] = endAt[v] = now;
@@ -445,6 +461,27 @@ public final class Run<R> {
       readyAt[v] = now;
       dispatch(v, frame);
     }
+  }
+
+  /**
+   * Decides the condition of ready {@code v} on this thread. {@return whether it holds} If not, or
+   * if it throws, ends {@code v} now: OMITTED, or FAILED with what it threw.
+   */
+  private boolean conditionHolds(int v, long now, Frame frame) {
+    Object failure = null;
+    try {
+      if (plan.conditions[v].test(this, v)) {
+        return true;
+      }
+    } catch (Throwable t) {
+      failure = t;
+    }
+    if (INTS.compareAndSet(state, v, WAITING, failure == null ? OMITTED : FAILED)) {
+      slot[v] = failure == null ? Integer.valueOf(v) : failure;
+      readyAt[v] = startAt[v] = endAt[v] = now;
+      frame.ended.push(v);
+    }
+    return false;
   }
 
   private void dispatch(int v, Frame frame) {
@@ -573,6 +610,69 @@ public final class Run<R> {
     return Faults.inHookOf(this) || isRunningTaskOn(Thread.currentThread());
   }
 
+  /**
+   * Cancels this run because the node running it as a subgraph was stopped ({@code why}): the
+   * outer run was cancelled, or the node timed out.
+   */
+  void cancelFromParent(String why) {
+    if (cancelled == null) {
+      parentReason = why;
+      cancel(CancelCause.PARENT);
+    }
+  }
+
+  /** {@return why the node running this run as a subgraph stopped it, or null} */
+  String parentReason() {
+    return parentReason;
+  }
+
+  /** {@return the id of the run whose node runs this one as a subgraph, or 0} */
+  public long parentRunId() {
+    return parentRunId;
+  }
+
+  /** {@return the name of the node that runs this one as a subgraph, or null} */
+  public String parentNode() {
+    return parentNode;
+  }
+
+  /**
+   * Records in {@code into}, as {@code prefix + node}, the thread of every task still running,
+   * and of what runs inside them: the stragglers of the run around this one, cut off meanwhile.
+   */
+  void collectRunning(String prefix, java.util.Map<String, Thread> into) {
+    for (int v = 0; v < state.length; v++) {
+      int s = (int) INTS.getVolatile(state, v);
+      var thread = threads[v];
+      if ((s == RUNNING || s == INTERRUPTED || s == TIMED_OUT || s == INTERRUPTING
+          || s == PAUSED) && thread != null) {
+        into.put(prefix + plan.names[v], thread);
+      }
+      var inside = attempts.child(v);
+      if (inside instanceof Run<?> inner) {
+        inner.collectRunning(prefix + plan.names[v] + "/", into);
+      } else if (inside instanceof Elements elements) {
+        elements.collectRunning(prefix + plan.names[v], into);
+      }
+    }
+  }
+
+  void reportElementStarted(int vertex, int element, int attempt) {
+    hooks.elementStarted(this, vertex, element, attempt, scheduler.nanoTime());
+  }
+
+  void reportElementRetried(int vertex, int element, int attempt, Throwable error,
+      long delayNanos) {
+    if (hooks != null) {
+      hooks.elementRetried(this, vertex, element, attempt, error, delayNanos,
+          scheduler.nanoTime());
+    }
+  }
+
+  void reportElementEnded(int vertex, int element) {
+    hooks.elementEnded(this, vertex, element);
+  }
+
   /** The future was completed from outside or cancelled: cancel the run for its caller. */
   void cancelByCaller() {
     cancel(CancelCause.CALLER);
@@ -591,6 +691,31 @@ public final class Run<R> {
 
   public Scheduler scheduler() {
     return scheduler;
+  }
+
+  /** {@return the executor the run hands its tasks to} */
+  public Executor executor() {
+    return executor;
+  }
+
+  /** {@return whether the run fails fast} */
+  public boolean failFast() {
+    return failFast;
+  }
+
+  /** {@return what the run reports progress to, or null} */
+  public RunHooks<R> hooks() {
+    return hooks;
+  }
+
+  /** {@return the context propagators the run carries to its tasks} */
+  public ContextPropagator[] propagators() {
+    return context == null ? new ContextPropagator[0] : context.propagators();
+  }
+
+  /** {@return the value of {@code vertex}'s dependency at {@code position}, read as {@code kind}} */
+  public Object value(int vertex, int position, EdgeKind kind) {
+    return resolve(plan.depStart[vertex] + position, kind);
   }
 
   /** {@return the attempt protocol, for invokers of guarded tasks} */
@@ -617,15 +742,6 @@ public final class Run<R> {
     return cancelled;
   }
 
-  /**
-   * {@return whether the run has stopped {@code vertex}: interrupted it by a cancellation, or cut
-   * it off} Its own thread asks, between attempts, whatever became of the interrupt.
-   */
-  public boolean stopped(int vertex) {
-    int s = (int) INTS.getVolatile(state, vertex);
-    return s == INTERRUPTED || s >= SUCCEEDED;
-  }
-
   /** {@return the value of the argument at value position {@code position} of {@code vertex}} */
   public Object arg(int vertex, int position) {
     int edge = plan.depStart[vertex] + position;
@@ -640,6 +756,7 @@ public final class Run<R> {
       case REQUIRED -> slot[up];
       case OR_ELSE -> ok ? slot[up] : plan.depFallback[edge];
       case OPTIONAL -> ok ? Optional.ofNullable(slot[up]) : Optional.empty();
+      case OUTCOME -> readout().outcome(up);
       case ORDER, ORDER_OPTIONAL -> throw new IllegalStateException("ordering-only edge");
     };
   }

@@ -21,6 +21,14 @@ public final class RunExecutionEvent extends jdk.jfr.Event {
   @Label("Run Id")
   public long runId;
 
+  @Label("Parent Run Id")
+  @Description("The run whose node ran this run as a subgraph, or 0")
+  public long parentRunId;
+
+  @Label("Parent Node")
+  @Description("The node of the parent run that ran this run as a subgraph, or empty")
+  public String parentNode;
+
   @Label("Tasks")
   public int tasks;
 

@@ -19,5 +19,14 @@ public interface RunHooks<R> {
 
   void nodeEnded(Run<R> run, int vertex);
 
+  /** An attempt of element {@code element} of the fan-out of {@code vertex} started. */
+  void elementStarted(Run<R> run, int vertex, int element, int attempt, long at);
+
+  void elementRetried(Run<R> run, int vertex, int element, int attempt, Throwable error,
+      long delayNanos, long at);
+
+  /** Element {@code element} of the fan-out of {@code vertex} ended. */
+  void elementEnded(Run<R> run, int vertex, int element);
+
   void runEnded(Run<R> run, R result);
 }

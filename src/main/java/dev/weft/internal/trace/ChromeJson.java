@@ -50,6 +50,7 @@ public final class ChromeJson {
         case Outcome.Skipped<?> k -> args.append(",\"cause\":").append(json(k.cause()))
             .append(",\"error\":").append(json(Failures.describe(k.error())));
         case Outcome.Cancelled<?> c -> args.append(",\"error\":").append(json(c.reason()));
+        case Outcome.Omitted<?> o -> args.append(",\"cause\":").append(json(o.cause()));
         case Outcome.Succeeded<?> ok -> {}
       }
       events.append(",\n{\"name\":").append(json(s.node())).append(",\"cat\":")

@@ -48,7 +48,7 @@ public final class Dot {
             .append(kind.label()).append('"');
         switch (kind) {
           case REQUIRED -> {}
-          case OR_ELSE, OPTIONAL -> sb.append(", style=dashed");
+          case OR_ELSE, OPTIONAL, OUTCOME -> sb.append(", style=dashed");
           case ORDER -> sb.append(", style=dotted");
           case ORDER_OPTIONAL -> sb.append(", style=dotted, arrowhead=empty");
         }

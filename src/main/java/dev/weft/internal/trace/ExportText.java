@@ -56,6 +56,7 @@ final class ExportText {
       case Outcome.Skipped<?> s -> "skipped: '" + s.cause() + "' failed with "
           + Failures.describe(s.error());
       case Outcome.Cancelled<?> c -> "cancelled: " + c.reason();
+      case Outcome.Omitted<?> o -> null; // not a problem: the request did not need it
     };
   }
 

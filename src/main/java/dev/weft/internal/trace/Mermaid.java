@@ -51,7 +51,7 @@ public final class Mermaid {
         boolean crit = run != null && run.critical(from, v);
         var arrow = switch (kind) {
           case REQUIRED -> crit ? "==>" : "-->";
-          case OR_ELSE, OPTIONAL, ORDER, ORDER_OPTIONAL -> "-.->";
+          case OR_ELSE, OPTIONAL, OUTCOME, ORDER, ORDER_OPTIONAL -> "-.->";
         };
         var style = new ArrayList<String>();
         if (kind.orderingOnly()) {

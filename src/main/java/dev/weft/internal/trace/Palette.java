@@ -17,6 +17,8 @@ public final class Palette {
   public static final String SKIPPED_LINE = "#757575";
   public static final String CANCELLED = "#ffd08a";
   public static final String CANCELLED_LINE = "#e65100";
+  public static final String OMITTED = "#ffffff";
+  public static final String OMITTED_LINE = "#9e9e9e";
   public static final String INPUT = "#f5f7fa";
   public static final String INPUT_LINE = "#607d8b";
   public static final String CRITICAL = "#0d2b8c";
@@ -28,6 +30,7 @@ public final class Palette {
       case FAILED -> FAILED;
       case SKIPPED -> SKIPPED;
       case CANCELLED -> CANCELLED;
+      case OMITTED -> OMITTED;
     };
   }
 
@@ -38,6 +41,7 @@ public final class Palette {
       case FAILED -> FAILED_LINE;
       case SKIPPED -> SKIPPED_LINE;
       case CANCELLED -> CANCELLED_LINE;
+      case OMITTED -> OMITTED_LINE;
     };
   }
 }

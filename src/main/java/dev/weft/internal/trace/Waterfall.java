@@ -62,6 +62,7 @@ public final class Waterfall {
       .failed{background:#d93b3b}
       .skipped{background:#8c959f}
       .cancelled{background:#f0882a}
+      .omitted{background:#fff;border:1px dashed #9e9e9e}
       i.crit{background:#fff;box-shadow:0 0 0 2px #0d2b8c inset}
       .empty{color:#57606a;padding:12px 8px}
       footer{margin-top:12px;color:#57606a;font-size:12px}
