@@ -76,6 +76,7 @@ class ExportsTest {
         case OPTIONAL, OR_ELSE -> g.task(name, in, prev.orElse(""), (a, b) -> a + b);
         case ORDER -> g.node(name).after(prev).call(in, a -> a);
         case ORDER_OPTIONAL -> g.node(name).after(prev.optional()).call(in, a -> a);
+        case OUTCOME -> g.task(name, in, prev.outcome(), (a, b) -> a + b.node());
       };
       edges.add(new Expected(in.name(), name, "required"));
       edges.add(new Expected(i == 0 ? "first" : HOSTILE.get(i - 1), name, kind.label()));

@@ -131,14 +131,16 @@ public class Attempts {
    * inside it. {@code why} is the cancellation that stops it, or null for its timeout.
    */
   void interruptThread(int key, String why) {
-    var thread = threads[key];
-    if (thread != null) {
-      thread.interrupt();
-    }
+    // what runs inside first: an element running on this task's own thread then learns it was
+    // cancelled from its own state, before the interrupt reaches it
     var inside = child(key);
     if (inside != null) {
       stopChild(inside, why != null ? why : "node '" + run.plan.names[owner(key)]
           + "' of graph '" + run.plan.graph + "' timed out");
+    }
+    var thread = threads[key];
+    if (thread != null) {
+      thread.interrupt();
     }
   }
 

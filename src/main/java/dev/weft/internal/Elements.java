@@ -180,7 +180,12 @@ public final class Elements extends Attempts {
     var site = frame.site;
     int current = frame.current;
     try {
-      for (int i = next.getAndIncrement(); i < size; i = next.getAndIncrement()) {
+      // none is claimed once the fan-out is stopped; one claimed just before is interrupted
+      while (stopReason == null) {
+        int i = next.getAndIncrement();
+        if (i >= size) {
+          break;
+        }
         runElement(i, frame, own);
       }
     } finally {
@@ -335,7 +340,8 @@ public final class Elements extends Attempts {
 
   @Override
   boolean stoppedFromAbove() {
-    return run.attempts().stopped(vertex);
+    int s = (int) INTS.getVolatile(run.state, vertex);
+    return s == INTERRUPTING || s == INTERRUPTED || s >= SUCCEEDED;
   }
 
   @Override

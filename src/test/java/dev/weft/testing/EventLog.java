@@ -111,6 +111,10 @@ public final class EventLog implements RunListener {
             .add(entry);
         case RunEvent.NodeEnded e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
             .add(entry);
+        // elements are checked by element(): the harness's graphs without fan-outs have none
+        case RunEvent.ElementStarted e -> out.add("element event in a graph without fan-outs");
+        case RunEvent.ElementRetried e -> out.add("element event in a graph without fan-outs");
+        case RunEvent.ElementEnded e -> out.add("element event in a graph without fan-outs");
       }
     }
     if (runStarts != 1 || runEnds != 1) {

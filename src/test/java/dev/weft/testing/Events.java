@@ -52,6 +52,9 @@ public final class Events {
       case NodeStarted e -> e.node();
       case NodeRetried e -> e.node();
       case NodeEnded e -> e.node();
+      case RunEvent.ElementStarted e -> e.node();
+      case RunEvent.ElementRetried e -> e.node();
+      case RunEvent.ElementEnded e -> e.node();
       case RunStarted e -> null;
       case RunEnded e -> null;
     };
@@ -69,6 +72,9 @@ public final class Events {
       case NodeStarted s -> "started " + s.attempt();
       case NodeRetried r -> "retried " + r.attempt();
       case NodeEnded n -> "ended";
+      case RunEvent.ElementStarted s -> "element " + s.element() + " started " + s.attempt();
+      case RunEvent.ElementRetried r -> "element " + r.element() + " retried " + r.attempt();
+      case RunEvent.ElementEnded n -> "element " + n.element() + " ended";
       default -> throw new AssertionError(e);
     }).toList();
   }

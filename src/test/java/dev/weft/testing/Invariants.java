@@ -175,6 +175,10 @@ public final class Invariants {
             out.add(name + " was cancelled although its body returned " + p.returned(v));
           }
         }
+        case Outcome.Omitted<?> m -> {
+          // the harness's graphs have no conditions yet: an omitted node is a bug
+          out.add(name + " was omitted, yet it has no condition: " + SafeText.of(m));
+        }
       }
       if (thrown != null && !(o instanceof Outcome.Failed) && !(o instanceof Outcome.Cancelled)) {
         out.add("lost failure: " + name + "'s body threw " + SafeText.of(thrown)
@@ -467,6 +471,7 @@ public final class Invariants {
         case Outcome.Failed<?> f -> "failed " + ReferenceExecutor.describe(f.error());
         case Outcome.Skipped<?> s -> "skipped"; // the named cause may differ between runs
         case Outcome.Cancelled<?> c -> "cancelled";
+        case Outcome.Omitted<?> m -> "omitted " + m.cause();
       });
     }
     return map;
