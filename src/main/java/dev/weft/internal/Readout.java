@@ -71,10 +71,11 @@ public final class Readout {
 
   /** {@return when {@code vertex} became ready, started and ended, and where it ran} */
   public Span span(int vertex) {
-    var thread = run.ranOn[vertex];
+    var name = run.ranOnName[vertex]; // null if its task never started
+    var thread = name == null ? null : run.threads[vertex];
     return new Span(run.plan.names[vertex], outcome(vertex), since(run.readyAt[vertex]),
         since(run.startAt[vertex]), since(run.endAt[vertex]), run.attempts.count(vertex),
-        thread == null ? 0 : thread.threadId(), thread == null ? "" : run.ranOnName[vertex]);
+        thread == null ? 0 : thread.threadId(), thread == null ? "" : name);
   }
 
   /** {@return the time {@code at} (scheduler clock) as time since the run started} */
