@@ -50,7 +50,8 @@ public class Attempts {
   }
 
   final Run<?> run;
-  // Per task: its state (the run's own array for vertices) and the thread running it, or null.
+  // Per task: its state (the run's own array for vertices) and the thread it runs or ran on,
+  // written before it is claimed and kept after it ended; the state says which.
   final int[] state;
   final Thread[] threads;
   // Attempts ended, per task: set to 1 when an unguarded task starts, bumped atomically when a
@@ -201,7 +202,7 @@ public class Attempts {
       int end = outcome == FAILED && (s == INTERRUPTED || stoppedFromAbove()) ? CANCELLED
           : outcome;
       if (INTS.compareAndSet(state, key, s, end)) {
-        threads[key] = null;
+        // threads[key] stays, for the span: the state says the task no longer runs on it
         if (s == INTERRUPTED || s == TIMED_OUT) {
           Thread.interrupted(); // the interrupt was ours and meant for this task only
         }

@@ -67,7 +67,6 @@ public final class Elements extends Attempts {
   private final long[] startAt;
   private final long[] endAt;
   private final Object[] slot;
-  private final Thread[] ranOn;
   private final String[] ranOnName;
   private final boolean[] cut;
   private final AtomicInteger next = new AtomicInteger();
@@ -90,7 +89,6 @@ public final class Elements extends Attempts {
     this.startAt = new long[size];
     this.endAt = new long[size];
     this.slot = new Object[size];
-    this.ranOn = new Thread[size];
     this.ranOnName = new String[size];
     this.cut = new boolean[size];
   }
@@ -206,7 +204,6 @@ public final class Elements extends Attempts {
       return;
     }
     startAt[i] = run.clock();
-    ranOn[i] = thread;
     ranOnName[i] = frame.threadName;
     NodeExecutionEvent jfr = null;
     Object result;
@@ -419,11 +416,12 @@ public final class Elements extends Attempts {
   }
 
   private Span span(int i, long origin) {
-    var thread = ranOn[i];
+    var name = ranOnName[i]; // null if it never started
+    var thread = name == null ? null : threads[i];
     long start = startAt[i] == 0 ? endAt[i] : startAt[i];
     return new Span(run.plan.names[vertex], outcome(i), Duration.ofNanos(readyAt - origin),
         Duration.ofNanos(start - origin), Duration.ofNanos(endAt[i] - origin), count(i),
-        thread == null ? 0 : thread.threadId(), thread == null ? "" : ranOnName[i], i,
+        thread == null ? 0 : thread.threadId(), thread == null ? "" : name, i,
         Readout.inside(child(i), origin));
   }
 

@@ -90,12 +90,12 @@ public final class Readout {
    * with the spans of what ran inside it: its fan-out's elements, its subgraph's tasks}
    */
   Span span(int vertex, long origin) {
-    var thread = run.ranOn[vertex];
+    var name = run.ranOnName[vertex]; // null if its task never started
+    var thread = name == null ? null : run.threads[vertex];
     return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt[vertex], origin),
         at(run.startAt[vertex], origin), at(run.endAt[vertex], origin),
         run.attempts.count(vertex), thread == null ? 0 : thread.threadId(),
-        thread == null ? "" : run.ranOnName[vertex], -1, inside(run.attempts.child(vertex),
-        origin));
+        thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin));
   }
 
   /** {@return the spans of what ran inside a task, {@code child}: elements or a subgraph's} */

@@ -119,9 +119,10 @@ public final class Run<R> {
   // per vertex: dependencies not yet ended; once it runs, what its thread owes (see runVertex)
   final int[] pending;
   final Object[] slot;
+  // The thread a vertex's task runs on: written before it is claimed (so an interrupter that sees
+  // it running finds its thread), kept after it ended (for its span). Whether the task runs on it
+  // now is the state's to say; ranOnName, the thread's name as the task started, says it did.
   final Thread[] threads;
-  // the thread a vertex's task ran on, and its name then, kept after it ended
-  final Thread[] ranOn;
   final String[] ranOnName;
   final long[] readyAt;
   final long[] startAt;
@@ -158,7 +159,6 @@ public final class Run<R> {
     this.pending = plan.initialPending.clone();
     this.slot = new Object[n];
     this.threads = new Thread[n];
-    this.ranOn = new Thread[n];
     this.ranOnName = new String[n];
     this.readyAt = new long[n];
     this.startAt = new long[n];
@@ -294,7 +294,6 @@ public final class Run<R> {
     // another thread's later end may have set.
     startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : clock();
     frame.clock = 0;
-    ranOn[v] = frame.thread;
     ranOnName[v] = frame.threadName; // as it is now: a later rename changes no returned span
     NodeExecutionEvent jfr = null;
     Object result;
@@ -595,11 +594,18 @@ public final class Run<R> {
     }
   }
 
-  /** {@return whether {@code thread} is running one of this run's tasks now} */
+  /**
+   * {@return whether {@code thread} is running one of this run's tasks now} A straggler's thread
+   * still is: the run ended its task, not the task itself.
+   */
   boolean isRunningTaskOn(Thread thread) {
-    for (var t : threads) {
-      if (t == thread) {
-        return true;
+    for (int v = 0; v < threads.length; v++) {
+      if (threads[v] == thread) {
+        int s = (int) INTS.getVolatile(state, v);
+        if (s >= RUNNING && s <= PAUSED
+            || s == CANCELLED && cutOff.stragglers().get(v) == thread) {
+          return true;
+        }
       }
     }
     return false;
@@ -607,7 +613,9 @@ public final class Run<R> {
 
   /** {@return whether the current thread must not wait for this run: it is one of its own} */
   boolean isOwnThread() {
-    return Faults.inHookOf(this) || isRunningTaskOn(Thread.currentThread());
+    var frame = Frame.current(); // a loop of this run: a task's, or a fan-out's lane
+    return Faults.inHookOf(this) || frame != null && frame.run == this
+        || isRunningTaskOn(Thread.currentThread());
   }
 
   /**
