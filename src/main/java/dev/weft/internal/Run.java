@@ -189,13 +189,15 @@ public final class Run<R> {
 
   /**
    * Starts a run inside task {@code key} of {@code site}: a subgraph's run, recorded as what that
-   * task runs before any of its own tasks starts, so that stopping the task cancels it.
+   * task runs, so that stopping the task cancels it. Recorded once begun (a run cancelled before
+   * it begins would lose count of its tasks); a task stopped meanwhile cancels it then, in {@link
+   * Attempts#adopt}.
    */
   public static <R> CompletableFuture<R> startInside(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory, Attempts site, int key) {
     var run = new Run<>(plan, settings, resultFactory);
-    site.adopt(key, run);
     run.begin(inputValues);
+    site.adopt(key, run);
     return run.future;
   }
 
