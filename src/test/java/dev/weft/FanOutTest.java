@@ -303,11 +303,14 @@ class FanOutTest {
 
   @Test
   void elementIgnoringTheInterrupt_isCutOffAtTheDeadline_andReportedByIndex() throws Exception {
+    var clock = new FakeScheduler();
     var release = new CountDownLatch(1);
+    var stuck = new CountDownLatch(1);
     var g = Graph.builder("straggler");
     Input<List<Integer>> ids = g.input("ids");
     Node<List<Integer>> each = g.forEach("each", ids, id -> {
       if (id == 1) {
+        stuck.countDown();
         while (release.getCount() > 0) {
           try {
             release.await();
@@ -319,8 +322,13 @@ class FanOutTest {
       return id;
     });
     try {
-      var result = g.build().run(Inputs.of(ids, upTo(2)),
-          o -> o.withDeadline(Duration.ofMillis(20)));
+      var future = g.build().runAsync(Inputs.of(ids, upTo(2)),
+          o -> o.withScheduler(clock).withDeadline(Duration.ofMillis(20)));
+      assertTrue(stuck.await(10, SECONDS));
+      clock.advance(Duration.ofMillis(20)); // the deadline: the run is cancelled
+      clock.awaitTimers(1); // the cut-off's grace
+      clock.advance(Duration.ofMillis(10));
+      var result = future.get(10, SECONDS);
 
       assertTrue(result.deadlineExceeded());
       assertInstanceOf(Outcome.Cancelled.class, result.outcome(each));
@@ -328,6 +336,7 @@ class FanOutTest {
       var element = result.spans().get(0).children().get(1);
       var cancelled = assertInstanceOf(Outcome.Cancelled.class, element.outcome());
       assertTrue(cancelled.reason().contains("cut off"), cancelled.reason());
+      assertTrue(cancelled.reason().contains("deadline"), cancelled.reason());
     } finally {
       release.countDown();
     }

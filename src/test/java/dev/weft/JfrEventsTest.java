@@ -319,4 +319,59 @@ class JfrEventsTest {
       assertEquals(result.runId(), capture.run().getLong("runId"));
     }
   }
+
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void fanOutElements_areRecordedAsAttemptsOfTheirNode_withTheirIndex(Executor executor)
+      throws Exception {
+    var name = graphName("jfr-elements");
+    var threads = new ConcurrentHashMap<Integer, Thread>();
+    var g = Graph.builder(name).options(RunOptions.defaults().withExecutor(executor));
+    Input<List<Integer>> ids = g.input("ids");
+    g.forEach("photos", ids, id -> {
+      threads.put(id, Thread.currentThread());
+      return id;
+    });
+    var graph = g.build();
+    // the fan-out node's own attempt, and one per element
+    try (var capture = new Capture(name, 4)) {
+      var result = graph.run(Inputs.of(ids, List.of(0, 1, 2)));
+      capture.awaitEvents();
+
+      var events = capture.of("photos");
+      assertEquals(4, events.size(), () -> "events: " + events);
+      var byElement = new java.util.TreeMap<Integer, RecordedEvent>();
+      for (var e : events) {
+        byElement.put(e.getInt("element"), e);
+        assertEquals(result.runId(), e.getLong("runId"));
+        assertEquals("succeeded", e.getString("outcome"));
+        assertEquals(0L, e.getLong("parentRunId"));
+      }
+      assertEquals(List.of(-1, 0, 1, 2), List.copyOf(byElement.keySet()));
+      for (int i = 0; i < 3; i++) {
+        assertEquals(threads.get(i).threadId(),
+            byElement.get(i).getThread().getJavaThreadId(), "element " + i + "'s thread");
+      }
+    }
+  }
+
+  @Test
+  void aSubgraphsRun_namesItsParentRun() throws Exception {
+    var name = graphName("jfr-inner");
+    var inner = Graph.builder(name);
+    Input<Integer> x = inner.input("x", Integer.class);
+    Node<Integer> twice = inner.task("twice", x, v -> 2 * v);
+    var innerGraph = inner.build();
+    var g = Graph.builder(graphName("jfr-outer"));
+    Input<Integer> in = g.input("in", Integer.class);
+    g.subgraph("host", Subgraph.of(innerGraph, twice).bind(x, in));
+    try (var capture = new Capture(name, 1)) {
+      var result = g.build().run(Inputs.of(in, 21));
+      capture.awaitEvents();
+
+      assertEquals(result.runId(), capture.run().getLong("parentRunId"));
+      assertEquals("host", capture.run().getString("parentNode"));
+      assertEquals(result.runId(), capture.of("twice").get(0).getLong("parentRunId"));
+    }
+  }
 }
