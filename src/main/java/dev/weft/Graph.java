@@ -75,6 +75,19 @@ import java.util.function.UnaryOperator;
  * task's to see). Thread-locals other than those a {@link ContextPropagator} carries are the
  * task's own business.
  *
+ * <h2>Graphs shaped by data</h2>
+ * The shape is validated once, but what runs can follow the data of each run:
+ * <ul>
+ *   <li>a fan-out node ({@link NodeBuilder#forEach}) runs one element task per item of a list
+ *       known only at run time, each with the node's policies, each ending in one outcome;
+ *   <li>a subgraph node ({@link NodeBuilder#subgraph}, {@link Subgraph}) runs another built
+ *       graph as one node, inside this run's deadline, cancellation, listeners and trace;
+ *   <li>a conditional node ({@link NodeBuilder#when}) runs only when a predicate over its
+ *       dependencies holds, and otherwise ends {@link Outcome.Omitted}, which is not a failure;
+ *   <li>an outcome edge ({@link Node#outcome()}) hands a dependent the upstream's whole {@link
+ *       Outcome}, so it runs whatever happened and sees why.
+ * </ul>
+ *
  * <h2>Time</h2>
  * A run may have a deadline ({@link RunOptions#withDeadline}). When it passes, the run is cancelled
  * as above, stragglers included, and {@link RunResult#deadlineExceeded()} tells. Per-node
