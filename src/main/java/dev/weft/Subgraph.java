@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Attempts;
 import dev.weft.internal.Helping;
+import dev.weft.internal.Parent;
 import dev.weft.internal.Run;
 import dev.weft.internal.Settings;
 import java.util.ArrayList;
@@ -168,7 +169,7 @@ public final class Subgraph<R> {
         failureMode == null ? outer.failFast() : failureMode == FailureMode.FAIL_FAST,
         outer.scheduler(), remaining != Long.MAX_VALUE, remaining,
         parent == null ? null : new Emitter(graph, parent.listeners()), outer.propagators(),
-        outer.id(), outer.plan().name(v));
+        new Parent(outer.id(), outer.plan().name(v)));
     var future = Run.startInside(plan, bound, settings, run -> new RunResult(graph, run),
         site, key);
     helping.await(future);

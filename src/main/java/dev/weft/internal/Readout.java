@@ -178,8 +178,8 @@ public final class Readout {
       }
       event.graph = plan.graph;
       event.runId = run.id;
-      event.parentRunId = run.parentRunId;
-      event.parentNode = run.parentNode == null ? "" : run.parentNode;
+      event.parentRunId = run.parentRunId();
+      event.parentNode = run.parentNode() == null ? "" : run.parentNode();
       event.tasks = plan.taskCount;
       event.failed = counts[Outcome.Status.FAILED.ordinal()];
       event.skipped = counts[Outcome.Status.SKIPPED.ordinal()];

@@ -130,11 +130,8 @@ public final class Run<R> {
 
   volatile int remaining;
   private volatile CancelCause cancelled;
-  // when the cause is PARENT: why the node running this run as its subgraph was stopped
-  private volatile String parentReason;
-  // the run whose node runs this one as a subgraph, and that node's name; 0 and null if none
-  final long parentRunId;
-  final String parentNode;
+  // the run and node that run this one as a subgraph (and why they stopped it), or null
+  private final Parent parent;
   volatile int failFastCause = -1;
   // set once the run has completed
   volatile boolean done;
@@ -149,8 +146,7 @@ public final class Run<R> {
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
     this.hooks = settings.hooks();
-    this.parentRunId = settings.parentRunId();
-    this.parentNode = settings.parentNode();
+    this.parent = settings.parent();
     this.resultFactory = resultFactory;
     this.faults = new Faults(this);
     this.context = Context.capture(settings.propagators(), this);
@@ -625,25 +621,25 @@ public final class Run<R> {
    * outer run was cancelled, or the node timed out.
    */
   void cancelFromParent(String why) {
-    if (cancelled == null) {
-      parentReason = why;
+    if (cancelled == null && parent != null) {
+      parent.reason = why;
       cancel(CancelCause.PARENT);
     }
   }
 
   /** {@return why the node running this run as a subgraph stopped it, or null} */
   String parentReason() {
-    return parentReason;
+    return parent == null ? null : parent.reason;
   }
 
   /** {@return the id of the run whose node runs this one as a subgraph, or 0} */
   public long parentRunId() {
-    return parentRunId;
+    return parent == null ? 0 : parent.runId;
   }
 
   /** {@return the name of the node that runs this one as a subgraph, or null} */
   public String parentNode() {
-    return parentNode;
+    return parent == null ? null : parent.node;
   }
 
   /**
