@@ -37,9 +37,10 @@ import java.util.concurrent.ExecutionException;
  *   <li>its spans are the node's {@link Span#children() children}, so the outer trace shows one
  *       waterfall with the subgraph inside, and the critical path descends into it.
  * </ul>
- * The node fails if the output node did not succeed, with a {@link NodeException} naming the
- * inner node and carrying its failure; with the whole result as output, the node succeeds with
- * the inner {@link RunResult}, whatever its nodes did. While it waits for the inner run, the
+ * The node fails if the output node did not succeed (failed, was skipped, cancelled or
+ * omitted by its condition), with a {@link NodeException} naming the inner node and carrying its
+ * failure; with the whole result as output, the node succeeds with the inner {@link RunResult},
+ * whatever its nodes did, so a caller that expects inner sections to be omitted reads them there. While it waits for the inner run, the
  * node's thread runs queued inner tasks itself, so a bounded executor cannot deadlock.
  *
  * <h2>Validation</h2>

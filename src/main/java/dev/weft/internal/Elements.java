@@ -102,8 +102,8 @@ public final class Elements extends Attempts {
   /**
    * Runs the fan-out of {@code vertex} over {@code items} on the node's own thread and waits for
    * every element to end. {@return the values in item order, or the outcomes if {@code collect}}
-   * Throws {@link dev.weft.ElementsFailure}-style failures through {@code failure}: the first
-   * failed element's, when not collecting; {@link CancellationException} if the node was stopped.
+   * Throws what {@code failure} makes of the first failed element's error, when not collecting;
+   * {@link CancellationException} if the node was stopped.
    */
   public static Object run(Run<?> run, int vertex, List<?> items, int maxConcurrency,
       boolean inline, Template template, Policies policies, boolean collect,
