@@ -248,11 +248,26 @@ public final class Graph {
   private CompletableFuture<RunResult> start(Inputs inputs, RunOptions options) {
     requireNonNull(inputs, "inputs");
     var values = bind(inputs);
-    var settings = new Settings<RunResult>(options.executor(),
-        options.failureMode() == FailureMode.FAIL_FAST, options.scheduler(),
-        options.deadline().isPresent(), options.deadlineNanos(), hooks(options),
-        options.propagators().toArray(ContextPropagator[]::new));
-    return Run.start(plan, values, settings, run -> new RunResult(this, run));
+    return Run.start(plan, values, settings(options), results);
+  }
+
+  // How a run's result is made, and the settings for the graph's own options: made once, since
+  // they are the same for every run (other options get their own per run).
+  private final java.util.function.Function<Run<RunResult>, RunResult> results =
+      run -> new RunResult(this, run);
+  private Settings<RunResult> settings;
+
+  private Settings<RunResult> settings(RunOptions options) {
+    var s = options == this.options ? settings : null;
+    if (s == null) {
+      s = new Settings<>(options.executor(), options.failureMode() == FailureMode.FAIL_FAST,
+          options.scheduler(), options.deadline().isPresent(), options.deadlineNanos(),
+          hooks(options), options.propagators().toArray(ContextPropagator[]::new));
+      if (options == this.options) {
+        settings = s; // racy but idempotent: every thread makes an equal one
+      }
+    }
+    return s;
   }
 
   // The emitter for the graph's own options, made once; other options get one per run.

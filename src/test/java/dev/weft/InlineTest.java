@@ -102,4 +102,27 @@ class InlineTest {
     assertInstanceOf(NodeTimeoutException.class, failed.error());
     assertEquals(2, result.get(after));
   }
+
+  /**
+   * A thread that ends a task keeps one ordinary dependent for itself; the inline ones it runs
+   * first, so what depends on them is handed on before the kept task blocks.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("dev.weft.testing.Executors#concurrent")
+  void inlineDependents_runBeforeTheOrdinaryOneTheThreadKeeps(java.util.concurrent.Executor
+      executor) throws Exception {
+    var dStarted = new CountDownLatch(1);
+    var g = Graph.builder("inline-first").options(RunOptions.defaults().withExecutor(executor));
+    Node<Integer> root = g.task("root", () -> 1);
+    Node<Boolean> b = g.task("b", root, x -> dStarted.await(10, SECONDS)); // blocks until d runs
+    Node<Integer> c = g.node("c").inline().call(root, x -> x + 1);
+    Node<Integer> d = g.task("d", c, x -> {
+      dStarted.countDown();
+      return x + 1;
+    });
+    var result = g.build().run(Inputs.empty());
+
+    assertEquals(3, result.get(d));
+    assertTrue(result.get(b), "d should have started while b was blocked, not after it");
+  }
 }

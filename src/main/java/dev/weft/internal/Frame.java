@@ -125,13 +125,21 @@ final class Frame {
     handedBack.push(v);
   }
 
+  /**
+   * {@return the next vertex this loop runs, or -1} Handed-back ones first: inline tasks are
+   * cheap and must not wait behind an ordinary task this thread keeps for itself, which may block
+   * (their own dependents would wait with them); the kept one runs once they are done.
+   */
   int next() {
-    int v = nextVertex;
-    if (v >= 0) {
-      nextVertex = -1;
-      return v;
+    if (handedBack != null) {
+      int v = handedBack.pop();
+      if (v >= 0) {
+        return v;
+      }
     }
-    return handedBack == null ? -1 : handedBack.pop();
+    int v = nextVertex;
+    nextVertex = -1;
+    return v;
   }
 
   /** A vertex handed to the executor. */
