@@ -235,6 +235,48 @@ class SubgraphTest {
     assertTrue(result.failures().isEmpty());
   }
 
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void inputBoundToAnOptionalDep_getsTheFallback_andANullValueFailsTheNode(Executor executor) {
+    var host = new Host();
+    var g = Graph.builder("listing").options(on(executor));
+    Node<String> down = g.task("down", () -> {
+      throw new IllegalStateException("down");
+    });
+    Node<String> nothing = g.task("nothing", () -> null);
+    Node<String> fallback = g.subgraph("fallback",
+        Subgraph.of(host.graph, host.card).bind(host.hostId, down.orElse("guest")));
+    Node<String> fromNull = g.subgraph("fromNull",
+        Subgraph.of(host.graph, host.card).bind(host.hostId, nothing));
+
+    var result = g.build().run(Inputs.empty());
+
+    assertEquals("card(profile(guest))", result.get(fallback));
+    var failed = assertInstanceOf(Outcome.Failed.class, result.outcome(fromNull));
+    var wrong = assertInstanceOf(IllegalArgumentException.class, failed.error());
+    assertEquals("node 'fromNull' of graph 'listing' bound input 'hostId' of graph 'host' to "
+        + "null; it must be an instance of java.lang.String", wrong.getMessage());
+  }
+
+  /** As documented: the node fails if its output did not succeed, an omitted output included. */
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void omittedOutput_failsTheNode_withANodeExceptionSayingSo(Executor executor) {
+    var ig = Graph.builder("host");
+    Input<Boolean> show = ig.input("show", Boolean.class);
+    Node<String> badge = ig.node("badge").when(show, v -> v).call(() -> "superhost");
+    var inner = ig.build();
+    var g = Graph.builder("listing").options(on(executor));
+    Input<Boolean> flag = g.input("flag", Boolean.class);
+    Node<String> node = g.subgraph("badge", Subgraph.of(inner, badge).bind(show, flag));
+
+    var result = g.build().run(Inputs.of(flag, false));
+
+    var failed = assertInstanceOf(Outcome.Failed.class, result.outcome(node));
+    var cause = assertInstanceOf(NodeException.class, failed.error());
+    assertEquals(new Outcome.Omitted<>("badge", "badge"), cause.outcome());
+  }
+
   // ---- time ----
 
   @ParameterizedTest
@@ -469,6 +511,33 @@ class SubgraphTest {
     var inner = events.results("host");
     assertEquals(2, inner.size(), "one inner run per attempt");
     assertNotEquals(inner.get(0).runId(), inner.get(1).runId());
+  }
+
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#concurrent")
+  void timedOutAttempt_isRetried_withAFreshInnerRun(Executor executor) throws Exception {
+    var scheduler = new FakeScheduler();
+    var running = new CountDownLatch(1);
+    var interrupts = new AtomicInteger();
+    var calls = new AtomicInteger();
+    var host = new Host(id -> calls.incrementAndGet() == 1
+        ? blockUntilInterrupted(running, interrupts) : id);
+    var g = Graph.builder("listing").options(on(executor).withScheduler(scheduler));
+    Input<String> id = g.input("id", String.class);
+    Node<String> card = g.node("hostCard").timeout(Duration.ofMillis(30))
+        .retry(RetryPolicy.fixed(2, Duration.ZERO))
+        .subgraph(Subgraph.of(host.graph, host.card).bind(host.hostId, id));
+
+    var future = g.build().runAsync(Inputs.of(id, "h"));
+    assertTrue(running.await(10, SECONDS));
+    scheduler.advance(Duration.ofMillis(30));
+    var result = future.get(10, SECONDS);
+
+    assertEquals("card(h)", result.get(card));
+    assertEquals(1, interrupts.get());
+    var span = span(result, card);
+    assertEquals(2, span.attempts());
+    span.children().forEach(s -> assertInstanceOf(Outcome.Succeeded.class, s.outcome()));
   }
 
   // ---- what the inner run inherits ----
