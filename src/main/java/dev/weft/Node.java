@@ -55,10 +55,13 @@ public sealed class Node<T> implements Dep<T> permits Input {
 
   /**
    * {@return a dependency on this node that yields its whole {@link Outcome}, so the dependent
-   * always runs and sees the value or why there is none: the error of a failure, the cause of a
-   * skip, the reason of a cancellation} As Dagger Producers' {@code Produced<T>}: the dependent
+   * runs whatever the node did and sees the value or why there is none: the error of a failure,
+   * the cause of a skip or of an omission} As Dagger Producers' {@code Produced<T>}: the dependent
    * can report, retry elsewhere or degrade knowing what went wrong, where {@link #optional()}
-   * only says that nothing came.
+   * only says that nothing came. A failure read only through such edges (and optional ones)
+   * does not make a {@link FailureMode#FAIL_FAST} run cancel. A cancellation, though, stops the
+   * whole run: a dependent that has not started by then is cancelled too, so it never sees an
+   * {@link Outcome.Cancelled}.
    *
    * <pre>{@code
    * Node<Section> reviews = g.task("reviewsSection", reviewList.outcome(), outcome ->
