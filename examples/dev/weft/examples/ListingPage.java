@@ -51,7 +51,7 @@ public final class ListingPage {
   public static final Node<HostCard> HOST;
   public static final Node<Upsell> UPSELL;
   public static final Node<Page> PAGE;
-  /** The host section as this graph binds it: {@link HostSection#SUBGRAPH} on the listing's host. */
+  /** The host section as this graph binds it: {@link HostSection#SUBGRAPH} on its host id. */
   public static final Subgraph<HostCard> HOST_SECTION;
   public static final Graph GRAPH;
 
