@@ -7,140 +7,172 @@ import dev.weft.Node;
 import dev.weft.Outcome;
 import dev.weft.RunResult;
 import dev.weft.Span;
+import dev.weft.Subgraph;
 import dev.weft.Trace;
+import dev.weft.examples.Downstreams.HostCard;
+import dev.weft.examples.Downstreams.Listing;
+import dev.weft.examples.Downstreams.Photo;
+import dev.weft.examples.Downstreams.Quote;
+import dev.weft.examples.Downstreams.Review;
+import dev.weft.examples.Downstreams.Upsell;
+import dev.weft.examples.Downstreams.User;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * A listing page hydrated from eight simulated downstream services. The reviews service is down,
- * so the page renders without reviews (an optional edge) instead of failing.
+ * A listing page hydrated from simulated downstreams ({@link Downstreams}), its shape set by the
+ * data: the listing's photos fetched one element per id, each under its own timeout with a
+ * placeholder as fallback (photo 13 hangs); the host section a subgraph ({@link HostSection})
+ * that {@link HostPage} reuses; the reviews section reading the reviews' whole outcome (the
+ * service is down); an upsell only for premium viewers.
  *
- * <p>Run it with {@code mvn -q test-compile exec:exec}; add {@code -Dexample.args=--trace} to
- * also print the critical path and write the run's trace (Chrome JSON for Perfetto, Graphviz DOT,
- * Mermaid, an HTML waterfall) into {@code target/weft-trace/}.
+ * <p>{@code main} renders the page for a viewer who is not premium, then for one who is, then the
+ * host page; prints the first run's waterfall (elements and the nested subgraph included) and
+ * critical path; and writes its HTML waterfall to {@code target/listing-page.html}. Run it with
+ * {@code mvn -q test-compile exec:exec}; add {@code -Dexample.args=--trace} to also write every
+ * export of the run (Chrome JSON, Graphviz DOT, Mermaid, HTML) into {@code target/weft-trace/}.
  */
 public final class ListingPage {
-  record Listing(long id, String title, long hostId, String city) {}
+  private ListingPage() {}
 
-  record User(long id, String name, boolean superhost) {}
+  /** What the page shows. */
+  public record Page(Listing listing, HostCard host, Quote price, List<Photo> photos,
+      String reviews, Optional<Upsell> upsell) {}
 
-  record Quote(long listingId, int nightlyUsd) {}
-
-  record Review(String author, int stars) {}
-
-  record Page(Listing listing, User host, Quote price, List<String> photos, List<String> nights,
-      List<Review> reviews, List<Long> similar, Optional<String> translation) {}
-
-  /** Stand-ins for RPC clients: each sleeps as long as its real counterpart typically takes. */
-  static final class Services {
-    static Listing listing(long id) throws InterruptedException {
-      Thread.sleep(30);
-      return new Listing(id, "Loft by the canal", 7L, "Amsterdam");
-    }
-
-    static User user(long id) throws InterruptedException {
-      Thread.sleep(20);
-      return new User(id, "Maartje", true);
-    }
-
-    static Quote price(Listing listing) throws InterruptedException {
-      Thread.sleep(45);
-      return new Quote(listing.id(), 180);
-    }
-
-    static List<String> photos(long id) throws InterruptedException {
-      Thread.sleep(15);
-      return List.of("canal.jpg", "kitchen.jpg", "bedroom.jpg");
-    }
-
-    static List<String> availability(long id) throws InterruptedException {
-      Thread.sleep(25);
-      return List.of("2026-12-04", "2026-12-05", "2026-12-06");
-    }
-
-    static List<Review> reviews(long id) throws IOException, InterruptedException {
-      Thread.sleep(10);
-      throw new IOException("reviews-service: 503 Service Unavailable");
-    }
-
-    static List<Long> similar(Listing listing) throws InterruptedException {
-      Thread.sleep(50);
-      return List.of(101L, 202L, 303L);
-    }
-
-    static String translate(Listing listing, User host) throws InterruptedException {
-      Thread.sleep(10);
-      return "Loft aan de gracht (host: " + host.name() + ")";
-    }
-  }
-
-  /** The graph, declared once at start-up and shared by every request. */
-  static final Graph GRAPH;
-  static final Input<Long> LISTING_ID;
-  static final Node<Page> PAGE;
-  static final Node<List<Review>> REVIEWS;
+  // The graph, declared once at start-up and shared by every request.
+  public static final Input<Long> LISTING_ID;
+  public static final Input<Long> VIEWER_ID;
+  public static final Node<List<Photo>> PHOTOS;
+  public static final Node<HostCard> HOST;
+  public static final Node<Upsell> UPSELL;
+  public static final Node<Page> PAGE;
+  /** The host section as this graph binds it: {@link HostSection#SUBGRAPH} on its host id. */
+  public static final Subgraph<HostCard> HOST_SECTION;
+  public static final Graph GRAPH;
 
   static {
     var g = Graph.builder("listing-page");
     LISTING_ID = g.input("listingId", Long.class);
-    Node<Listing> listing = g.task("listing", LISTING_ID, Services::listing);
-    Node<User> host = g.task("host", listing, l -> Services.user(l.hostId()));
-    Node<Quote> price = g.task("price", listing, Services::price);
-    Node<List<String>> photos = g.task("photos", LISTING_ID, Services::photos);
-    Node<List<String>> nights = g.task("availability", LISTING_ID, Services::availability);
-    REVIEWS = g.task("reviews", LISTING_ID, Services::reviews);
-    Node<List<Long>> similar = g.task("similar", listing, Services::similar);
-    Node<String> translation = g.task("translation", listing, host, Services::translate);
-    // More than four dependencies: the general form reads each through the context.
-    var reviewsOrNone = REVIEWS.orElse(List.of());
-    var maybeTranslation = translation.optional();
-    PAGE = g.task("page",
-        List.of(listing, host, price, photos, nights, reviewsOrNone, similar, maybeTranslation),
-        ctx -> new Page(ctx.get(listing), ctx.get(host), ctx.get(price), ctx.get(photos),
-            ctx.get(nights), ctx.get(reviewsOrNone), ctx.get(similar),
-            ctx.get(maybeTranslation)));
+    VIEWER_ID = g.input("viewerId", Long.class);
+    Node<Listing> listing = g.task("listing", LISTING_ID, Downstreams::listing);
+
+    // Fan-out: one element per photo id, every policy applied per element.
+    Node<List<Long>> photoIds = g.task("photoIds", listing, Listing::photoIds);
+    PHOTOS = g.node("photos")
+        .timeout(Duration.ofMillis(100))
+        .fallback(Photo.PLACEHOLDER)
+        .maxConcurrency(4)
+        .forEach(photoIds, Downstreams::photo);
+
+    // Subgraph: the host-card graph as one node, its input bound to a node of this graph.
+    Node<Long> hostId = g.task("hostId", listing, Listing::hostId);
+    HOST_SECTION = HostSection.SUBGRAPH.bind(HostSection.HOST_ID, hostId);
+    HOST = g.node("host").timeout(Duration.ofMillis(500)).subgraph(HOST_SECTION);
+
+    Node<Quote> price = g.task("price", listing, Downstreams::price);
+
+    // Outcome edge: the section always renders, and knows why there are no reviews.
+    Node<List<Review>> reviews = g.task("reviews", LISTING_ID, Downstreams::reviews);
+    Node<String> reviewsSection = g.task("reviewsSection", reviews.outcome(), outcome ->
+        switch (outcome) {
+          case Outcome.Succeeded<List<Review>> s -> s.value().size() + " reviews";
+          case Outcome.Failed<?> f -> "unavailable (" + f.error().getMessage() + ")";
+          default -> "unavailable";
+        });
+
+    // Condition: the upsell runs only for premium viewers; otherwise it is Omitted.
+    Node<User> viewer = g.task("viewer", VIEWER_ID, Downstreams::user);
+    UPSELL = g.node("upsell").when(viewer, User::premium).call(listing, Downstreams::upsell);
+
+    var upsell = UPSELL.optional(); // empty when omitted
+    PAGE = g.task("page", List.of(listing, HOST, price, PHOTOS, reviewsSection, upsell),
+        ctx -> new Page(ctx.get(listing), ctx.get(HOST), ctx.get(price), ctx.get(PHOTOS),
+            ctx.get(reviewsSection), ctx.get(upsell)));
     GRAPH = g.build();
   }
 
-  public static void main(String[] args) throws IOException {
-    RunResult result = GRAPH.run(Inputs.of(LISTING_ID, 42L));
-    Page page = result.get(PAGE);
-
-    System.out.println("== " + page.listing().title() + " in " + page.listing().city());
-    System.out.println("host:        " + page.host().name()
-        + (page.host().superhost() ? " (superhost)" : ""));
-    System.out.println("price:       $" + page.price().nightlyUsd() + " / night");
-    System.out.println("photos:      " + page.photos());
-    System.out.println("free nights: " + page.nights());
-    System.out.println("reviews:     " + (page.reviews().isEmpty() ? "(unavailable)"
-        : page.reviews()));
-    System.out.println("similar:     " + page.similar());
-    System.out.println("translation: " + page.translation().orElse("-"));
-    System.out.println();
-    System.out.printf("%-13s %-10s %8s %8s %8s%n", "node", "outcome", "ready", "start", "end");
-    for (Span span : result.spans()) {
-      System.out.printf("%-13s %-10s %6.1fms %6.1fms %6.1fms%n", span.node(),
-          span.outcome().status().label(), millis(span.ready()),
-          millis(span.started()), millis(span.ended()));
-    }
-    System.out.printf("run took %.1f ms; run one after another, the calls would take 205 ms%n",
-        millis(result.elapsed()));
-    if (result.outcome(REVIEWS) instanceof Outcome.Failed<?> failed) {
-      System.out.println("partial page: reviews failed with " + failed.error().getMessage());
-    }
-    if (List.of(args).contains("--trace")) {
-      writeTrace(result);
-    }
+  /** {@return the run of the page for one listing and viewer} */
+  public static RunResult render(long listingId, long viewerId) {
+    return GRAPH.run(Inputs.of(LISTING_ID, listingId).and(VIEWER_ID, viewerId));
   }
 
-  /** Prints the critical path and writes the pictures of the run next to each other. */
-  static void writeTrace(RunResult result) throws IOException {
+  public static void main(String[] args) throws IOException {
+    RunResult result = render(42, 1);
+    Page page = result.get(PAGE);
+    long placeholders = page.photos().stream().filter(p -> p == Photo.PLACEHOLDER).count();
+    System.out.println("== " + page.listing().title() + ", " + page.listing().city()
+        + " (graph " + GRAPH.name() + ", viewer 1, not premium)");
+    System.out.println("host:    " + page.host());
+    System.out.println("price:   $" + page.price().nightlyUsd() + " / night");
+    System.out.println("photos:  " + page.photos().stream().map(Photo::url).toList()
+        + (placeholders == 0 ? "" : ", " + placeholders + " timed out: placeholder shown"));
+    System.out.println("reviews: " + page.reviews());
+    System.out.println("upsell:  " + page.upsell().map(Upsell::offer).orElse("none")
+        + " (" + result.outcome(UPSELL) + ")");
+
+    RunResult premium = render(42, 2);
+    System.out.println("== the same listing for viewer 2, premium");
+    System.out.println("upsell:  " + premium.get(PAGE).upsell().map(Upsell::offer).orElse("none"));
+
+    RunResult hostRun = HostPage.render(7);
+    HostPage.Page hostPage = hostRun.get(HostPage.PAGE);
+    System.out.println("== host page (graph " + HostPage.GRAPH.name() + ", the same "
+        + HostSection.GRAPH.name() + " subgraph)");
+    System.out.println("host:    " + hostPage.host());
+    System.out.println("listings: " + hostPage.listings());
+
+    System.out.println();
+    System.out.printf(Locale.ROOT, "run %d of %s took %.1f ms%n", result.runId(), result.graph(),
+        millis(result.elapsed()));
+    System.out.print(waterfall(result));
     Trace trace = result.trace();
     System.out.println();
     System.out.print(trace.criticalPathText());
+    Path html = Path.of("target", "listing-page.html");
+    Files.createDirectories(html.getParent());
+    Files.writeString(html, trace.toHtml());
+    System.out.println("waterfall written to " + html.toAbsolutePath());
+    if (List.of(args).contains("--trace")) {
+      writeTrace(trace);
+    }
+  }
+
+  /**
+   * {@return the run as a text waterfall: a row per node, and under it, indented, a row per
+   * element of a fan-out or per task of a subgraph; dots while it waited, {@code =} while it ran}
+   */
+  public static String waterfall(RunResult result) {
+    long total = 1;
+    for (Span s : result.spans()) {
+      total = Math.max(total, s.ended().toNanos());
+    }
+    var sb = new StringBuilder();
+    for (Span s : result.spans()) {
+      row(sb, s, 0, total);
+    }
+    return sb.toString();
+  }
+
+  private static void row(StringBuilder sb, Span s, int depth, long total) {
+    int width = 48;
+    int ready = (int) (width * s.ready().toNanos() / total);
+    int started = (int) (width * s.started().toNanos() / total);
+    int ended = Math.max(started + 1, (int) (width * s.ended().toNanos() / total));
+    var bar = " ".repeat(ready) + ".".repeat(started - ready) + "=".repeat(ended - started);
+    sb.append(String.format(Locale.ROOT, "%-18s %-9s %7.1f ms |%-" + width + "s|%n",
+        "  ".repeat(depth) + s.label(), s.outcome().status().label(), millis(s.ran()), bar));
+    for (Span child : s.children()) {
+      row(sb, child, depth + 1, total);
+    }
+  }
+
+  /** Writes every picture of the run next to each other. */
+  static void writeTrace(Trace trace) throws IOException {
     Path dir = Path.of("target", "weft-trace");
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("trace.json"), trace.toChromeJson());
@@ -152,7 +184,7 @@ public final class ListingPage {
         + ": trace.json, graph.dot, run.dot, run.mmd, waterfall.html");
   }
 
-  private static double millis(java.time.Duration d) {
+  private static double millis(Duration d) {
     return d.toNanos() / 1e6;
   }
 }

@@ -94,6 +94,67 @@ class ReadmeTest {
         dir.toString(), source.toString()), "the policy snippet should compile without warnings");
   }
 
+  /**
+   * The snippets of the README's "Graphs shaped by data" section are fragments too: each goes
+   * into a method of its own whose parameters are the names they use ({@code g}, {@code listing},
+   * {@code viewer}, ...), beside the types and downstream clients they call; then they must all
+   * compile without a warning against Weft alone.
+   */
+  @Test
+  void dataShapedSnippets_compileAgainstWeftAlone(@TempDir Path dir) throws Exception {
+    var readme = Files.readString(README);
+    int start = readme.indexOf("\n## Graphs shaped by data\n");
+    assertTrue(start >= 0, "README.md should have a section 'Graphs shaped by data'");
+    int end = readme.indexOf("\n## ", start + 1);
+    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
+        .map(m -> m.group(1)).toList();
+    assertEquals(4, blocks.size(), "one snippet per capability: fan-out, subgraphs, conditions, "
+        + "outcome edges");
+    var methods = new StringBuilder();
+    for (int i = 0; i < blocks.size(); i++) {
+      methods.append("  static void snippet").append(i).append("(GraphBuilder g, Node<Listing> ")
+          .append("listing, Node<User> viewer, Node<List<Long>> reviewIds, Node<List<Long>> ")
+          .append("hostIds, Node<List<Review>> reviewList) {\n");
+      blocks.get(i).lines().forEach(line -> methods.append("    ").append(line).append('\n'));
+      methods.append("  }\n");
+    }
+    var source = dir.resolve("DataSnippets.java");
+    Files.writeString(source, """
+        import dev.weft.*;
+        import java.io.IOException;
+        import java.time.Duration;
+        import java.util.List;
+
+        class DataSnippets {
+          record Listing(long id, long hostId, List<Long> photoIds) {}
+          record Photo(long id) {
+            static final Photo PLACEHOLDER = new Photo(0);
+          }
+          record Review(String author, int stars) {}
+          record User(long id, boolean premium) {}
+          record Profile(String name) {}
+          record HostCard(Profile profile, double rating) {}
+          record Upsell(String text) {}
+          interface PhotoService { Photo fetch(long id) throws IOException; }
+          interface ReviewService {
+            Review fetch(long id) throws IOException;
+            double rating(long hostId) throws IOException;
+          }
+          interface Users { Profile profile(long id) throws IOException; }
+          interface Upsells { Upsell offer(Listing listing) throws IOException; }
+          static PhotoService photoService;
+          static ReviewService reviewService;
+          static Users users;
+          static Upsells upsells;
+        """ + methods + "}\n");
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
+        dir.toString(), source.toString()), "the data-shaped snippets should compile without "
+        + "warnings:\n" + Files.readString(source));
+  }
+
   private static String run(String... command) throws Exception {
     var log = Files.createTempFile("weft-readme", ".log");
     var process = new ProcessBuilder(command).redirectErrorStream(true)
