@@ -392,6 +392,15 @@ public final class NodeBuilder<T> {
   }
 
   private void checkBound(Subgraph<?> subgraph, Input<?> each) {
+    for (var dep : subgraph.dependencies()) {
+      var owner = dep.node().owner;
+      if (owner != graph) {
+        throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name
+            + "' of graph '" + graph.name() + "' runs " + subgraph + ", which is bound to node '"
+            + dep.node().name() + "' of graph '" + owner.name() + "'; share the unbound "
+            + "Subgraph and bind it in each graph to that graph's nodes");
+      }
+    }
     var missing = subgraph.unbound(each);
     if (!missing.isEmpty()) {
       throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name + "' of graph '"

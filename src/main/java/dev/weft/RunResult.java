@@ -74,7 +74,11 @@ public final class RunResult {
     return Collections.unmodifiableList(list);
   }
 
-  /** {@return whether every node succeeded} */
+  /**
+   * {@return whether every node succeeded} Literally: an {@link Outcome.Omitted omitted} node did
+   * not succeed either, though it is no failure; ask {@code failures().isEmpty()} whether anything
+   * went wrong.
+   */
   public boolean succeeded() {
     for (int v = 0; v < run.plan().size(); v++) {
       if (out.status(v) != Outcome.Status.SUCCEEDED) {

@@ -18,9 +18,12 @@ import java.util.concurrent.ExecutionException;
  * the node's value.
  *
  * <pre>{@code
- * // declared once, used by any number of graphs
- * Subgraph<HostCard> hostCard = Subgraph.of(hostGraph, card).bind(hostId, listingHostId);
- * Node<HostCard> host = g.node("host").timeout(Duration.ofMillis(150)).subgraph(hostCard);
+ * // declared once, with the inner graph; shared by every graph that shows a host card
+ * static final Subgraph<HostCard> HOST_CARD = Subgraph.of(HostSection.GRAPH, HostSection.CARD);
+ *
+ * // each outer graph binds the inner inputs to its own nodes
+ * Node<HostCard> host = g.node("host").timeout(Duration.ofMillis(150))
+ *     .subgraph(HOST_CARD.bind(HostSection.HOST_ID, hostId));
  * }</pre>
  *
  * <h2>How the inner run runs</h2>

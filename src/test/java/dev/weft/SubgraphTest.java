@@ -152,7 +152,10 @@ class SubgraphTest {
     var c = Graph.builder("c");
     assertThrows(InvalidGraphException.class, () -> c.subgraph("x", base));
     var foreign = assertThrows(InvalidGraphException.class, () -> c.subgraph("y", bound));
-    assertTrue(foreign.getMessage().contains("belongs to graph 'a'"), foreign.getMessage());
+    assertTrue(foreign.getMessage().startsWith("node 'y' of graph 'c' runs Subgraph["),
+        foreign.getMessage());
+    assertTrue(foreign.getMessage().contains("of graph 'a'; share the unbound Subgraph"),
+        foreign.getMessage());
   }
 
   @Test

@@ -184,6 +184,7 @@ public final class Readout {
       event.failed = counts[Outcome.Status.FAILED.ordinal()];
       event.skipped = counts[Outcome.Status.SKIPPED.ordinal()];
       event.cancelled = counts[Outcome.Status.CANCELLED.ordinal()];
+      event.omitted = counts[Outcome.Status.OMITTED.ordinal()];
       event.deadlineExceeded = run.cutOff.deadlineExceeded();
       event.commit();
     }

@@ -41,6 +41,10 @@ public final class RunExecutionEvent extends jdk.jfr.Event {
   @Label("Cancelled")
   public int cancelled;
 
+  @Label("Omitted")
+  @Description("Nodes left out because their condition did not hold")
+  public int omitted;
+
   @Label("Deadline Exceeded")
   public boolean deadlineExceeded;
 }
