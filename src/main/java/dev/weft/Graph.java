@@ -9,6 +9,7 @@ import dev.weft.internal.trace.Dot;
 import dev.weft.internal.trace.Mermaid;
 import dev.weft.internal.trace.Shape;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -108,6 +109,7 @@ public final class Graph {
   private final Plan plan;
   private final RunOptions options;
   private final List<Input<?>> inputs;
+  private final Map<Integer, Graph> nested; // per node that runs another graph, that graph
   private Shape shape;
 
   Graph(String name, GraphBuilder owner, Plan plan, RunOptions options) {
@@ -116,6 +118,7 @@ public final class Graph {
     this.plan = plan;
     this.options = options;
     this.inputs = owner.inputs();
+    this.nested = owner.nested();
   }
 
   /**
@@ -336,7 +339,11 @@ public final class Graph {
   Shape shape() {
     var s = shape;
     if (s == null) {
-      shape = s = Shape.of(plan); // racy but idempotent: every thread computes the same value
+      // racy but idempotent: every thread computes the same value; nested graphs were built first
+      shape = s = Shape.of(plan, v -> {
+        var inner = nested.get(v);
+        return inner == null ? null : inner.shape();
+      });
     }
     return s;
   }

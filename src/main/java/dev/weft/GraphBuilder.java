@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import dev.weft.internal.PlanBuilder;
 import java.lang.invoke.MethodType;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -41,6 +43,8 @@ public final class GraphBuilder {
   private PlanBuilder plan;
   private RunOptions options = RunOptions.defaults();
   private final List<Input<?>> inputs = new ArrayList<>(); // in declaration order
+  // per node that runs another graph (subgraph node, or fan-out of a subgraph), that graph
+  private final Map<Integer, Graph> nested = new HashMap<>();
 
   GraphBuilder(String name) {
     this.name = name;
@@ -236,6 +240,16 @@ public final class GraphBuilder {
     var compiled = plan().compile();
     this.plan = null;
     return new Graph(name, this, compiled, options);
+  }
+
+  /** Records that node {@code vertex} runs {@code inner}, for the trace's critical path. */
+  void nests(int vertex, Graph inner) {
+    nested.put(vertex, inner);
+  }
+
+  /** {@return per node that runs another graph, that graph} */
+  Map<Integer, Graph> nested() {
+    return Map.copyOf(nested);
   }
 
   /** {@return the inputs declared so far, in declaration order} */

@@ -371,8 +371,10 @@ public final class NodeBuilder<T> {
     requireNonNull(template, "template");
     template.graph().vertex(each);
     checkBound(template, each);
-    return fanOut(items, template.dependencies(),
+    Node<List<R>> node = fanOut(items, template.dependencies(),
         (elements, i, item) -> template.invoke(elements, i, 1, each, item), false);
+    graph.nests(node.index, template.graph());
+    return node;
   }
 
   /**
@@ -387,8 +389,10 @@ public final class NodeBuilder<T> {
   public <R extends T> Node<R> subgraph(Subgraph<R> subgraph) {
     requireNonNull(subgraph, "subgraph");
     checkBound(subgraph, null);
-    return define(subgraph.dependencies(),
+    Node<R> node = define(subgraph.dependencies(),
         (run, v) -> subgraph.invoke(run.attempts(), v, 0, null, null));
+    graph.nests(node.index, subgraph.graph());
+    return node;
   }
 
   private void checkBound(Subgraph<?> subgraph, Input<?> each) {

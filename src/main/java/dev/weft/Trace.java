@@ -28,6 +28,14 @@ import java.util.List;
  * {@link Span#ran()} its own time; the steps' times add up to the run's length, less the gaps
  * between a dependency's end and its dependent's readiness (nanoseconds of bookkeeping).
  *
+ * <p>The path descends into what ran inside its steps: after a fan-out node comes the element
+ * that ended last (ties to the lower index), and after a subgraph node the inner run's own
+ * critical path, found by the same rule on the inner graph's dependencies; both recursively, so
+ * an element that ran a subgraph is followed by that run's path. Those steps take place within
+ * their node's time and are not added to the path's length again. In {@link #criticalPathText()}
+ * they are named by their path: {@code photos[3]}, {@code host › profile}, {@code photos[3] ›
+ * resize}.
+ *
  * <p>Immutable and thread-safe; the exports are computed on each call.
  *
  * <p>Nothing here throws: a run with failures, skips or cancellations is drawn with them.
@@ -64,19 +72,24 @@ public final class Trace {
     return spans;
   }
 
-  /** {@return the critical path, first task first; empty for a run without tasks} */
+  /**
+   * {@return the critical path, first task first, with the steps inside a fan-out or subgraph
+   * node right after it (see above); empty for a run without tasks}
+   */
   public List<Span> criticalPath() {
     return criticalPath;
   }
 
   /**
-   * {@return the critical path as text, one task a line, e.g.}
+   * {@return the critical path as text, one step a line, e.g.}
    *
    * <pre>
    * critical path of run 7 of graph 'listing-page': 88.9 ms of 89.1 ms
-   *   listing  ran  31.2 ms  queued 0.104 ms  succeeded
-   *   similar  ran  50.3 ms  queued 0.097 ms  succeeded
-   *   page     ran 0.874 ms  queued 0.012 ms  succeeded
+   *   listing         ran  31.2 ms  queued 0.104 ms  succeeded
+   *   host            ran  50.3 ms  queued 0.097 ms  succeeded
+   *   host › profile  ran  30.1 ms  queued 0.041 ms  succeeded
+   *   host › card     ran  19.9 ms  queued 0.006 ms  succeeded
+   *   page            ran 0.874 ms  queued 0.012 ms  succeeded
    * </pre>
    */
   public String criticalPathText() {

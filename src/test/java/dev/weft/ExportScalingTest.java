@@ -1,17 +1,22 @@
 package dev.weft;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every export, and the critical path, is linear in nodes plus edges. Measured as a ratio on the
  * same machine in the same run, never as a wall time: a chain four times longer must cost about
- * four times as much (quadratic code costs sixteen times as much; the bound is ten).
+ * four times as much (quadratic code costs sixteen times as much; the bound is ten). The same
+ * holds for a fan-out's elements, which every export nests under their node, and for the size of
+ * what each export writes.
  */
 class ExportScalingTest {
   private static final int SMALL = 10_000;
@@ -27,6 +32,15 @@ class ExportScalingTest {
     }
     var graph = g.build();
     return graph.run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
+  }
+
+  /** A fan-out of {@code n} inline elements between two tasks, run once on the caller. */
+  private static RunResult fanOut(int n) {
+    var g = Graph.builder("fan-out-" + n);
+    Node<List<Integer>> items = g.task("items", () -> IntStream.range(0, n).boxed().toList());
+    Node<List<Integer>> each = g.node("each").inline().forEach(items, i -> i + 1);
+    g.task("count", each, List::size);
+    return g.build().run(Inputs.empty(), o -> o.withExecutor(Runnable::run));
   }
 
   private static Map<String, Function<RunResult, String>> exports() {
@@ -53,8 +67,18 @@ class ExportScalingTest {
 
   @Test
   void everyExportAndTheCriticalPath_scaleLinearly_from10kTo40kNodes() {
-    var small = chain(SMALL);
-    var large = chain(LARGE);
+    assertLinear("a chain", chain(SMALL), chain(LARGE), "nodes");
+  }
+
+  @Test
+  void everyExportAndTheCriticalPath_scaleLinearly_from10kTo40kElements() {
+    var small = fanOut(SMALL);
+    var large = fanOut(LARGE);
+    assertEquals(SMALL, small.trace().spans().get(1).children().size());
+    assertLinear("a fan-out", small, large, "elements");
+  }
+
+  private static void assertLinear(String what, RunResult small, RunResult large, String unit) {
     var report = new StringBuilder();
     boolean linear = true;
     for (var e : exports().entrySet()) {
@@ -62,11 +86,13 @@ class ExportScalingTest {
       long s = best(e.getValue(), small);
       long l = best(e.getValue(), large);
       double ratio = (double) l / s;
-      report.append(String.format("%n  %-13s %,7.1f ms at %,d nodes, %,7.1f ms at %,d: x%.1f",
-          e.getKey(), s / 1e6, SMALL, l / 1e6, LARGE, ratio));
-      linear &= ratio < BOUND;
+      double size = (double) e.getValue().apply(large).length()
+          / e.getValue().apply(small).length();
+      report.append(String.format("%n  %-13s %,7.1f ms at %,d %s, %,7.1f ms at %,d: x%.1f;"
+          + " size x%.1f", e.getKey(), s / 1e6, SMALL, unit, l / 1e6, LARGE, ratio, size));
+      linear &= ratio < BOUND && size < BOUND;
     }
-    System.out.println("[weft scaling] exports of a chain:" + report);
+    System.out.println("[weft scaling] exports of " + what + ":" + report);
     assertTrue(linear, "an export grows faster than linearly (x4 expected, x16 if quadratic):"
         + report);
   }

@@ -31,7 +31,12 @@ final class ExportText {
 
   /** {@return a span's details as plain lines, for tooltips} */
   static String details(Span s, boolean critical) {
-    var sb = new StringBuilder(s.node());
+    return details(s, "", critical);
+  }
+
+  /** {@return the details of a span whose label has {@code prefix} before it} */
+  static String details(Span s, String prefix, boolean critical) {
+    var sb = new StringBuilder(prefix).append(s.label());
     if (critical) {
       sb.append(" (critical path)");
     }
@@ -44,8 +49,20 @@ final class ExportText {
     var problem = problem(s.outcome());
     if (problem != null) {
       sb.append("\nerror: ").append(problem);
+    } else if (s.outcome() instanceof Outcome.Omitted<?>) {
+      sb.append('\n').append(never(s.outcome()));
     }
     return sb.toString();
+  }
+
+  /** {@return in a few words, why a task never started: {@code skipped: 'flaky' failed}} */
+  static String never(Outcome<?> outcome) {
+    return switch (outcome) {
+      case Outcome.Skipped<?> s -> "skipped: '" + s.cause() + "' failed";
+      case Outcome.Omitted<?> o -> o.cause().equals(o.node())
+          ? "omitted: its condition did not hold" : "omitted: '" + o.cause() + "' was omitted";
+      default -> outcome.status().label();
+    };
   }
 
   /** {@return what went wrong, for the details of a span; null if it succeeded} */

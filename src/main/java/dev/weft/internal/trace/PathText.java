@@ -5,8 +5,9 @@ import static dev.weft.internal.Durations.millis;
 import java.util.Locale;
 
 /**
- * A run's critical path as plain text, one task a line with its time, wait and outcome, in the
- * same words and numbers whatever the default locale. Pure functions; thread-safe.
+ * A run's critical path as plain text, one step a line with its time, wait and outcome, in the
+ * same words and numbers whatever the default locale; the steps inside a task follow it, named
+ * by their path ({@code photos[3]}, {@code host › profile}). Pure functions; thread-safe.
  */
 public final class PathText {
   private PathText() {}
@@ -14,18 +15,18 @@ public final class PathText {
   /** {@return the critical path as text; see {@code Trace.criticalPathText()} for an example} */
   public static String render(Timeline run) {
     int width = 4;
-    for (int i = 0; i < run.pathLength(); i++) {
-      width = Math.max(width, run.span(run.pathNode(i)).node().length());
+    for (var step : run.steps()) {
+      width = Math.max(width, step.label().length());
     }
     var sb = new StringBuilder();
     sb.append("critical path of run ").append(run.runId()).append(" of graph '")
         .append(run.shape().graph()).append("': ").append(millis(run.pathNanos())).append(" of ")
         .append(millis(run.elapsed())).append('\n');
     var line = "  %-" + width + "s  ran %8s  queued %8s  %s%n";
-    for (int i = 0; i < run.pathLength(); i++) {
-      var s = run.span(run.pathNode(i));
-      sb.append(String.format(Locale.ROOT, line, s.node(), millis(s.ran()), millis(s.queued()),
-          s.outcome().status().label()));
+    for (var step : run.steps()) {
+      var s = step.span();
+      sb.append(String.format(Locale.ROOT, line, step.label(), millis(s.ran()),
+          millis(s.queued()), s.outcome().status().label()));
     }
     return sb.toString();
   }

@@ -2,12 +2,17 @@ package dev.weft.internal.trace;
 
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Plan;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.IntFunction;
 
 /**
  * The structure of a graph, for exports and the critical path: nodes by index in declaration
- * order, and per node the indices of its dependencies with the kind of each edge. Built once per
+ * order, per node the indices of its dependencies with the kind of each edge, and for a node that
+ * runs another graph (a subgraph node, or a fan-out whose elements run one) that graph's shape,
+ * so the critical path can descend into its spans' children. Built once per
  * graph from its {@link Plan}; immutable and thread-safe (every field is final and nothing handed
  * in or out is shared), so {@code Graph} may cache it racily: every thread builds the same value.
  */
@@ -17,6 +22,8 @@ public final class Shape {
   private final boolean[] inputs;
   private final int[][] dependencies;
   private final EdgeKind[][] kinds;
+  private final Shape[] inner; // per node, the shape of the graph it runs, or null
+  private final Map<String, Integer> index; // node name to index
 
   /**
    * A shape from its parts, which are copied.
@@ -30,6 +37,11 @@ public final class Shape {
    */
   public Shape(String graph, List<String> names, boolean[] inputs, int[][] dependencies,
       EdgeKind[][] kinds) {
+    this(graph, names, inputs, dependencies, kinds, new Shape[names.size()]);
+  }
+
+  private Shape(String graph, List<String> names, boolean[] inputs, int[][] dependencies,
+      EdgeKind[][] kinds, Shape[] inner) {
     this.graph = Objects.requireNonNull(graph, "graph");
     this.names = names.toArray(String[]::new);
     int n = this.names.length;
@@ -54,22 +66,38 @@ public final class Shape {
         }
       }
     }
+    this.inner = inner;
+    this.index = new HashMap<>(n * 2);
+    for (int v = 0; v < n; v++) {
+      index.put(this.names[v], v);
+    }
   }
 
-  /** {@return the shape of a plan's graph} */
+  /** {@return the shape of a plan's graph, which runs no other graph} */
   public static Shape of(Plan plan) {
+    return of(plan, v -> null);
+  }
+
+  /**
+   * {@return the shape of a plan's graph}
+   *
+   * @param inner per node, the shape of the graph it runs, or null
+   */
+  public static Shape of(Plan plan, IntFunction<Shape> inner) {
     int n = plan.size();
     var names = new String[n];
     var inputs = new boolean[n];
     var dependencies = new int[n][];
     var kinds = new EdgeKind[n][];
+    var shapes = new Shape[n];
     for (int v = 0; v < n; v++) {
+      shapes[v] = inner.apply(v);
       names[v] = plan.name(v);
       inputs[v] = plan.isInput(v);
       dependencies[v] = plan.dependencies(v);
       kinds[v] = plan.dependencyKinds(v);
     }
-    return new Shape(plan.graph(), List.of(names), inputs, dependencies, kinds);
+    return new Shape(plan.graph(), List.of(names), inputs, dependencies, kinds, shapes);
   }
 
   /** {@return the graph's name} */
@@ -105,5 +133,15 @@ public final class Shape {
   /** {@return the kind of node {@code v}'s {@code k}-th dependency edge} */
   public EdgeKind kind(int v, int k) {
     return kinds[v][k];
+  }
+
+  /** {@return the shape of the graph node {@code v} runs, as a subgraph or per element; or null} */
+  public Shape inner(int v) {
+    return inner[v];
+  }
+
+  /** {@return the index of the node named {@code name}; -1 if there is none} */
+  public int indexOf(String name) {
+    return index.getOrDefault(name, -1);
   }
 }

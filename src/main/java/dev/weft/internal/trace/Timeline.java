@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One run laid over its graph's {@link Shape}: each task's {@link Span} by node index, the order
@@ -19,6 +21,14 @@ import java.util.Objects;
  * last; inputs have no span and are never on it. Ties go to the task that started first (then to
  * the one declared first) for the last task, and to the dependency declared first for each step
  * before it. Computing it visits each node and each edge at most once.
+ *
+ * <p>It then descends: after each step whose span has {@link Span#children() children} come the
+ * steps inside it, recursively. Inside a fan-out, the element that ended last (ties to the lower
+ * index); inside a subgraph, the inner run's own critical path, computed by the same rule on the
+ * inner graph's {@link Shape#inner shape}. Without that shape (a timeline built by hand), each
+ * step inside is preceded by the task that ended last no later than the step became ready. These
+ * {@link #steps() steps} are what the API calls the critical path; the top-level ones alone give
+ * {@link #pathNanos()}, since the steps inside a task take place within its time.
  */
 public final class Timeline {
   private final Shape shape;
@@ -29,6 +39,8 @@ public final class Timeline {
   private final int[] path; // node indices of the critical path, first task first
   private final int[] position; // per node, its index in path, or -1
   private final long pathNanos; // the steps' time from ready to end, added up
+  private final List<Step> steps; // the critical path descended into children
+  private final Set<Span> inside; // the spans of steps inside a task, by identity
 
   private Timeline(Shape shape, long runId, Duration elapsed, Span[] spans) {
     this.shape = shape;
@@ -45,6 +57,32 @@ public final class Timeline {
       nanos += spans[path[i]].ended().toNanos() - spans[path[i]].ready().toNanos();
     }
     this.pathNanos = nanos;
+    var all = new ArrayList<Step>(path.length);
+    this.inside = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (int v : path) {
+      all.add(new Step(spans[v], spans[v].label(), 0));
+      descend(spans[v], shape.inner(v), "", 1, all);
+    }
+    this.steps = List.copyOf(all);
+  }
+
+  /**
+   * One step of the descended critical path.
+   *
+   * @param span the step's span
+   * @param label its name as people read it: {@code page}, {@code photos[3]}, {@code host ›
+   *     profile}, {@code photos[3] › resize}
+   * @param depth 0 for a task of the run, 1 for a step inside one, and so on
+   */
+  public record Step(Span span, String label, int depth) {}
+
+  /**
+   * {@return what comes before the label of {@code child}, a child of {@code parent} whose label
+   * has {@code prefix} before it} An element's label names its node already ({@code
+   * photos[3]}); a subgraph's task is named after its node ({@code host › profile}).
+   */
+  public static String prefix(String prefix, Span parent, Span child) {
+    return child.element() >= 0 ? prefix : prefix + parent.label() + " \u203a ";
   }
 
   /**
@@ -124,13 +162,23 @@ public final class Timeline {
     return pathNanos;
   }
 
-  /** {@return the critical path's spans, first task first} */
+  /** {@return the spans of the {@link #steps() steps}, first step first} */
   public List<Span> criticalPath() {
-    var list = new ArrayList<Span>(path.length);
-    for (int v : path) {
-      list.add(spans[v]);
+    var list = new ArrayList<Span>(steps.size());
+    for (var step : steps) {
+      list.add(step.span());
     }
     return List.copyOf(list);
+  }
+
+  /** {@return the critical path descended into what ran inside its steps, first step first} */
+  public List<Step> steps() {
+    return steps;
+  }
+
+  /** {@return whether {@code child}, a span inside a task, is a step of the critical path} */
+  public boolean critical(Span child) {
+    return inside.contains(child);
   }
 
   /** {@return whether node {@code v} is on the critical path} */
@@ -183,5 +231,100 @@ public final class Timeline {
   private static boolean endsLater(Span a, Span b) {
     int c = a.ended().compareTo(b.ended());
     return c > 0 || c == 0 && a.started().compareTo(b.started()) < 0;
+  }
+
+  /**
+   * Appends the steps inside {@code s}, whose label has {@code prefix} before it, recursively.
+   *
+   * @param runs the shape of the graph {@code s} runs, or null if unknown
+   */
+  private void descend(Span s, Shape runs, String prefix, int depth, List<Step> out) {
+    var children = s.children();
+    if (children.isEmpty()) {
+      return;
+    }
+    if (children.getFirst().element() >= 0) { // a fan-out: each element runs what s runs
+      Span last = null;
+      for (var e : children) {
+        if (last == null || endsLater(e, last)) {
+          last = e;
+        }
+      }
+      var p = prefix(prefix, s, last);
+      step(last, p, depth, out);
+      descend(last, runs, p, depth + 1, out);
+      return;
+    }
+    int[] at = runs == null ? null : vertices(runs, children);
+    List<Span> chain;
+    if (at == null) {
+      chain = byReadiness(children);
+    } else {
+      var byVertex = new Span[runs.size()];
+      for (int i = 0; i < at.length; i++) {
+        byVertex[at[i]] = children.get(i);
+      }
+      chain = new ArrayList<>();
+      for (int v : criticalPath(runs, byVertex)) {
+        chain.add(byVertex[v]);
+      }
+    }
+    for (var c : chain) {
+      var p = prefix(prefix, s, c);
+      step(c, p, depth, out);
+      int v = runs == null ? -1 : runs.indexOf(c.node());
+      descend(c, at == null || v < 0 ? null : runs.inner(v), p, depth + 1, out);
+    }
+  }
+
+  private void step(Span s, String prefix, int depth, List<Step> out) {
+    out.add(new Step(s, prefix + s.label(), depth));
+    inside.add(s);
+  }
+
+  /** {@return per child, its task's index in {@code runs}; null if they do not match} */
+  private static int[] vertices(Shape runs, List<Span> children) {
+    var at = new int[children.size()];
+    var seen = new boolean[runs.size()];
+    for (int i = 0; i < at.length; i++) {
+      int v = runs.indexOf(children.get(i).node());
+      if (v < 0 || runs.isInput(v) || seen[v]) {
+        return null;
+      }
+      seen[v] = true;
+      at[i] = v;
+    }
+    return at;
+  }
+
+  /**
+   * {@return the critical chain of tasks without their graph: it ends with the one that ended
+   * last, and before each comes the one that ended last no later than it became ready}
+   */
+  private static List<Span> byReadiness(List<Span> tasks) {
+    var sorted = new ArrayList<>(tasks);
+    sorted.sort(Comparator.comparing(Span::ended)); // stable: ties stay in start order
+    var chain = new ArrayList<Span>();
+    int at = sorted.size() - 1;
+    while (at > 0 && sorted.get(at - 1).ended().equals(sorted.get(at).ended())) {
+      at--; // of those that ended last, the one that started first
+    }
+    while (at >= 0) {
+      var step = sorted.get(at);
+      chain.add(step);
+      int lo = 0;
+      int hi = at; // the last of sorted[0, at) that ended no later than step became ready
+      while (lo < hi) {
+        int mid = (lo + hi) >>> 1;
+        if (sorted.get(mid).ended().compareTo(step.ready()) <= 0) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      at = lo - 1;
+    }
+    Collections.reverse(chain);
+    return chain;
   }
 }

@@ -3,6 +3,7 @@ package dev.weft.internal.trace;
 import static dev.weft.internal.Durations.millis;
 import static dev.weft.internal.trace.ExportText.details;
 import static dev.weft.internal.trace.ExportText.html;
+import static dev.weft.internal.trace.ExportText.never;
 
 import dev.weft.Outcome;
 import dev.weft.Span;
@@ -18,9 +19,19 @@ import java.util.Locale;
  * moment the task became ready to its end: a hatched segment while it waited for a thread, then a
  * solid one, coloured by outcome, while it ran. Critical-path rows are marked; hovering a row shows
  * its details as a tooltip. Every name and message is HTML-escaped. Pure; thread-safe.
+ *
+ * <p>What ran inside a task follows its row, indented: a fan-out's elements in index order
+ * ({@code photos[3]}), a subgraph's tasks in start order ({@code host › profile}), recursively.
+ * A task with rows inside heads a {@code <tbody>} of its own with a checkbox that folds them (by
+ * CSS {@code :has}; a browser without it shows them all): open when there are at most {@value
+ * #OPEN_UP_TO}, else folded down to those on the critical path. The page grows linearly with the
+ * rows.
  */
 public final class Waterfall {
   private Waterfall() {}
+
+  /** A task with at most this many rows inside starts unfolded. */
+  static final int OPEN_UP_TO = 40;
 
   private static final String STYLE = """
       body{font:13px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;\
@@ -64,6 +75,28 @@ public final class Waterfall {
       .cancelled{background:#f0882a}
       .omitted{background:#fff;border:1px dashed #9e9e9e}
       i.crit{background:#fff;box-shadow:0 0 0 2px #0d2b8c inset}
+      .badge.omitted{color:#57606a;border-color:#8c959f}
+      .track .run.omitted{border:0;height:4px;top:7px;\
+      background:repeating-linear-gradient(90deg,#8c959f 0 2px,#fff 2px 4px)}
+      tr.is-omitted td.name,tr.is-skipped td.name{color:#6e7781}
+      tr.sub td{padding-top:1px;padding-bottom:1px;border-bottom-color:#f6f8fa}
+      tr.sub td.name,tr.sub td.num{font-size:12px}
+      tr.sub .track{height:14px}
+      tr.sub .track .run{height:12px}
+      tr.sub .track .wait{top:3px;height:8px}
+      tr.sub .track .run.omitted{height:4px;top:5px}
+      .up{color:#8c959f;font-weight:400}
+      .track .note{position:absolute;top:0;line-height:18px;font-size:11px;color:#57606a;\
+      margin:0 8px;white-space:nowrap}
+      tr.sub .track .note{line-height:14px}
+      .fold{cursor:pointer;user-select:none}
+      .fold input{position:absolute;opacity:0;pointer-events:none}
+      .fold::before{content:"\u25b8";display:inline-block;width:14px;color:#57606a}
+      .fold:has(input:checked)::before{content:"\u25be"}
+      .fold:has(input:focus-visible){outline:2px solid #0d2b8c;outline-offset:1px}
+      .more{color:#57606a;font-weight:400;font-size:11px;margin-left:6px}
+      tbody.grp{border-top:1px solid #d0d7de}
+      tbody.grp:has(> tr.top input:not(:checked)) > tr.sub:not(.crit){display:none}
       .empty{color:#57606a;padding:12px 8px}
       footer{margin-top:12px;color:#57606a;font-size:12px}
       """;
@@ -77,13 +110,14 @@ public final class Waterfall {
     rows.sort(Comparator.comparing((Integer v) -> run.span(v).started())
         .thenComparing(v -> run.span(v).ready()));
     long total = Math.max(1, run.elapsed().toNanos());
+    var counts = new int[2]; // rows inside tasks: elements, subgraph tasks
     for (int v : rows) {
-      total = Math.max(total, run.span(v).ended().toNanos());
+      total = Math.max(total, latest(run.span(v), counts));
     }
     long step = niceStep(total / 8.0);
 
-    var sb = new StringBuilder(4096 + rows.size() * 900);
-    header(sb, run, rows, total, step);
+    var sb = new StringBuilder(4096 + (rows.size() + counts[0] + counts[1]) * 900);
+    header(sb, run, rows, counts, total, step);
     sb.append("<table>\n<thead>\n<tr><th>node</th><th>outcome</th><th class=\"num\">attempts")
         .append("</th><th class=\"num\">waited</th><th class=\"num\">ran</th><th class=\"tl\">")
         .append("<div class=\"axis\">");
@@ -98,17 +132,32 @@ public final class Waterfall {
     if (rows.isEmpty()) {
       sb.append("<tr><td class=\"empty\" colspan=\"6\">this run had no tasks</td></tr>\n");
     }
+    boolean plain = true; // inside the <tbody> of rows without rows inside
     for (int v : rows) {
-      row(sb, run.span(v), run.critical(v), total);
+      var span = run.span(v);
+      if (span.children().isEmpty()) {
+        if (!plain) {
+          sb.append("<tbody>\n");
+          plain = true;
+        }
+        row(sb, span, "", 0, run.critical(v), total, -1);
+      } else {
+        sb.append(plain ? "</tbody>\n" : "").append("<tbody class=\"grp\">\n");
+        plain = false;
+        row(sb, span, "", 0, run.critical(v), total, inside(span));
+        inner(sb, run, span, "", 1, total);
+        sb.append("</tbody>\n");
+      }
     }
-    sb.append("</tbody>\n</table>\n<footer>Weft \u00b7 times since the run started \u00b7 ")
+    sb.append(plain ? "</tbody>\n" : "")
+        .append("</table>\n<footer>Weft \u00b7 times since the run started \u00b7 ")
         .append("hover a row for its details</footer>\n</body>\n</html>\n");
     return sb.toString();
   }
 
   /** Appends the head, the style sheet, the title, the counts, the critical path, the legend. */
-  private static void header(StringBuilder sb, Timeline run, List<Integer> rows, long total,
-      long step) {
+  private static void header(StringBuilder sb, Timeline run, List<Integer> rows, int[] inside,
+      long total, long step) {
     var graph = html(run.shape().graph());
     sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -126,15 +175,34 @@ public final class Waterfall {
     }
     var parts = new ArrayList<String>();
     counts.forEach((outcome, n) -> parts.add(n + " " + outcome.label()));
-    sb.append(parts.isEmpty() ? "none" : String.join(", ", parts)).append("</p>\n");
+    sb.append(parts.isEmpty() ? "none" : String.join(", ", parts));
+    if (inside[0] + inside[1] > 0) {
+      var what = new ArrayList<String>();
+      if (inside[0] > 0) {
+        what.add(inside[0] + (inside[0] == 1 ? " element" : " elements"));
+      }
+      if (inside[1] > 0) {
+        what.add(inside[1] + (inside[1] == 1 ? " subgraph task" : " subgraph tasks"));
+      }
+      sb.append("; inside them ").append(String.join(", ", what));
+    }
+    sb.append("</p>\n");
     if (run.pathLength() > 0) {
       sb.append("<p class=\"path\">critical path, ").append(millis(run.pathNanos()))
           .append(": ");
-      for (int i = 0; i < run.pathLength(); i++) {
-        sb.append(i == 0 ? "" : " \u2192 ").append("<b>")
-            .append(html(run.span(run.pathNode(i)).node())).append("</b>");
+      int depth = 0;
+      boolean first = true;
+      for (var at : run.steps()) { // the steps inside a task in parentheses after it
+        if (at.depth() > depth) {
+          sb.append(" (");
+        } else {
+          sb.append(")".repeat(depth - at.depth())).append(first ? "" : " \u2192 ");
+        }
+        depth = at.depth();
+        first = false;
+        sb.append("<b>").append(html(at.span().label())).append("</b>");
       }
-      sb.append("</p>\n");
+      sb.append(")".repeat(depth)).append("</p>\n");
     }
     sb.append("<div class=\"legend\">")
         .append("<span><i class=\"wait\"></i>waiting (ready \u2192 started)</span>");
@@ -147,13 +215,72 @@ public final class Waterfall {
         .append("</div>\n</header>\n");
   }
 
-  /** Appends one task's row: its name, outcome, attempts and times, and its bar. */
-  private static void row(StringBuilder sb, Span s, boolean crit, long total) {
+  /** {@return the latest end in {@code s} and inside it, counting what is inside into {@code n}} */
+  private static long latest(Span s, int[] n) {
+    long end = s.ended().toNanos();
+    for (var c : s.children()) {
+      n[c.element() >= 0 ? 0 : 1]++;
+      end = Math.max(end, latest(c, n));
+    }
+    return end;
+  }
+
+  /** {@return how many rows there are inside {@code s}} */
+  private static int inside(Span s) {
+    int n = s.children().size();
+    for (var c : s.children()) {
+      n += c.children().isEmpty() ? 0 : inside(c);
+    }
+    return n;
+  }
+
+  /** Appends the rows inside {@code parent}, whose label has {@code prefix} before it. */
+  private static void inner(StringBuilder sb, Timeline run, Span parent, String prefix, int depth,
+      long total) {
+    for (var c : parent.children()) {
+      var p = Timeline.prefix(prefix, parent, c);
+      row(sb, c, p, depth, run.critical(c), total, -1);
+      if (!c.children().isEmpty()) {
+        inner(sb, run, c, p, depth + 1, total);
+      }
+    }
+  }
+
+  /**
+   * Appends one row: its name, outcome, attempts and times, and its bar.
+   *
+   * @param prefix the path before its label, shown dimmed: {@code host › }
+   * @param depth 0 for a task of the run, 1 for what ran inside one, and so on
+   * @param inside how many rows follow inside it, which it folds; -1 for none
+   */
+  private static void row(StringBuilder sb, Span s, String prefix, int depth, boolean crit,
+      long total, int inside) {
     var outcome = s.outcome().status().label();
-    sb.append("<tr class=\"row").append(crit ? " crit" : "").append("\" title=\"")
-        .append(html(details(s, crit))).append("\">")
-        .append("<td class=\"name\">").append(crit ? "<span class=\"mark\">\u25c6</span>" : "")
-        .append(html(s.node())).append("</td>")
+    sb.append("<tr class=\"row ").append(depth == 0 ? "top is-" : "sub is-").append(outcome)
+        .append(crit ? " crit" : "").append("\" title=\"")
+        .append(html(details(s, prefix, crit))).append("\">")
+        .append("<td class=\"name\"");
+    if (depth > 0) {
+      sb.append(" style=\"padding-left:").append(8 + 18 * depth).append("px\"");
+    }
+    sb.append('>');
+    if (inside >= 0) {
+      sb.append("<label class=\"fold\"><input type=\"checkbox\"")
+          .append(inside <= OPEN_UP_TO ? " checked" : "").append('>');
+    }
+    sb.append(crit ? "<span class=\"mark\">\u25c6</span>" : "");
+    if (!prefix.isEmpty()) {
+      sb.append("<span class=\"up\">").append(html(prefix)).append("</span>");
+    }
+    sb.append(html(s.label()));
+    if (inside >= 0) {
+      boolean elements = s.children().getFirst().element() >= 0;
+      int n = s.children().size();
+      sb.append("<span class=\"more\">").append(n)
+          .append(elements ? (n == 1 ? " element" : " elements") : (n == 1 ? " task" : " tasks"))
+          .append("</span></label>");
+    }
+    sb.append("</td>")
         .append("<td><span class=\"badge ").append(outcome).append("\">").append(outcome)
         .append("</span></td>")
         .append("<td class=\"num\">").append(s.attempts()).append("</td>")
@@ -169,6 +296,13 @@ public final class Waterfall {
     sb.append("<div class=\"run ").append(outcome).append(s.attempts() == 0 ? " never" : "")
         .append("\" style=\"left:").append(pct(started, total)).append(";width:")
         .append(pct(s.ended().toNanos() - started, total)).append("\"></div>");
+    if (s.attempts() == 0) { // a bare marker says little: say why it never ran
+      boolean right = 100.0 * started / total > 70;
+      sb.append("<span class=\"note").append(right ? " left" : "").append("\" style=\"")
+          .append(right ? "right:" : "left:").append(right ? pct(total - started, total)
+              : pct(started, total)).append("\">").append(html(never(s.outcome())))
+          .append("</span>");
+    }
     sb.append("</div></td></tr>\n");
   }
 
