@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.internal.trace.Palette;
-import dev.weft.testing.FakeScheduler;
 import dev.weft.testing.GraphSyntax;
 import dev.weft.testing.HtmlCheck;
 import dev.weft.testing.StrictJson;
+import dev.weft.testing.SteppedClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -27,42 +27,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * clock that the test moves step by step, so every timestamp is exact.
  */
 class CriticalPathTest {
-  /** A fake clock, and the nodes that ended, so the test moves time only once they have. */
-  private static final class Clock {
-    final FakeScheduler fake = new FakeScheduler();
-    final BlockingQueue<String> ended = new LinkedBlockingQueue<>();
-
-    RunOptions options(Graph graph) {
-      return graph.options().withScheduler(fake).withListener(event -> {
-        if (event instanceof RunEvent.NodeEnded e) {
-          ended.add(e.node());
-        }
-      });
-    }
-
-    /** A task body that takes {@code millis} of fake time. */
-    <T> T sleep(long millis, T value) throws InterruptedException {
-      fake.sleep(millis, MILLISECONDS);
-      return value;
-    }
-
-    /** Waits until {@code n} tasks sleep, then moves the clock on by {@code millis}. */
-    void advance(int sleepers, long millis) {
-      fake.awaitSleepers(sleepers);
-      fake.advance(Duration.ofMillis(millis));
-    }
-
-    /** Waits until these nodes, in any order, have ended. */
-    void awaitEnded(String... nodes) throws InterruptedException {
-      var expected = new java.util.HashSet<>(List.of(nodes));
-      while (!expected.isEmpty()) {
-        var node = ended.poll(10, SECONDS);
-        assertNotNull(node, "timed out after 10 s waiting until " + expected + " ended");
-        expected.remove(node);
-      }
-    }
-  }
-
   private static Duration ms(long millis) {
     return Duration.ofMillis(millis);
   }
@@ -81,7 +45,7 @@ class CriticalPathTest {
   @CsvSource({"30, 50, c", "50, 30, b"})
   void diamond_criticalPathGoesThroughTheSlowerBranch(long bMillis, long cMillis, String slow)
       throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var g = Graph.builder("diamond");
     Node<String> a = g.task("a", () -> clock.sleep(10, "a"));
     Node<String> b = g.task("b", a, x -> clock.sleep(bMillis, "b"));
@@ -118,7 +82,7 @@ class CriticalPathTest {
   /** The path is the chain that ended last, even when another chain has more steps. */
   @Test
   void criticalPath_endsWithTheTaskThatEndedLast_notTheLongestChain() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var g = Graph.builder("two chains");
     Node<Integer> x = g.task("x", () -> clock.sleep(5, 1));
     Node<Integer> y = g.task("y", x, v -> clock.sleep(5, v));
@@ -147,7 +111,7 @@ class CriticalPathTest {
    */
   @Test
   void criticalPath_countsEachStepsWaitBetweenReadyAndStarted() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var held = new LinkedBlockingQueue<Runnable>();
     var g = Graph.builder("queued");
     Node<String> a = g.task("a", () -> clock.sleep(10, "a"));
@@ -161,7 +125,7 @@ class CriticalPathTest {
     clock.awaitEnded("a");
     release(held, clock, 1, 3); // once the dependent that runs at once is asleep
     clock.advance(2, 17);
-    var first = clock.ended.poll(10, SECONDS);
+    var first = clock.nextEnded();
     assertNotNull(first, "timed out after 10 s waiting for b or c to end");
     clock.advance(1, 3);
     var trace = run.get(10, SECONDS).trace();
@@ -181,7 +145,7 @@ class CriticalPathTest {
    * Takes the task the executor was handed and, once {@code sleeping} tasks sleep, lets {@code
    * millis} pass, then starts it.
    */
-  private static void release(BlockingQueue<Runnable> held, Clock clock, int sleeping,
+  private static void release(BlockingQueue<Runnable> held, SteppedClock clock, int sleeping,
       long millis) throws InterruptedException {
     var task = held.poll(10, SECONDS);
     assertNotNull(task, "timed out after 10 s waiting for a task to be handed to the executor");
@@ -192,7 +156,7 @@ class CriticalPathTest {
   /** A run where one task fails: its required dependent is skipped, its optional one runs. */
   @Test
   void traceOfARunWithFailuresAndSkips_hasEverySpan_andExportsThemByOutcome() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var g = Graph.builder("partial");
     Node<String> flaky = g.task("flaky", () -> {
       clock.sleep(10, "");
@@ -247,7 +211,7 @@ class CriticalPathTest {
   /** Time is measured on the run's scheduler, so an idle fake clock gives all-zero spans. */
   @Test
   void taskThatTakesNoFakeTime_hasAZeroLengthSpanAtTheStart() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var g = Graph.builder("instant");
     g.task("now", () -> "done");
     var graph = g.build();

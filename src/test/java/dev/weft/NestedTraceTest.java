@@ -10,9 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.trace.Shape;
 import dev.weft.internal.trace.Timeline;
-import dev.weft.testing.FakeScheduler;
 import dev.weft.testing.HtmlCheck;
 import dev.weft.testing.StrictJson;
+import dev.weft.testing.SteppedClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,43 +29,6 @@ import org.junit.jupiter.api.Test;
  * the test moves only once what it waits for has ended, so every timestamp is exact.
  */
 class NestedTraceTest {
-  /** A fake clock, and what ended: nodes (inner ones too) by name, elements as photos[3]. */
-  private static final class Clock {
-    final FakeScheduler fake = new FakeScheduler();
-    final BlockingQueue<String> ended = new LinkedBlockingQueue<>();
-
-    RunOptions options(Graph graph) {
-      return graph.options().withScheduler(fake).withListener(event -> {
-        switch (event) {
-          case RunEvent.NodeEnded e -> ended.add(e.node());
-          case RunEvent.ElementEnded e -> ended.add(e.node() + "[" + e.element() + "]");
-          default -> {}
-        }
-      });
-    }
-
-    <T> T sleep(long millis, T value) throws InterruptedException {
-      fake.sleep(millis, MILLISECONDS);
-      return value;
-    }
-
-    /** Waits until {@code n} tasks sleep, then moves the clock on by {@code millis}. */
-    void advance(int sleepers, long millis) {
-      fake.awaitSleepers(sleepers);
-      fake.advance(Duration.ofMillis(millis));
-    }
-
-    /** Waits until these have ended, in any order; a name given twice must end twice. */
-    void awaitEnded(String... names) throws InterruptedException {
-      var expected = new ArrayList<>(List.of(names));
-      while (!expected.isEmpty()) {
-        var name = ended.poll(10, SECONDS);
-        assertNotNull(name, "timed out after 10 s waiting until " + expected + " ended");
-        expected.remove(name);
-      }
-    }
-  }
-
   private static Duration ms(long millis) {
     return Duration.ofMillis(millis);
   }
@@ -97,7 +60,7 @@ class NestedTraceTest {
    */
   @Test
   void fanOut_criticalPathDescendsIntoTheElementThatEndedLast() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var g = Graph.builder("gallery");
     Node<List<Integer>> ids = g.task("ids", () -> clock.sleep(10, List.of(0, 1, 2, 3)));
     Node<List<String>> photos = g.forEach("photos", ids,
@@ -149,7 +112,7 @@ class NestedTraceTest {
   }
 
   /** The inner graph of {@code host}: card (5 ms) needs profile (30 ms) and avatar (10 ms). */
-  private static Graph hostCard(Clock clock, Input<String>[] hostId, Node<String>[] card) {
+  private static Graph hostCard(SteppedClock clock, Input<String>[] hostId, Node<String>[] card) {
     var h = Graph.builder("host-card");
     hostId[0] = h.input("hostId", String.class);
     Node<String> profile = h.task("profile", hostId[0], id -> clock.sleep(30, "profile " + id));
@@ -164,7 +127,7 @@ class NestedTraceTest {
    */
   @Test
   void subgraph_criticalPathDescendsAlongTheInnerRunsOwnCriticalPath() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     @SuppressWarnings("unchecked")
     Input<String>[] hostId = new Input[1];
     @SuppressWarnings("unchecked")
@@ -234,7 +197,7 @@ class NestedTraceTest {
    */
   @Test
   void fanOutOfSubgraphs_criticalPathDescendsTwice_andLabelsNameTheElement() throws Exception {
-    var clock = new Clock();
+    var clock = new SteppedClock();
     var p = Graph.builder("photo");
     Input<Integer> photoId = p.input("photoId", Integer.class);
     Node<Integer> resize = p.task("resize", photoId, id -> clock.sleep(id == 1 ? 30 : 10, id));
