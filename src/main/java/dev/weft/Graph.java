@@ -251,7 +251,8 @@ public final class Graph {
     var settings = new Settings<RunResult>(options.executor(),
         options.failureMode() == FailureMode.FAIL_FAST, options.scheduler(),
         options.deadline().isPresent(), options.deadlineNanos(), hooks(options),
-        options.propagators().toArray(ContextPropagator[]::new));
+        options.propagators().toArray(ContextPropagator[]::new),
+        options.scopedValues().toArray(), 0, null);
     return Run.start(plan, values, settings, run -> new RunResult(this, run));
   }
 

@@ -168,7 +168,7 @@ public final class Subgraph<R> {
         failureMode == null ? outer.failFast() : failureMode == FailureMode.FAIL_FAST,
         outer.scheduler(), remaining != Long.MAX_VALUE, remaining,
         parent == null ? null : new Emitter(graph, parent.listeners()), outer.propagators(),
-        outer.id(), outer.plan().name(v));
+        outer.scopedValues(), outer.id(), outer.plan().name(v));
     var future = Run.startInside(plan, bound, settings, run -> new RunResult(graph, run),
         site, key);
     helping.await(future);

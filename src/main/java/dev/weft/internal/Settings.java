@@ -14,16 +14,21 @@ import java.util.concurrent.Executor;
  * @param deadlineNanos the deadline from the run's start; zero or negative: already passed
  * @param hooks receives progress, or null when nobody listens
  * @param propagators carry thread context to tasks; empty for none
+ * @param scopedValues the {@code ScopedValue}s bound around every task body; empty for none
  * @param parentRunId the run whose node runs this one as a subgraph, or 0
  * @param parentNode that node's name, or null
  * @param <R> what the run's future yields
  */
 public record Settings<R>(Executor executor, boolean failFast, Scheduler scheduler,
     boolean hasDeadline, long deadlineNanos, RunHooks<R> hooks,
-    ContextPropagator[] propagators, long parentRunId, String parentNode) {
-  /** Settings of a run that is not a subgraph's. */
+    ContextPropagator[] propagators, Object[] scopedValues, long parentRunId,
+    String parentNode) {
+  static final Object[] NONE = {};
+
+  /** Settings of a run that is not a subgraph's, and binds no ScopedValue. */
   public Settings(Executor executor, boolean failFast, Scheduler scheduler, boolean hasDeadline,
       long deadlineNanos, RunHooks<R> hooks, ContextPropagator[] propagators) {
-    this(executor, failFast, scheduler, hasDeadline, deadlineNanos, hooks, propagators, 0, null);
+    this(executor, failFast, scheduler, hasDeadline, deadlineNanos, hooks, propagators, NONE, 0,
+        null);
   }
 }
