@@ -326,7 +326,7 @@ public class Attempts {
   }
 
   /** Runs other user code of a task, such as its fallback, inside the run's bindings. */
-  public final Object bound(ScopedBindings.Op op) throws Throwable {
+  public final Object bound(TaskCode op) throws Throwable {
     var bindings = run.bindings;
     return bindings == null ? op.run() : bindings.call(op);
   }

@@ -58,14 +58,7 @@ public final class ScopedBindings {
   }
 
   /** Runs {@code op} inside the bindings. */
-  Object call(Op op) throws Throwable {
+  Object call(TaskCode op) throws Throwable {
     return carrier == null ? op.run() : carrier.<Object, Throwable>call(op::run);
-  }
-
-  /** User code of a task, run inside the bindings. */
-  @FunctionalInterface
-  public interface Op {
-    /** {@return what the code returns} */
-    Object run() throws Throwable;
   }
 }
