@@ -141,10 +141,10 @@ public final class RunOptions {
    * not bound on the caller stays unbound in the tasks. Only the registered keys are carried,
    * never the caller's other bindings (as OpenJDK asks of frameworks). The bindings cover the
    * task's own code (its body, its fallback) only: listeners and the gaps between tasks do not
-   * see them; a task run on the caller's own thread ({@code Runnable::run}, inline tasks) also sees the
-   * caller's other bindings, as any code there does. A run with none registered pays one null
-   * check per task; each registered key bound costs about one binding per task attempt (see
-   * BENCHMARKS.md).
+   * see them; a task run on the caller's own thread ({@code Runnable::run}, inline tasks) also
+   * sees the caller's other bindings, as any code there does. A run with none registered pays
+   * one null check per task; with keys registered, each task attempt makes one {@code
+   * ScopedValue.Carrier} call binding them all (see BENCHMARKS.md).
    *
    * <pre>{@code
    * static final ScopedValue<String> REQUEST_ID = ScopedValue.newInstance();
