@@ -20,6 +20,9 @@ import static java.util.Objects.requireNonNull;
  * <p>Implementations must be thread-safe. If {@code restore} throws, the task fails with that
  * exception without running; if closing a scope throws, the task's outcome stands and the failure
  * is kept in {@link RunResult#listenerFailures()}.
+ *
+ * <p>A {@code ScopedValue} cannot be set and restored, only bound around a call: register it with
+ * {@link RunOptions#withScopedValue} instead (Java 25).
  */
 public interface ContextPropagator {
   /** {@return the current thread's context, to be restored around each task; may be null} */

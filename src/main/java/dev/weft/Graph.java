@@ -265,7 +265,8 @@ public final class Graph {
     if (s == null) {
       s = new Settings<>(options.executor(), options.failureMode() == FailureMode.FAIL_FAST,
           options.scheduler(), options.deadline().isPresent(), options.deadlineNanos(),
-          hooks(options), options.propagators().toArray(ContextPropagator[]::new));
+          hooks(options), options.propagators().toArray(ContextPropagator[]::new),
+          options.scopedValues().toArray(), null);
       if (options == this.options) {
         settings = s; // racy but idempotent: every thread makes an equal one
       }

@@ -60,7 +60,8 @@ final class Guard implements Invoker, Elements.Policies {
       throw failure; // the run was cancelled: no fallback
     }
     try {
-      return p.fallback.apply(failure);
+      var failed = failure;
+      return site.bound(() -> p.fallback.apply(failed)); // user code: inside the bindings too
     } catch (Throwable t) {
       // A fallback that rethrows what it was given (a type filter) fails with it, as it was.
       Failures.suppress(t, failure);

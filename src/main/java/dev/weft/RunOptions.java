@@ -3,6 +3,7 @@ package dev.weft;
 import static java.util.Objects.requireNonNull;
 
 import dev.weft.internal.Durations;
+import dev.weft.internal.ScopedBindings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,7 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class RunOptions {
   private static final RunOptions DEFAULTS = new RunOptions(FailureMode.CONTINUE,
-      new VirtualThreads(), null, Scheduler.system(), List.of(), List.of());
+      new VirtualThreads(), null, Scheduler.system(), List.of(), List.of(), List.of());
 
   private final FailureMode failureMode;
   private final Executor executor;
@@ -38,15 +39,18 @@ public final class RunOptions {
   private final Scheduler scheduler;
   private final List<RunListener> listeners;
   private final List<ContextPropagator> propagators;
+  private final List<Object> scopedValues; // java.lang.ScopedValue instances, on Java 25+
 
   private RunOptions(FailureMode failureMode, Executor executor, Duration deadline,
-      Scheduler scheduler, List<RunListener> listeners, List<ContextPropagator> propagators) {
+      Scheduler scheduler, List<RunListener> listeners, List<ContextPropagator> propagators,
+      List<Object> scopedValues) {
     this.failureMode = failureMode;
     this.executor = executor;
     this.deadline = deadline;
     this.scheduler = scheduler;
     this.listeners = listeners;
     this.propagators = propagators;
+    this.scopedValues = scopedValues;
   }
 
   /**
@@ -60,13 +64,13 @@ public final class RunOptions {
   /** {@return a copy with the given failure mode} */
   public RunOptions withFailureMode(FailureMode failureMode) {
     return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadline,
-        scheduler, listeners, propagators);
+        scheduler, listeners, propagators, scopedValues);
   }
 
   /** {@return a copy whose tasks run on {@code executor}} */
   public RunOptions withExecutor(Executor executor) {
     return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadline,
-        scheduler, listeners, propagators);
+        scheduler, listeners, propagators, scopedValues);
   }
 
   /**
@@ -85,18 +89,19 @@ public final class RunOptions {
    */
   public RunOptions withDeadline(Duration deadline) {
     return new RunOptions(failureMode, executor, requireNonNull(deadline, "deadline"),
-        scheduler, listeners, propagators);
+        scheduler, listeners, propagators, scopedValues);
   }
 
   /** {@return a copy without a deadline} */
   public RunOptions withoutDeadline() {
-    return new RunOptions(failureMode, executor, null, scheduler, listeners, propagators);
+    return new RunOptions(failureMode, executor, null, scheduler, listeners, propagators,
+        scopedValues);
   }
 
   /** {@return a copy that reads time and sets timers through {@code scheduler}} */
   public RunOptions withScheduler(Scheduler scheduler) {
     return new RunOptions(failureMode, executor, deadline,
-        requireNonNull(scheduler, "scheduler"), listeners, propagators);
+        requireNonNull(scheduler, "scheduler"), listeners, propagators, scopedValues);
   }
 
   /**
@@ -105,13 +110,13 @@ public final class RunOptions {
    */
   public RunOptions withListener(RunListener listener) {
     return new RunOptions(failureMode, executor, deadline, scheduler,
-        append(listeners, requireNonNull(listener, "listener")), propagators);
+        append(listeners, requireNonNull(listener, "listener")), propagators, scopedValues);
   }
 
   /** {@return a copy without listeners} */
   public RunOptions withoutListeners() {
     return new RunOptions(failureMode, executor, deadline, scheduler, List.of(),
-        propagators);
+        propagators, scopedValues);
   }
 
   /**
@@ -120,7 +125,54 @@ public final class RunOptions {
    */
   public RunOptions withPropagator(ContextPropagator propagator) {
     return new RunOptions(failureMode, executor, deadline, scheduler, listeners,
-        append(propagators, requireNonNull(propagator, "propagator")));
+        append(propagators, requireNonNull(propagator, "propagator")), scopedValues);
+  }
+
+  /**
+   * {@return a copy that also re-binds the {@code java.lang.ScopedValue} {@code scopedValue}
+   * around every task} Needs Java 25 or later: Weft is a multi-release jar whose Java 25 classes
+   * implement this; on Java 21 to 24 this method throws. The parameter is typed {@code Object}
+   * because Weft's Java 21 API cannot name {@code ScopedValue}.
+   *
+   * <p>When a run starts, the calling thread's value of each registered key is read once; each
+   * key bound there is bound to that value around the body of every task attempt of the run, on
+   * the thread that runs it: each node's task, each retry, each fan-out element, and the tasks
+   * of subgraph runs (which read it again, on their node's thread, as a run started there). A key
+   * not bound on the caller stays unbound in the tasks. Only the registered keys are carried,
+   * never the caller's other bindings (as OpenJDK asks of frameworks). The bindings cover the
+   * task's own code (its body, its fallback) only: listeners and the gaps between tasks do not
+   * see them; a task run on the caller's own thread ({@code Runnable::run}, inline tasks) also
+   * sees the caller's other bindings, as any code there does. A run with none registered pays
+   * one null check per task; with keys registered, each task attempt makes one {@code
+   * ScopedValue.Carrier} call binding them all (see BENCHMARKS.md).
+   *
+   * <pre>{@code
+   * static final ScopedValue<String> REQUEST_ID = ScopedValue.newInstance();
+   * var graph = g.options(RunOptions.defaults().withScopedValue(REQUEST_ID)).build();
+   * ScopedValue.where(REQUEST_ID, "req-42").call(() -> graph.run(inputs)); // tasks see req-42
+   * }</pre>
+   *
+   * @param scopedValue a {@code java.lang.ScopedValue}
+   * @throws UnsupportedOperationException on Java 21 to 24, or when Weft's classes are not loaded
+   *     from its multi-release jar
+   * @throws IllegalArgumentException if {@code scopedValue} is not a {@code ScopedValue}, or is
+   *     already registered
+   */
+  public RunOptions withScopedValue(Object scopedValue) {
+    requireNonNull(scopedValue, "scopedValue");
+    ScopedBindings.check(scopedValue);
+    for (var registered : scopedValues) {
+      if (registered == scopedValue) {
+        throw new IllegalArgumentException("ScopedValue " + scopedValue + " already registered");
+      }
+    }
+    return new RunOptions(failureMode, executor, deadline, scheduler, listeners, propagators,
+        append(scopedValues, scopedValue));
+  }
+
+  /** {@return the ScopedValues re-bound around every task, in the order they were added} */
+  public List<Object> scopedValues() {
+    return scopedValues;
   }
 
   /** {@return the listeners, in the order they were added} */

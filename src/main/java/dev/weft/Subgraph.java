@@ -34,9 +34,10 @@ import java.util.concurrent.ExecutionException;
  *   <li>stopping the node (the outer run's cancellation, fail-fast, deadline, or the node's own
  *       timeout) cancels it at once, its tasks interrupted, their reason naming the node;
  *   <li>it uses the outer run's executor, scheduler, failure mode (unless {@link
- *       #withFailureMode} says otherwise), listeners and context propagators. Listeners see its
- *       events under the inner graph's name and its own run id; its {@link RunEvent.RunStarted}
- *       names the parent run and node;
+ *       #withFailureMode} says otherwise), listeners, context propagators and {@link
+ *       RunOptions#withScopedValue ScopedValues}. Listeners see its events under the inner
+ *       graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent run
+ *       and node;
  *   <li>its spans are the node's {@link Span#children() children}, so the outer trace shows one
  *       waterfall with the subgraph inside, and the critical path descends into it.
  * </ul>
@@ -173,7 +174,7 @@ public final class Subgraph<R> {
         failureMode == null ? outer.failFast() : failureMode == FailureMode.FAIL_FAST,
         outer.scheduler(), remaining != Long.MAX_VALUE, remaining,
         parent == null ? null : new Emitter(graph, parent.listeners()), outer.propagators(),
-        new Parent(outer.id(), outer.plan().name(v)));
+        outer.scopedValues(), new Parent(outer.id(), outer.plan().name(v)));
     var future = Run.startInside(plan, bound, settings, run -> new RunResult(graph, run),
         site, key);
     helping.await(future);

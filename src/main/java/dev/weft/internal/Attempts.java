@@ -314,8 +314,25 @@ public class Attempts {
     return key;
   }
 
-  /** Runs one attempt's body of task {@code key}: for a vertex, {@code body}. */
-  public Object call(int key, Invoker body) throws Throwable {
+  /**
+   * Runs one attempt's body of task {@code key} inside the run's {@code ScopedValue} bindings, if
+   * it has any. Every form of attempt comes through here, on the thread that runs it: a node's
+   * task, each of its retries, a fan-out's element, the node that runs a subgraph (whose run
+   * captures the bindings again); a hedge's attempt must too.
+   */
+  public final Object call(int key, Invoker body) throws Throwable {
+    var bindings = run.bindings;
+    return bindings == null ? body(key, body) : bindings.call(() -> body(key, body));
+  }
+
+  /** Runs other user code of a task, such as its fallback, inside the run's bindings. */
+  public final Object bound(TaskCode op) throws Throwable {
+    var bindings = run.bindings;
+    return bindings == null ? op.run() : bindings.call(op);
+  }
+
+  /** Runs the body itself: for a vertex, {@code body}. */
+  Object body(int key, Invoker body) throws Throwable {
     return body.invoke(run, key);
   }
 

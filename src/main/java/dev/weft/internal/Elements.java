@@ -264,7 +264,7 @@ public final class Elements extends Attempts {
 
   /** Runs the body of element {@code key} once. */
   @Override
-  public Object call(int key, Invoker unused) throws Throwable {
+  Object body(int key, Invoker unused) throws Throwable {
     return template.apply(this, key, items.get(key));
   }
 

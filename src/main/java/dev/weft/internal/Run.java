@@ -104,6 +104,8 @@ public final class Run<R> {
   final Scheduler scheduler;
   // the context propagators carry to every task, captured on the caller's thread; or null
   final Context context;
+  // the ScopedValues bound around every task body, captured on the caller's thread; or null
+  final ScopedBindings bindings;
   private final RunFuture<R> future;
   private final Function<Run<R>, R> resultFactory;
   final Attempts attempts;
@@ -150,6 +152,7 @@ public final class Run<R> {
     this.resultFactory = resultFactory;
     this.faults = new Faults(this);
     this.context = Context.capture(settings.propagators(), this);
+    this.bindings = ScopedBindings.capture(settings.scopedValues());
     int n = plan.size();
     this.state = new int[n];
     this.pending = plan.initialPending.clone();
@@ -312,7 +315,9 @@ public final class Run<R> {
           jfr = Attempts.beginJfr();
         }
         frame.current = v;
-        result = plan.invokers[v].invoke(this, v);
+        // a guarded task's policies bind ScopedValues around each attempt (Attempts.call)
+        result = plan.guardedVertex[v] ? plan.invokers[v].invoke(this, v)
+            : attempts.call(v, plan.invokers[v]);
         outcome = SUCCEEDED;
       } catch (Throwable t) {
         result = t;
@@ -712,6 +717,11 @@ public final class Run<R> {
   /** {@return what the run reports progress to, or null} */
   public RunHooks<R> hooks() {
     return hooks;
+  }
+
+  /** {@return the ScopedValues the run re-binds around its tasks} */
+  public Object[] scopedValues() {
+    return bindings == null ? Settings.NONE : bindings.keys();
   }
 
   /** {@return the context propagators the run carries to its tasks} */

@@ -14,15 +14,19 @@ import java.util.concurrent.Executor;
  * @param deadlineNanos the deadline from the run's start; zero or negative: already passed
  * @param hooks receives progress, or null when nobody listens
  * @param propagators carry thread context to tasks; empty for none
+ * @param scopedValues the {@code ScopedValue}s bound around every task body; empty for none
  * @param parent the run and node that run this one as a subgraph, or null
  * @param <R> what the run's future yields
  */
 public record Settings<R>(Executor executor, boolean failFast, Scheduler scheduler,
     boolean hasDeadline, long deadlineNanos, RunHooks<R> hooks,
-    ContextPropagator[] propagators, Parent parent) {
-  /** Settings of a run that is not a subgraph's. */
+    ContextPropagator[] propagators, Object[] scopedValues, Parent parent) {
+  static final Object[] NONE = {};
+
+  /** Settings of a run that is not a subgraph's, and binds no ScopedValue. */
   public Settings(Executor executor, boolean failFast, Scheduler scheduler, boolean hasDeadline,
       long deadlineNanos, RunHooks<R> hooks, ContextPropagator[] propagators) {
-    this(executor, failFast, scheduler, hasDeadline, deadlineNanos, hooks, propagators, null);
+    this(executor, failFast, scheduler, hasDeadline, deadlineNanos, hooks, propagators, NONE,
+        null);
   }
 }
