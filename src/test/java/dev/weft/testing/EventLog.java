@@ -228,7 +228,9 @@ public final class EventLog implements RunListener {
     if (ends != 1) {
       out.add(name + " has " + ends + " NodeEnded events");
     }
-    if (attempt != p.calls(v)) {
+    // a straggler may be cut off after its attempt was announced and before its body's first
+    // line ran (its thread was slow to get there, under load): one call fewer than announced
+    if (attempt != p.calls(v) && !(straggler && attempt == p.calls(v) + 1)) {
       out.add(name + ": " + attempt + " attempts announced, " + p.calls(v) + " body calls");
     }
     if (firstStart != 0 && p.start(v) != 0 && firstStart > p.start(v)) {
