@@ -236,6 +236,10 @@ public final class Elements extends Attempts {
     if (end < 0) {
       return; // cut off: the cut-off ended and counted it
     }
+    // Ended: an interrupt still set is one the element left (or one meant for it), not the next
+    // element's on this lane, nor the node's: a stop of the node shows in its state, which the
+    // lane and the node's thread read.
+    Thread.interrupted();
     slot[i] = result;
     endAt[i] = now;
     if (jfr != null) {
