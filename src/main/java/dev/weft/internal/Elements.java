@@ -142,7 +142,9 @@ public final class Elements extends Attempts {
       }
       LockSupport.park(this);
     }
-    if (run.attempts().stopped(vertex)) {
+    // INTERRUPTING too: a canceller stops the elements before it marks the node INTERRUPTED, so
+    // they may all have ended, cancelled, while it still is; their slots hold no values
+    if (stoppedFromAbove()) {
       throw new CancellationException(run.readout().cancelText());
     }
     if (collect) {
