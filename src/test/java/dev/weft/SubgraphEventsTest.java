@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -58,6 +59,55 @@ class SubgraphEventsTest {
       assertTrue(events.stream().noneMatch(e -> e instanceof RunEvent.NodeEnded n
           && n.node().equals("in")), "an input has events: " + events);
       assertEquals(1, events.stream().filter(e -> e instanceof RunEvent.RunEnded).count());
+    }
+  }
+
+  /**
+   * A run's result does not change once it completed: a subgraph node cut off at the deadline
+   * (its inner task ignores the interrupt) has the same span, children included, before and
+   * after its inner run ends, and the same as its NodeEnded's. Found by the property harness
+   * (DeadlinePropertiesTest, seed 2206901387227059829): the children appeared once the
+   * straggling inner run ended. Which of the two runs' cut-offs comes first is a race, so this
+   * test catches the bug only when the inner one is later.
+   */
+  @Test
+  void subgraphNodeCutOffAtTheDeadline_keepsItsSpan_whenItsInnerRunEndsLater() throws Exception {
+    var release = new java.util.concurrent.CountDownLatch(1);
+    var ig = Graph.builder("inner");
+    ig.task("stubborn", () -> {
+      while (release.getCount() > 0) {
+        try {
+          release.await();
+        } catch (InterruptedException ignored) {
+          // a task that ignores interrupts
+        }
+      }
+      return 1;
+    });
+    Node<Integer> quick = ig.task("quick", () -> 2);
+    var inner = ig.build();
+    var innerEnded = new CompletableFuture<Void>();
+    var nodeEnded = new CompletableFuture<Span>();
+    var g = Graph.builder("outer").options(RunOptions.defaults().withListener(e -> {
+      if (e instanceof RunEvent.RunEnded && e.graph().equals("inner")) {
+        innerEnded.complete(null);
+      }
+      if (e instanceof RunEvent.NodeEnded n && n.node().equals("host")) {
+        nodeEnded.complete(n.span());
+      }
+    }));
+    g.node("host").subgraph(Subgraph.of(inner, quick));
+    try {
+      var result = g.build().run(Inputs.empty(), o -> o.withDeadline(Duration.ofMillis(20)));
+      var before = result.spans();
+      release.countDown();
+      innerEnded.get(10, SECONDS);
+
+      assertTrue(result.deadlineExceeded());
+      assertEquals(before, result.spans());
+      assertEquals(nodeEnded.get(10, SECONDS), result.spans().getFirst());
+    } finally {
+      release.countDown();
     }
   }
 }

@@ -428,7 +428,7 @@ public final class Elements extends Attempts {
     return new Span(run.plan.names[vertex], outcome(i), Duration.ofNanos(readyAt - origin),
         Duration.ofNanos(start - origin), Duration.ofNanos(endAt[i] - origin), count(i),
         thread == null ? 0 : thread.threadId(), thread == null ? "" : name, i,
-        Readout.inside(child(i), origin));
+        Readout.inside(child(i), origin, run));
   }
 
   /** {@return the spans of every element, in index order, times since {@code origin}} */
