@@ -427,4 +427,33 @@ class FanOutTest {
     assertFalse(g.name().isEmpty());
   }
 
+  /**
+   * An element that leaves its thread's interrupt status set (restoring an interrupt it caught
+   * from a client library, as the idiom says) leaves it to no other element: the next element on
+   * that thread starts uninterrupted, its running siblings are not cancelled, and the node
+   * succeeds with every value. Found by the property harness (an element restoring its
+   * interrupt, then a sibling on the same lane starting interrupted).
+   */
+  @ParameterizedTest
+  @MethodSource("dev.weft.testing.Executors#all")
+  void elementLeavingItsInterruptSet_reachesNoOtherElement(Executor executor) {
+    var startedInterrupted = new AtomicInteger();
+    var g = Graph.builder("left-interrupt").options(on(executor));
+    Input<List<Integer>> ids = g.input("ids");
+    Node<List<Integer>> each = g.node("each").maxConcurrency(1).forEach(ids, id -> {
+      if (Thread.currentThread().isInterrupted()) {
+        startedInterrupted.incrementAndGet();
+      }
+      if (id % 2 == 0) {
+        Thread.currentThread().interrupt(); // a client library's InterruptedException, restored
+      }
+      return id;
+    });
+    var result = g.build().run(Inputs.of(ids, upTo(4)));
+
+    assertEquals(upTo(4), result.get(each));
+    assertEquals(0, startedInterrupted.get(), "an element started with its interrupt set");
+    result.spans().get(0).children()
+        .forEach(s -> assertInstanceOf(Outcome.Succeeded.class, s.outcome()));
+  }
 }

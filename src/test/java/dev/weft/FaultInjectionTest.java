@@ -252,7 +252,8 @@ class FaultInjectionTest {
     if (setting.mode() == Mode.FAIL_FAST && rnd.nextBoolean()) {
       dag = RandomDags.withAFailure(dag, rnd);
     }
-    dag = RandomDags.fit(dag, setting, rnd);
+    dag = RandomDags.fit(RandomDags.withDataShapes(dag, rnd,
+        SchedulingPropertiesTest.DATA_SHAPES, FAULTS), setting, rnd);
     boolean flaky = rnd.nextInt(3) == 0;
     int chaos = rnd.nextBoolean() ? 1 + rnd.nextInt(3) : 0;
     // drawn after the rest, so the graphs above stay those of earlier versions of this test

@@ -131,6 +131,8 @@ class ResiliencePropertiesTest {
     dag = RandomDags.withRetries(dag, rnd, retryShare,
         instant ? INSTANT_MAX_DELAY : REAL_MAX_DELAY);
     var setting = Setting.random(rnd, dag, Exec.values(), modes);
+    // fan-outs retry per element (FLAKY elements): what the reference counts per element
+    dag = RandomDags.withDataShapes(dag, rnd, SchedulingPropertiesTest.DATA_SHAPES, bag);
     return new Trial<>(seed, RandomDags.fit(dag, setting, rnd), new Retrying(setting, instant));
   }
 

@@ -142,7 +142,9 @@ public final class Elements extends Attempts {
       }
       LockSupport.park(this);
     }
-    if (run.attempts().stopped(vertex)) {
+    // INTERRUPTING too: a canceller stops the elements before it marks the node INTERRUPTED, so
+    // they may all have ended, cancelled, while it still is; their slots hold no values
+    if (stoppedFromAbove()) {
       throw new CancellationException(run.readout().cancelText());
     }
     if (collect) {
@@ -236,6 +238,10 @@ public final class Elements extends Attempts {
     if (end < 0) {
       return; // cut off: the cut-off ended and counted it
     }
+    // Ended: an interrupt still set is one the element left (or one meant for it), not the next
+    // element's on this lane, nor the node's: a stop of the node shows in its state, which the
+    // lane and the node's thread read.
+    Thread.interrupted();
     slot[i] = result;
     endAt[i] = now;
     if (jfr != null) {
@@ -422,7 +428,7 @@ public final class Elements extends Attempts {
     return new Span(run.plan.names[vertex], outcome(i), Duration.ofNanos(readyAt - origin),
         Duration.ofNanos(start - origin), Duration.ofNanos(endAt[i] - origin), count(i),
         thread == null ? 0 : thread.threadId(), thread == null ? "" : name, i,
-        Readout.inside(child(i), origin));
+        Readout.inside(child(i), origin, run));
   }
 
   /** {@return the spans of every element, in index order, times since {@code origin}} */

@@ -95,15 +95,21 @@ public final class Readout {
     return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt[vertex], origin),
         at(run.startAt[vertex], origin), at(run.endAt[vertex], origin),
         run.attempts.count(vertex), thread == null ? 0 : thread.threadId(),
-        thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin));
+        thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin, run));
   }
 
-  /** {@return the spans of what ran inside a task, {@code child}: elements or a subgraph's} */
-  static List<Span> inside(Object child, long origin) {
+  /**
+   * {@return the spans of what ran inside a task of {@code outer}, {@code child}: elements or a
+   * subgraph's} A subgraph's run counts only if it ended before {@code outer} did: one cut off
+   * with its node, that ends later, must not change a result already handed out, nor differ
+   * from the span its node's NodeEnded carried.
+   */
+  static List<Span> inside(Object child, long origin, Run<?> outer) {
     if (child instanceof Elements elements) {
       return elements.spans(origin);
     }
-    if (child instanceof Run<?> inner && inner.done) {
+    if (child instanceof Run<?> inner && inner.done && (!outer.done || outer.endNanos == 0
+        || inner.endNanos != 0 && inner.endNanos <= outer.endNanos)) {
       return inner.readout().spans(origin);
     }
     return List.of();

@@ -195,12 +195,20 @@ public final class Run<R> {
   public static <R> CompletableFuture<R> startInside(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory, Attempts site, int key) {
     var run = new Run<>(plan, settings, resultFactory);
-    run.begin(inputValues);
-    site.adopt(key, run);
+    run.begin(inputValues, () -> site.adopt(key, run));
     return run.future;
   }
 
   private void begin(Object[] inputValues) {
+    begin(inputValues, null);
+  }
+
+  /**
+   * Starts the run; {@code started}, if not null, runs once its inputs hold their values, its
+   * task count is set and RunStarted is reported, before any task is ready: a subgraph's run is
+   * adopted by its node there, and a node already stopped cancels it at once, as a run begun.
+   */
+  private void begin(Object[] inputValues, Runnable started) {
     var frame = new Frame(this, false);
     frame.enter(); // a task of another run may be starting this one, on this thread
     try {
@@ -213,9 +221,15 @@ public final class Run<R> {
       if (hooks != null) {
         hooks.runStarted(this);
       }
+      if (started != null) {
+        started.run();
+      }
       if (plan.taskCount == 0) {
         finish();
         return;
+      }
+      if (done) {
+        return; // stopped by what it runs inside, in started: it has ended already
       }
       cutOff.armDeadline(); // from the run's start: RunStarted listeners must not push it
       for (int r : plan.roots) {

@@ -62,11 +62,13 @@ public final class Cases {
     long tasks = 0;
     long edges = 0;
     int maxTasks = 0;
+    var shapes = new long[8];
     for (int i = 0; i < total; i++) {
       long seed = only != null ? only : seedOf(where, i);
       var trial = generator.apply(seed);
       tasks += trial.dag().taskCount();
       edges += trial.dag().edgeCount();
+      add(shapes, trial.dag().shapes());
       maxTasks = Math.max(maxTasks, trial.dag().taskCount());
       var violation = Shrinker.evaluate(d -> property.violation(d, trial.params()), trial.dag());
       if (violation != null) {
@@ -75,7 +77,7 @@ public final class Cases {
     }
     var summary = new Summary(where, total, tasks, maxTasks, edges,
         (System.nanoTime() - began) / 1_000_000);
-    System.out.println("[weft properties] " + summary);
+    System.out.println("[weft properties] " + summary + shapesLine(shapes));
     return summary;
   }
 
@@ -96,6 +98,7 @@ public final class Cases {
     var edges = new AtomicLong();
     var maxTasks = new AtomicInteger();
     var failed = new ConcurrentSkipListMap<Integer, String>();
+    var shapes = new long[8];
     var workers = new ArrayList<Thread>();
     for (int t = 0; t < threads; t++) {
       workers.add(Thread.ofPlatform().name("weft-cases-" + t).start(() -> {
@@ -104,6 +107,9 @@ public final class Cases {
           var trial = generator.apply(seedOf(where, i));
           tasks.addAndGet(trial.dag().taskCount());
           edges.addAndGet(trial.dag().edgeCount());
+          synchronized (shapes) {
+            add(shapes, trial.dag().shapes());
+          }
           maxTasks.accumulateAndGet(trial.dag().taskCount(), Math::max);
           var violation = Shrinker.evaluate(d -> property.violation(d, trial.params()),
               trial.dag());
@@ -124,8 +130,20 @@ public final class Cases {
     }
     var summary = new Summary(where, cases, tasks.get(), maxTasks.get(), edges.get(),
         (System.nanoTime() - began) / 1_000_000);
-    System.out.println("[weft properties] " + summary + " (" + threads + " at a time)");
+    System.out.println("[weft properties] " + summary + " (" + threads + " at a time)"
+        + shapesLine(shapes));
     return summary;
+  }
+
+  private static void add(long[] into, long[] n) {
+    for (int i = 0; i < n.length; i++) {
+      into[i] += n[i];
+    }
+  }
+
+  private static String shapesLine(long[] shapes) {
+    return shapes[0] + shapes[3] + shapes[5] + shapes[6] == 0 ? ""
+        : "\n[weft properties]   data shapes: " + Dag.shapesText(shapes);
   }
 
   private static <P> AssertionError report(String where, int i, int total, Trial<P> trial,

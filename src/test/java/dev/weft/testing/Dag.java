@@ -35,7 +35,9 @@ public record Dag(List<Spec> nodes, boolean forward) {
     /** {@code after(dep)}: ordering only, required. */
     AFTER,
     /** {@code after(dep.optional())}: ordering only, runs whatever the upstream's outcome. */
-    AFTER_OPTIONAL;
+    AFTER_OPTIONAL,
+    /** {@code dep.outcome()}: the upstream's whole {@link dev.weft.Outcome}, whatever it is. */
+    OUTCOME;
 
     /** {@return whether an upstream that did not succeed skips the dependent} */
     public boolean required() {
@@ -44,7 +46,7 @@ public record Dag(List<Spec> nodes, boolean forward) {
 
     /** {@return whether the task receives a value through this edge} */
     public boolean carriesValue() {
-      return this == VALUE || this == OR_ELSE || this == OPTIONAL;
+      return this == VALUE || this == OR_ELSE || this == OPTIONAL || this == OUTCOME;
     }
   }
 
@@ -107,33 +109,84 @@ public record Dag(List<Spec> nodes, boolean forward) {
    * @param rank the declaration order when {@link Dag#forward} is set
    * @param flakes how many calls a {@link Behaviour#FLAKY} task fails before it succeeds
    * @param retry the node's retry policy, or null
+   * @param form what the node is besides a plain task: a list, a fan-out or a subgraph; or null
+   * @param when the node's condition, or null
    */
   public record Spec(String name, boolean input, Behaviour behaviour, List<Edge> deps, long salt,
-      boolean viaContext, long rank, int flakes, Retry retry) {
+      boolean viaContext, long rank, int flakes, Retry retry, Form form, When when) {
     public Spec {
       deps = List.copyOf(deps);
+      int condition = when == null ? -1 : when.from();
+      if (when != null && deps.stream().noneMatch(e -> e.from() == condition)) {
+        when = null; // its edge was shrunk away
+      }
     }
 
     /** A node without retries. */
     public Spec(String name, boolean input, Behaviour behaviour, List<Edge> deps, long salt,
         boolean viaContext, long rank) {
-      this(name, input, behaviour, deps, salt, viaContext, rank, 0, null);
+      this(name, input, behaviour, deps, salt, viaContext, rank, 0, null, null, null);
+    }
+
+    /** A plain task, or an input. */
+    public Spec(String name, boolean input, Behaviour behaviour, List<Edge> deps, long salt,
+        boolean viaContext, long rank, int flakes, Retry retry) {
+      this(name, input, behaviour, deps, salt, viaContext, rank, flakes, retry, null, null);
     }
 
     Spec with(Behaviour b) {
-      return new Spec(name, input, b, deps, salt, viaContext, rank, flakes, retry);
+      return new Spec(name, input, b, deps, salt, viaContext, rank, flakes, retry, form, when);
     }
 
     Spec with(List<Edge> d) {
-      return new Spec(name, input, behaviour, d, salt, viaContext, rank, flakes, retry);
+      return new Spec(name, input, behaviour, d, salt, viaContext, rank, flakes, retry, form,
+          when);
     }
 
     Spec with(int f, Retry r) {
-      return new Spec(name, input, behaviour, deps, salt, viaContext, rank, f, r);
+      return new Spec(name, input, behaviour, deps, salt, viaContext, rank, f, r, form, when);
+    }
+
+    Spec with(Form f) {
+      return new Spec(name, input, behaviour, deps, salt, viaContext, rank, flakes, retry, f,
+          when);
+    }
+
+    Spec with(When w) {
+      return new Spec(name, input, behaviour, deps, salt, viaContext, rank, flakes, retry, form,
+          w);
     }
 
     Spec plainArity() {
-      return new Spec(name, input, behaviour, deps, salt, false, rank, flakes, retry);
+      return new Spec(name, input, behaviour, deps, salt, false, rank, flakes, retry, form, when);
+    }
+
+    /**
+     * {@return the fan-out this node is, or null} A fan-out needs a value dependency, its list
+     * (the first); one shrunk without any is a plain task.
+     */
+    public FanOut fanOut() {
+      return form instanceof FanOut f && !input && !valueDeps().isEmpty() ? f : null;
+    }
+
+    /**
+     * {@return the subgraph this node runs, or null} Its inputs are bound to the node's first
+     * value dependencies; one shrunk below that many, or to no inner task, is a plain task.
+     */
+    public Sub sub() {
+      return form instanceof Sub s && !input && s.inner().taskCount() > 0
+          && !s.inner().isInput(s.inner().size() - 1)
+          && valueDeps().size() >= s.inner().size() - s.inner().taskCount() ? s : null;
+    }
+
+    /** {@return how long a list this task returns, or -1 for a single value} */
+    public int listLength() {
+      return form instanceof ListOf l && !input ? l.length() : -1;
+    }
+
+    /** {@return whether a probed body runs for the node itself (not for elements or inside)} */
+    public boolean hasBody() {
+      return !input && fanOut() == null && sub() == null;
     }
 
     /** {@return the value edges, in order} */
@@ -154,6 +207,68 @@ public record Dag(List<Spec> nodes, boolean forward) {
     public boolean lastCall(int call, Throwable failure) {
       return retry == null || call >= retry.maxAttempts() || !retry.retries(failure);
     }
+  }
+
+  /** What a node is besides a plain task. */
+  public sealed interface Form permits ListOf, FanOut, Sub {}
+
+  /** A task that returns a list of {@code length} values computed from its arguments. */
+  public record ListOf(int length) implements Form {}
+
+  /**
+   * A fan-out ({@code forEach}, or {@code forEachOutcome} if {@code collect}) over the list of the
+   * node's first value dependency; element {@code i} behaves as {@code elements.get(i)} (RETURN
+   * past its end), with the node's retry policy and flakes; other dependencies are ordering-only.
+   *
+   * @param maxConcurrency the limit, or 0 for none
+   */
+  public record FanOut(boolean collect, List<Behaviour> elements, int maxConcurrency)
+      implements Form {
+    public FanOut {
+      elements = List.copyOf(elements);
+    }
+
+    /** {@return the behaviour of element {@code i}} */
+    public Behaviour element(int i) {
+      return i < elements.size() ? elements.get(i) : Behaviour.RETURN;
+    }
+  }
+
+  /**
+   * A subgraph node: runs {@code inner}, whose inputs are bound to the node's value dependencies
+   * in order, and takes the value of its last node.
+   */
+  public record Sub(Dag inner) implements Form {}
+
+  /**
+   * A condition: {@code when(dep, ...)} over the first edge from node {@code from}, read as that
+   * edge reads it; it holds unless the value's code, salted, is a multiple of {@code modulus}.
+   */
+  public record When(int from, int modulus, long salt) {
+    /** {@return whether the condition holds for what the edge yields} */
+    public boolean holds(Object value) {
+      return Math.floorMod(code(value) * 31 + salt, modulus) != 0;
+    }
+  }
+
+  /** {@return the list a {@link ListOf} task returns: {@code length} values from {@code value}} */
+  public static List<Long> listOf(long value, int length) {
+    var list = new ArrayList<Long>(length);
+    for (int i = 0; i < length; i++) {
+      list.add(value + i * 0x632BE59BD9B4E019L);
+    }
+    return java.util.Collections.unmodifiableList(list);
+  }
+
+  /** {@return what element {@code i} of fan-out {@code s} is, as a task of its own} */
+  public static Spec element(Spec s, int i) {
+    return new Spec(s.name() + "[" + i + "]", false, s.fanOut().element(i), List.of(),
+        elementSalt(s.salt(), i), false, 0, s.flakes(), s.retry());
+  }
+
+  /** {@return the salt of element {@code i} of the fan-out whose salt is {@code salt}} */
+  public static long elementSalt(long salt, int i) {
+    return salt * 0x9E3779B97F4A7C15L + i + 1;
   }
 
   public int size() {
@@ -187,12 +302,71 @@ public record Dag(List<Spec> nodes, boolean forward) {
 
   /** {@return how many tasks behave as {@code b}} */
   public int count(Behaviour b) {
-    return (int) nodes.stream().filter(s -> !s.input() && s.behaviour() == b).count();
+    return (int) nodes.stream().filter(s -> s.hasBody() && s.behaviour() == b).count();
+  }
+
+  /**
+   * {@return whether a hang inside (a subgraph's task, or an element) may wait for ever unless the
+   * run is cancelled from outside} An element that hangs after an element that always fails, in
+   * a fan-out that stops at its first failure, is released by that failure.
+   */
+  public boolean hasNestedHangs() {
+    for (var s : nodes) {
+      if (s.sub() != null && (s.sub().inner().count(Behaviour.HANG) > 0
+          || s.sub().inner().hasNestedHangs())) {
+        return true;
+      }
+      var f = s.fanOut();
+      if (f != null) {
+        boolean released = false;
+        for (var b : f.elements()) {
+          if (b == Behaviour.HANG && !released) {
+            return true;
+          }
+          released |= !f.collect() && b.fails();
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@return how many data-shaped parts there are, at any depth: fan-outs, collecting ones, empty
+   * lists, subgraph nodes, subgraph nodes inside subgraphs, conditions, outcome edges, elements}
+   */
+  public long[] shapes() {
+    var n = new long[8];
+    for (var s : nodes) {
+      var f = s.fanOut();
+      n[0] += f != null ? 1 : 0;
+      n[1] += f != null && f.collect() ? 1 : 0;
+      n[2] += s.listLength() == 0 ? 1 : 0;
+      n[5] += s.when() != null ? 1 : 0;
+      n[6] += s.deps().stream().filter(e -> e.kind() == Kind.OUTCOME).count();
+      n[7] += s.listLength() > 0 ? s.listLength() : 0;
+      if (s.sub() != null) {
+        n[3]++;
+        var inner = s.sub().inner().shapes();
+        for (int i = 0; i < n.length; i++) {
+          n[i] += inner[i];
+        }
+        n[4] += inner[3];
+      }
+    }
+    return n;
+  }
+
+  /** {@return {@link #shapes} as text} */
+  public static String shapesText(long[] n) {
+    return n[0] + " fan-outs (" + n[1] + " collecting, " + n[2] + " empty lists, " + n[7]
+        + " list items), " + n[3] + " subgraphs (" + n[4] + " nested two deep), " + n[5]
+        + " conditions, " + n[6] + " outcome edges";
   }
 
   /** {@return the task indices in the order they are declared to Weft} */
   public List<Integer> declarationOrder() {
-    var order = IntStream.range(0, size()).filter(v -> !isInput(v)).boxed();
+    var order = IntStream.range(0, size()).filter(v -> !isInput(v) && spec(v).fanOut() == null)
+        .boxed();
     return forward ? order.sorted(Comparator.comparingLong(v -> spec(v).rank())).toList()
         : order.toList();
   }
@@ -201,17 +375,38 @@ public record Dag(List<Spec> nodes, boolean forward) {
   public static Long mix(long salt, List<?> args) {
     long h = salt;
     for (var arg : args) {
-      long code = switch (arg) {
-        case null -> 7;
-        case Optional<?> o when o.isEmpty() -> 11;
-        case Optional<?> o -> (Long) o.get() * 17 + 3;
-        case Long l -> l;
-        default -> throw new IllegalArgumentException("unexpected argument " + arg);
-      };
-      h = h * 0x9E3779B97F4A7C15L + code;
+      h = h * 0x9E3779B97F4A7C15L + code(arg);
       h ^= h >>> 29;
     }
     return h;
+  }
+
+  /**
+   * {@return a value as a number: values, nulls, Optionals, lists (a fan-out's values or
+   * outcomes) and outcomes ({@code dep.outcome()})} Skipped and Omitted give the same code, as
+   * which of them a node gets may depend on timing; so do Failed and Cancelled.
+   */
+  public static long code(Object arg) {
+    return switch (arg) {
+      case null -> 7;
+      case Optional<?> o when o.isEmpty() -> 11;
+      case Optional<?> o -> code(o.get()) * 17 + 3;
+      case Long l -> l;
+      case List<?> list -> {
+        long h = 13 + list.size();
+        for (var x : list) {
+          h = h * 0x9E3779B97F4A7C15L + code(x);
+          h ^= h >>> 31;
+        }
+        yield h;
+      }
+      case dev.weft.Outcome.Succeeded<?> s -> code(s.value()) * 5 + 1;
+      case dev.weft.Outcome.Failed<?> f -> 19;
+      case dev.weft.Outcome.Cancelled<?> c -> 19;
+      case dev.weft.Outcome.Skipped<?> k -> 23;
+      case dev.weft.Outcome.Omitted<?> m -> 23;
+      default -> throw new IllegalArgumentException("unexpected argument " + arg);
+    };
   }
 
   /** {@return the fallback of an {@link Kind#OR_ELSE} edge of task {@code v}: a Long or null} */
@@ -272,7 +467,11 @@ public record Dag(List<Spec> nodes, boolean forward) {
           deps.add(new Edge(e.from() > v ? e.from() - 1 : e.from(), e.kind()));
         }
       }
-      out.add(spec(u).with(deps));
+      var w = spec(u).when();
+      if (w != null && w.from() != v) {
+        w = new When(w.from() > v ? w.from() - 1 : w.from(), w.modulus(), w.salt());
+      }
+      out.add(spec(u).with(deps).with(w == null || w.from() == v ? null : w));
     }
     return new Dag(out, forward);
   }
@@ -308,6 +507,16 @@ public record Dag(List<Spec> nodes, boolean forward) {
   /** {@return a copy where task {@code v} fails {@code flakes} calls and retries as told} */
   public Dag with(int v, int flakes, Retry retry) {
     return replace(v, spec(v).with(flakes, retry));
+  }
+
+  /** {@return a copy where task {@code v} is {@code form} (null: a plain task)} */
+  public Dag with(int v, Form form) {
+    return replace(v, spec(v).with(form));
+  }
+
+  /** {@return a copy where task {@code v} has the condition {@code when} (or none)} */
+  public Dag with(int v, When when) {
+    return replace(v, spec(v).with(when));
   }
 
   /** {@return a copy where task {@code v} takes its values as parameters when it can} */
@@ -356,7 +565,22 @@ public record Dag(List<Spec> nodes, boolean forward) {
         sb.append(" input = ").append(s.salt());
         continue;
       }
-      sb.append(' ').append(s.behaviour());
+      if (s.fanOut() != null) {
+        var f = s.fanOut();
+        sb.append(f.collect() ? " forEachOutcome" : " forEach").append(f.elements())
+            .append(f.maxConcurrency() > 0 ? " maxConcurrency(" + f.maxConcurrency() + ")" : "");
+      } else if (s.sub() != null) {
+        sb.append(" subgraph");
+      } else {
+        sb.append(' ').append(s.behaviour());
+      }
+      if (s.listLength() >= 0) {
+        sb.append(" list of ").append(s.listLength());
+      }
+      if (s.when() != null) {
+        sb.append(" when(").append(spec(s.when().from()).name()).append(" % ")
+            .append(s.when().modulus()).append(')');
+      }
       if (s.behaviour() == Behaviour.FLAKY) {
         sb.append(" x").append(s.flakes());
       }
@@ -372,6 +596,9 @@ public record Dag(List<Spec> nodes, boolean forward) {
           sb.append(k == 0 ? "" : ", ").append(edgeText(v, s.deps().get(k)));
         }
       }
+      if (s.sub() != null) {
+        sb.append("\n    ").append(s.sub().inner().toText().replace("\n", "\n    "));
+      }
     }
     return sb.toString();
   }
@@ -384,6 +611,7 @@ public record Dag(List<Spec> nodes, boolean forward) {
       case OPTIONAL -> from + ".optional()";
       case AFTER -> "after(" + from + ")";
       case AFTER_OPTIONAL -> "after(" + from + ".optional())";
+      case OUTCOME -> from + ".outcome()";
     };
   }
 
@@ -403,6 +631,7 @@ public record Dag(List<Spec> nodes, boolean forward) {
           case OPTIONAL -> " [style=dashed, label=optional]";
           case AFTER -> " [style=dotted]";
           case AFTER_OPTIONAL -> " [style=dotted, label=optional]";
+          case OUTCOME -> " [style=dashed, label=outcome]";
         };
         sb.append("  ").append(spec(e.from()).name()).append(" -> ").append(s.name())
             .append(style).append('\n');

@@ -87,16 +87,47 @@ public final class EventLog implements RunListener {
     } else if (s.tasks() != dag.taskCount()) {
       out.add("RunStarted counts " + s.tasks() + " tasks, the graph has " + dag.taskCount());
     }
-    if (!(list.getLast().event() instanceof RunEvent.RunEnded e)) {
-      out.add("the last event is " + SafeText.of(list.getLast().event()));
+    // the runs of subgraph nodes cut off at a deadline may end after this one
+    var last = list.stream().filter(x -> x.event().runId() == r.runId()).reduce((a, b) -> b)
+        .orElse(list.getLast());
+    if (!(last.event() instanceof RunEvent.RunEnded e)) {
+      out.add("the last event is " + SafeText.of(last.event()));
     } else if (fromFuture && e.result() != r) {
       out.add("RunEnded carries another result than the future's");
     }
     var byNode = new HashMap<String, List<Entry>>();
+    var byElement = new HashMap<String, List<Entry>>();
     int runStarts = 0;
     int runEnds = 0;
+    // the runs of subgraph nodes, by id: their RunStarted names a known parent run
+    var nested = new HashMap<Long, int[]>();
+    for (boolean grew = true; grew; ) { // runs of subgraphs inside subgraphs too
+      grew = false;
+      for (var entry : list) {
+        if (entry.event() instanceof RunEvent.RunStarted s && s.nested()
+            && !nested.containsKey(s.runId())
+            && (s.parentRunId() == r.runId() || nested.containsKey(s.parentRunId()))) {
+          nested.put(s.runId(), new int[2]);
+          grew = true;
+        }
+      }
+    }
     for (var entry : list) {
       var event = entry.event();
+      var inner = nested.get(event.runId());
+      if (inner != null) {
+        // a subgraph's run: its tasks are checked through its node's span; its own events
+        // between its one RunStarted and its one RunEnded
+        int starts = inner[0];
+        inner[event instanceof RunEvent.RunStarted ? 0 : 1] += event instanceof RunEvent.RunEnded
+            || event instanceof RunEvent.RunStarted ? 1 : 0;
+        if (starts == 0 && !(event instanceof RunEvent.RunStarted) || inner[0] > 1
+            || inner[1] > 1 || inner[1] == 1 && !(event instanceof RunEvent.RunEnded)) {
+          out.add("nested run " + event.runId() + ": " + SafeText.of(event) + (starts == 0
+              ? " before its RunStarted" : " after its RunStarted or RunEnded"));
+        }
+        continue;
+      }
       if (event.runId() != r.runId() || !event.graph().equals(r.graph())) {
         out.add("event of another run: " + SafeText.of(event));
       }
@@ -111,10 +142,12 @@ public final class EventLog implements RunListener {
             .add(entry);
         case RunEvent.NodeEnded e -> byNode.computeIfAbsent(e.node(), k -> new ArrayList<>())
             .add(entry);
-        // elements are checked by element(): the harness's graphs without fan-outs have none
-        case RunEvent.ElementStarted e -> out.add("element event in a graph without fan-outs");
-        case RunEvent.ElementRetried e -> out.add("element event in a graph without fan-outs");
-        case RunEvent.ElementEnded e -> out.add("element event in a graph without fan-outs");
+        case RunEvent.ElementStarted e -> byElement.computeIfAbsent(e.node() + "[" + e.element()
+            + "]", k -> new ArrayList<>()).add(entry);
+        case RunEvent.ElementRetried e -> byElement.computeIfAbsent(e.node() + "[" + e.element()
+            + "]", k -> new ArrayList<>()).add(entry);
+        case RunEvent.ElementEnded e -> byElement.computeIfAbsent(e.node() + "[" + e.element()
+            + "]", k -> new ArrayList<>()).add(entry);
       }
     }
     if (runStarts != 1 || runEnds != 1) {
@@ -137,6 +170,13 @@ public final class EventLog implements RunListener {
       }
       out.addAll(node(dag, v, events == null ? List.of() : events, p, r, spans.get(name),
           endTick, readyTick));
+      if (dag.spec(v).fanOut() != null && spans.get(name) != null) {
+        out.addAll(elements(dag, v, events == null ? List.of() : events, byElement, p, r,
+            spans.get(name)));
+      }
+    }
+    if (!byElement.isEmpty()) {
+      out.add("element events for unknown elements " + byElement.keySet());
     }
     if (!byNode.isEmpty()) {
       out.add("events for unknown nodes " + byNode.keySet());
@@ -230,7 +270,8 @@ public final class EventLog implements RunListener {
     }
     // a straggler may be cut off after its attempt was announced and before its body's first
     // line ran (its thread was slow to get there, under load): one call fewer than announced
-    if (attempt != p.calls(v) && !(straggler && attempt == p.calls(v) + 1)) {
+    if (spec.hasBody() ? attempt != p.calls(v) && !(straggler && attempt == p.calls(v) + 1)
+        : attempt > 1 || attempt == 1 && !ready) {
       out.add(name + ": " + attempt + " attempts announced, " + p.calls(v) + " body calls");
     }
     if (firstStart != 0 && p.start(v) != 0 && firstStart > p.start(v)) {
@@ -247,16 +288,102 @@ public final class EventLog implements RunListener {
     return out;
   }
 
+  /**
+   * The element events of fan-out {@code v}: per element of its span, per attempt one
+   * ElementStarted numbered from 1 on the thread it names, closed by one ElementRetried (within
+   * the policy) or by the element's one ElementEnded, last, whose span is the result's; as many
+   * ElementStarted as body calls; all after the node's NodeStarted and before its NodeEnded; none
+   * for elements beyond the list.
+   */
+  private static List<String> elements(Dag dag, int v, List<Entry> nodeEvents,
+      Map<String, List<Entry>> byElement, Probe p, RunResult r, Span span) {
+    var out = new ArrayList<String>();
+    var spec = dag.spec(v);
+    long started = nodeEvents.stream().filter(e -> e.event() instanceof RunEvent.NodeStarted)
+        .mapToLong(Entry::tick).min().orElse(Long.MAX_VALUE);
+    long ended = nodeEvents.stream().filter(e -> e.event() instanceof RunEvent.NodeEnded)
+        .mapToLong(Entry::tick).max().orElse(Long.MIN_VALUE);
+    for (int i = 0; i < span.children().size(); i++) {
+      var label = spec.name() + "[" + i + "]";
+      var events = byElement.remove(label);
+      events = events == null ? List.of() : events;
+      int attempt = 0;
+      boolean open = false;
+      int ends = 0;
+      for (int k = 0; k < events.size(); k++) {
+        var entry = events.get(k);
+        if (entry.tick() < started || entry.tick() > ended) {
+          out.add(label + ": " + SafeText.of(entry.event()) + " at tick " + entry.tick()
+              + " outside its node's NodeStarted (" + started + ") and NodeEnded (" + ended
+              + ")");
+        }
+        switch (entry.event()) {
+          case RunEvent.ElementStarted e -> {
+            if (open || e.attempt() != attempt + 1 || ends > 0) {
+              out.add(label + ": ElementStarted of attempt " + e.attempt() + " after attempt "
+                  + attempt + (open ? " was left open" : "") + (ends > 0 ? ", after its end"
+                  : ""));
+            }
+            var t = entry.thread();
+            if (e.threadId() != t.threadId() || !e.threadName().equals(t.getName())) {
+              out.add(label + ": ElementStarted names thread #" + e.threadId() + " "
+                  + e.threadName() + ", delivered on " + t);
+            }
+            attempt = e.attempt();
+            open = true;
+          }
+          case RunEvent.ElementRetried e -> {
+            if (!open || e.attempt() != attempt) {
+              out.add(label + ": ElementRetried of attempt " + e.attempt() + " while attempt "
+                  + attempt + " was " + (open ? "open" : "closed"));
+            }
+            open = false;
+            out.addAll(delay(Dag.element(spec, i), e.attempt(), e.error(), e.delay()));
+          }
+          case RunEvent.ElementEnded e -> {
+            ends++;
+            if (k != events.size() - 1) {
+              out.add(label + ": " + SafeText.of(events.get(k + 1).event()) + " after its end");
+            }
+            if (!e.span().equals(span.children().get(i))) {
+              out.add(label + ": ElementEnded's span " + SafeText.of(e.span()) + " differs "
+                  + "from the result's " + SafeText.of(span.children().get(i)));
+            }
+            if (attempt > 0 && !open && !(e.span().outcome() instanceof Outcome.Cancelled)) {
+              out.add(label + ": ElementEnded closes no attempt yet it ended "
+                  + SafeText.of(e.span().outcome()));
+            }
+          }
+          default -> out.add(label + ": unexpected event " + SafeText.of(entry.event()));
+        }
+      }
+      if (ends != 1) {
+        out.add(label + " has " + ends + " ElementEnded events");
+      }
+      int calls = p.calls(p.layout().element(v, i));
+      if (attempt != calls && !r.stragglers().containsKey(label)) {
+        out.add(label + ": " + attempt + " attempts announced, " + calls + " body calls");
+      }
+    }
+    return out;
+  }
+
   private static List<String> delay(Dag.Spec spec, RunEvent.NodeRetried e) {
+    return delay(spec, e.attempt(), e.error(), e.delay());
+  }
+
+  private static List<String> delay(Dag.Spec spec, int attempt, Throwable error,
+      java.time.Duration delay) {
     var retry = spec.retry();
+    var e = "attempt " + attempt + " on " + SafeText.of(error);
     if (retry == null) {
       return List.of(spec.name() + " was retried without a retry policy: " + e);
     }
-    long nanos = e.delay().toNanos();
-    if (e.attempt() >= retry.maxAttempts() || !retry.retries(e.error())
-        || nanos < retry.minDelayNanos(e.attempt()) || nanos > retry.maxDelayNanos(e.attempt())) {
-      return List.of(spec.name() + ": retry after attempt " + e.attempt() + " of " + retry
-          + " on " + SafeText.of(e.error()) + " with a delay of " + nanos + " ns");
+    long nanos = delay.toNanos();
+    if (attempt >= retry.maxAttempts() || !retry.retries(error)
+        || nanos < retry.minDelayNanos(attempt) || nanos > retry.maxDelayNanos(attempt)) {
+      return List.of(spec.name() + ": retry after attempt " + attempt + " of " + retry
+          + " on " + SafeText.of(error) + " with a delay of " + nanos + " ns");
     }
     return List.of();
   }

@@ -1,5 +1,6 @@
 package dev.weft.testing;
 
+import dev.weft.FanOutException;
 import dev.weft.NodeException;
 import dev.weft.Outcome;
 import dev.weft.RunResult;
@@ -30,37 +31,113 @@ public final class Invariants {
    * @param r the run's result, or null if the caller cancelled it (skips are then not checked)
    */
   public static List<String> readiness(WeftDag w, Probe p, RunResult r) {
-    var dag = w.dag();
     var out = new ArrayList<String>();
-    var index = dag.indexByName();
-    for (int v = 0; v < dag.size(); v++) {
-      long start = p.start(v);
-      if (start == 0) {
-        continue;
+    ready(w, w.dag(), 0, p, r, out);
+    return out;
+  }
+
+  /**
+   * Readiness of the nodes of {@code d}, whose first probe key is {@code base}: of their bodies,
+   * of their elements (after their node's dependencies), and inside their subgraphs. A skip is
+   * followed to the failure it names in the dag itself only ({@code r} is null inside).
+   */
+  private static void ready(WeftDag w, Dag d, int base, Probe p, RunResult r,
+      List<String> out) {
+    var layout = p.layout();
+    var index = d.indexByName();
+    for (int v = 0; v < d.size(); v++) {
+      var spec = d.spec(v);
+      int key = base + v;
+      if (spec.sub() != null) {
+        ready(w, spec.sub().inner(), layout.subBase(key), p, null, out);
       }
-      for (var e : dag.spec(v).deps()) {
-        int u = e.from();
-        if (dag.isInput(u)) {
+      var starts = new ArrayList<Map.Entry<String, Long>>();
+      if (spec.hasBody()) {
+        starts.add(Map.entry(spec.name(), p.start(key)));
+      } else if (spec.fanOut() != null) {
+        for (int i = 0; i < Layout.MAX_ELEMENTS; i++) {
+          starts.add(Map.entry(spec.name() + "[" + i + "]", p.start(layout.element(key, i))));
+        }
+      }
+      for (var s : starts) {
+        long start = s.getValue();
+        if (start == 0) {
           continue;
         }
-        String how = "";
-        if (p.calls(u) == 0 && r != null && r.outcome(w.node(u)) instanceof Outcome.Skipped<?> s
-            && index.containsKey(s.cause())) {
-          how = ", skipped because of " + s.cause();
-          u = index.get(s.cause());
-        }
-        if (p.calls(u) == 0) {
-          continue;
-        }
-        long end = p.end(u);
-        if (end == 0 || end > start) {
-          out.add(name(dag, v) + " started at tick " + start + " before its dependency "
-              + name(dag, e.from()) + how + " ended (" + (end == 0 ? "never" : "tick " + end)
-              + ")");
+        for (var e : spec.deps()) {
+          int u = e.from();
+          if (d.isInput(u)) {
+            continue;
+          }
+          String how = "";
+          if (r != null && bodyEnd(d, base, u, p) < 0
+              && r.outcome(w.node(u)) instanceof Outcome.Skipped<?> sk
+              && index.containsKey(sk.cause())) {
+            how = ", skipped because of " + sk.cause();
+            u = index.get(sk.cause());
+          }
+          long end = bodyEnd(d, base, u, p);
+          if (end < 0) {
+            continue;
+          }
+          if (end == 0 || end > start) {
+            out.add(s.getKey() + " started at tick " + start + " before its dependency "
+                + d.spec(e.from()).name() + how + " ended (" + (end == 0 ? "never"
+                : "tick " + end) + ")");
+          }
         }
       }
     }
-    return out;
+  }
+
+  /**
+   * {@return when node {@code u} of {@code d} ended on the logical clock, as far as its bodies
+   * tell: its body's last call, its last element; 0 if one of them has not ended, -1 if none ran
+   * (or it runs a subgraph)}
+   */
+  static long bodyEnd(Dag d, int base, int u, Probe p) {
+    var spec = d.spec(u);
+    int key = base + u;
+    if (spec.hasBody()) {
+      return p.calls(key) > 0 ? p.end(key) : -1;
+    }
+    if (spec.fanOut() == null) {
+      return -1;
+    }
+    long end = -1;
+    for (int i = 0; i < Layout.MAX_ELEMENTS; i++) {
+      int ek = p.layout().element(key, i);
+      if (p.calls(ek) > 0) {
+        if (p.end(ek) == 0) {
+          return 0;
+        }
+        end = Math.max(end, p.end(ek));
+      }
+    }
+    return end;
+  }
+
+  /** {@return whether a body of node {@code v} of the dag ran: its own, or an element's} */
+  public static boolean ran(Probe p, int v) {
+    var spec = p.dag().spec(v);
+    if (spec.fanOut() != null) {
+      for (int i = 0; i < Layout.MAX_ELEMENTS; i++) {
+        if (p.calls(p.layout().element(v, i)) > 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+    if (spec.sub() != null) {
+      int base = p.layout().subBase(v);
+      for (int u = 0; u < spec.sub().inner().size(); u++) {
+        if (p.calls(base + u) > 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return p.calls(v) > 0;
   }
 
   /**
@@ -114,11 +191,20 @@ public final class Invariants {
         }
         continue;
       }
+      var spec = dag.spec(v);
+      if (!spec.hasBody()) {
+        out.addAll(shaped(w, p, r, v, o, outcomes, mayCancel, requiredUp, byName));
+        out.addAll(getAgrees(w, r, v, o));
+        if (o instanceof Outcome.Failed) {
+          failed.add(name);
+        }
+        continue;
+      }
       int calls = p.calls(v);
       var thrown = p.thrown(v);
-      if (calls > dag.spec(v).maxCalls()) {
-        out.add(name + "'s body ran " + calls + " times, " + (dag.spec(v).retry() == null
-            ? "without a retry policy" : "with " + dag.spec(v).retry()));
+      if (calls > spec.maxCalls()) {
+        out.add(name + "'s body ran " + calls + " times, " + (spec.retry() == null
+            ? "without a retry policy" : "with " + spec.retry()));
       }
       if (stragglers.contains(name)) {
         // calls may be 0: on a loaded machine its thread can be cut off after it claimed the
@@ -139,6 +225,7 @@ public final class Invariants {
                 + p.returned(v));
           }
           out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+          out.addAll(conditionHeld(p, v, name));
         }
         case Outcome.Failed<?> f -> {
           failed.add(name);
@@ -150,22 +237,14 @@ public final class Invariants {
           }
           if (calls > 0) {
             out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+            out.addAll(conditionHeld(p, v, name));
           }
         }
         case Outcome.Skipped<?> s -> {
-          Integer cause = byName.get(s.cause());
           if (calls > 0) {
             out.add(name + " was skipped but its body ran");
           }
-          if (cause == null || !requiredUp[v].get(cause)) {
-            out.add(name + " was skipped naming '" + s.cause() + "', which is not an ancestor "
-                + "through required edges");
-          } else if (!(outcomes.get(cause) instanceof Outcome.Failed<?> cf)
-              || cf.error() != s.error()) {
-            out.add(name + " was skipped naming '" + s.cause() + "' with "
-                + SafeText.of(s.error()) + ", but that node ended "
-                + SafeText.of(outcomes.get(cause)));
-          }
+          out.addAll(skipNamesAFailure(dag, v, s, outcomes, requiredUp, byName));
         }
         case Outcome.Cancelled<?> c -> {
           if (!mayCancel) {
@@ -176,8 +255,10 @@ public final class Invariants {
           }
         }
         case Outcome.Omitted<?> m -> {
-          // the harness's graphs have no conditions yet: an omitted node is a bug
-          out.add(name + " was omitted, yet it has no condition: " + SafeText.of(m));
+          if (calls > 0) {
+            out.add(name + " was omitted but its body ran");
+          }
+          out.addAll(omissionNamesACondition(p, v, m, outcomes, requiredUp, byName));
         }
       }
       if (thrown != null && !(o instanceof Outcome.Failed) && !(o instanceof Outcome.Cancelled)) {
@@ -207,7 +288,7 @@ public final class Invariants {
       Integer v = byName.get(span.node());
       // a straggler may have begun an attempt whose body it had not yet reached when cut off
       int unreached = v != null && stragglers.contains(span.node()) ? 1 : 0;
-      if (v != null && span.attempts() != p.calls(v)
+      if (v != null && dag.spec(v).hasBody() && span.attempts() != p.calls(v)
           && span.attempts() - p.calls(v) != unreached) {
         out.add(span.node() + "'s span counts " + span.attempts() + " attempts, its body was "
             + "called " + p.calls(v) + " times" + (stragglers.contains(span.node())
@@ -218,6 +299,225 @@ public final class Invariants {
       out.add(spanNames.size() + " spans for " + dag.taskCount() + " tasks");
     }
     return out;
+  }
+
+  /** A fan-out or subgraph node: its outcome against its elements' or inner nodes'. */
+  private static List<String> shaped(WeftDag w, Probe p, RunResult r, int v, Outcome<Object> o,
+      List<Outcome<Object>> outcomes, boolean mayCancel, BitSet[] requiredUp,
+      Map<String, Integer> byName) {
+    var dag = w.dag();
+    var out = new ArrayList<String>();
+    var spec = dag.spec(v);
+    var name = spec.name();
+    var span = r.spans().stream().filter(x -> x.node().equals(name)).findFirst().orElse(null);
+    if (span == null) {
+      return List.of(name + " has no span");
+    }
+    boolean ran = ran(p, v);
+    var children = span.children();
+    if (spec.fanOut() != null) {
+      out.addAll(elements(p, r, v, span));
+    }
+    switch (o) {
+      case Outcome.Succeeded<?> s -> {
+        out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+        if (spec.when() != null && (!p.conditionTested(v) || p.conditionFailed(v))) {
+          out.add(name + " succeeded, yet its condition was " + (p.conditionTested(v)
+              ? "false" : "never tested"));
+        }
+        if (spec.fanOut() != null) {
+          if (!(s.value() instanceof List<?> list) || list.size() != children.size()) {
+            out.add(name + " succeeded with " + SafeText.of(s.value()) + " for "
+                + children.size() + " elements");
+          } else {
+            for (int i = 0; i < list.size(); i++) {
+              var element = children.get(i).outcome();
+              Object expected = spec.fanOut().collect() ? element
+                  : element instanceof Outcome.Succeeded<?> es ? es.value() : element;
+              if (!Objects.equals(list.get(i), expected)
+                  || !spec.fanOut().collect() && list.get(i) != expected) {
+                out.add(name + "'s value at " + i + " is " + SafeText.of(list.get(i))
+                    + ", its element ended " + SafeText.of(element));
+              }
+            }
+          }
+        } else {
+          var output = innerOutput(spec);
+          var inner = children.stream().filter(c -> c.node().equals(output)).findFirst();
+          if (inner.isEmpty() || !(inner.get().outcome() instanceof Outcome.Succeeded<?> is)
+              || is.value() != s.value()) {
+            out.add(name + " succeeded with " + SafeText.of(s.value()) + ", its subgraph's "
+                + "output " + output + " ended " + inner.map(c -> SafeText.of(c.outcome()))
+                .orElse("without a span"));
+          }
+        }
+      }
+      case Outcome.Failed<?> f -> {
+        out.addAll(ranOnlyIfRequiredSucceeded(dag, v, outcomes));
+        var error = f.error();
+        if (spec.fanOut() != null && error instanceof FanOutException fe) {
+          int i = fe.element();
+          if (!fe.node().equals(name) || i < 0 || i >= children.size()
+              || !(children.get(i).outcome() instanceof Outcome.Failed<?> ef)
+              || ef.error() != fe.getCause()
+              || p.thrown(p.layout().element(v, i)) != fe.getCause()) {
+            out.add(name + " failed with " + SafeText.of(fe) + ", which is not what its element "
+                + i + " threw (" + (i >= 0 && i < children.size()
+                ? SafeText.of(children.get(i).outcome()) : "no such element") + ")");
+          }
+        } else if (spec.sub() != null && error instanceof NodeException ne) {
+          if (!ne.node().equals(innerOutput(spec))) {
+            out.add(name + " failed with " + SafeText.of(ne) + ", naming another node than its "
+                + "subgraph's output " + innerOutput(spec));
+          }
+        } else if (ran && !(error instanceof Runs.InjectedRejection)) {
+          out.add(name + " failed with " + SafeText.of(error) + " after its "
+              + (spec.fanOut() != null ? "elements" : "subgraph's tasks") + " ran");
+        }
+      }
+      case Outcome.Skipped<?> s -> {
+        if (ran) {
+          out.add(name + " was skipped but ran");
+        }
+        out.addAll(skipNamesAFailure(dag, v, s, outcomes, requiredUp, byName));
+      }
+      case Outcome.Omitted<?> m -> {
+        if (ran) {
+          out.add(name + " was omitted but ran");
+        }
+        out.addAll(omissionNamesACondition(p, v, m, outcomes, requiredUp, byName));
+      }
+      case Outcome.Cancelled<?> c -> {
+        if (!mayCancel) {
+          out.add(name + " was cancelled, yet the run had no reason to cancel");
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The elements of fan-out {@code v}: exactly one outcome each, in index order, consistent with
+   * what its body did (a value it returned, a throwable it threw last, a cancellation, a cut-off
+   * as {@code node[i]}); never called more often than the node's policy allows, their spans
+   * counting their calls; none called beyond the list.
+   */
+  private static List<String> elements(Probe p, RunResult r, int v, Span span) {
+    var out = new ArrayList<String>();
+    var spec = p.dag().spec(v);
+    var children = span.children();
+    for (int i = 0; i < Layout.MAX_ELEMENTS; i++) {
+      int ek = p.layout().element(v, i);
+      var label = spec.name() + "[" + i + "]";
+      int calls = p.calls(ek);
+      if (i >= children.size()) {
+        if (calls > 0) {
+          out.add(label + " ran, yet " + spec.name() + " has " + children.size() + " element "
+              + "spans");
+        }
+        continue;
+      }
+      var child = children.get(i);
+      if (child.element() != i || !child.node().equals(spec.name())) {
+        out.add(label + "'s span is " + child.label());
+      }
+      if (calls > spec.maxCalls()) {
+        out.add(label + "'s body ran " + calls + " times, with " + spec.retry());
+      }
+      boolean cut = r.stragglers().containsKey(label);
+      if (cut && !(child.outcome() instanceof Outcome.Cancelled)) {
+        out.add(label + " is a straggler, yet ended " + SafeText.of(child.outcome()));
+      }
+      if (!cut && child.attempts() != calls) {
+        out.add(label + "'s span counts " + child.attempts() + " attempts, its body was called "
+            + calls + " times");
+      }
+      if (cut) {
+        continue;
+      }
+      switch (child.outcome()) {
+        case Outcome.Succeeded<?> s -> {
+          if (calls == 0 || !p.hasReturned(ek) || p.returned(ek) != s.value()) {
+            out.add(label + " succeeded with " + SafeText.of(s.value()) + " but its body "
+                + (calls == 0 ? "never ran" : "returned " + SafeText.of(p.returned(ek))));
+          }
+          if (p.thrown(ek) != null) {
+            out.add("lost failure: " + label + " threw " + SafeText.of(p.thrown(ek))
+                + " but succeeded");
+          }
+        }
+        case Outcome.Failed<?> f -> {
+          if (calls == 0 ? !(f.error() instanceof Runs.InjectedRejection)
+              : f.error() != p.thrown(ek)) {
+            out.add(label + " failed with " + SafeText.of(f.error()) + " but its body threw "
+                + SafeText.of(p.thrown(ek)));
+          }
+        }
+        case Outcome.Cancelled<?> c -> {
+          if (calls > 0 && p.thrown(ek) == null) {
+            out.add(label + " was cancelled although its body returned "
+                + SafeText.of(p.returned(ek)));
+          }
+        }
+        default -> out.add(label + " ended " + SafeText.of(child.outcome()));
+      }
+    }
+    return out;
+  }
+
+  private static String innerOutput(Dag.Spec spec) {
+    var inner = spec.sub().inner();
+    return spec.name() + "_" + inner.spec(inner.size() - 1).name();
+  }
+
+  private static List<String> skipNamesAFailure(Dag dag, int v, Outcome.Skipped<?> s,
+      List<Outcome<Object>> outcomes, BitSet[] requiredUp, Map<String, Integer> byName) {
+    var name = name(dag, v);
+    Integer cause = byName.get(s.cause());
+    if (cause == null || !requiredUp[v].get(cause)) {
+      return List.of(name + " was skipped naming '" + s.cause() + "', which is not an ancestor "
+          + "through required edges");
+    } else if (!(outcomes.get(cause) instanceof Outcome.Failed<?> cf)
+        || cf.error() != s.error()) {
+      return List.of(name + " was skipped naming '" + s.cause() + "' with "
+          + SafeText.of(s.error()) + ", but that node ended " + SafeText.of(outcomes.get(cause)));
+    }
+    return List.of();
+  }
+
+  /**
+   * An omitted node names itself, and its condition was tested and failed; or a required
+   * ancestor that names itself so.
+   */
+  private static List<String> omissionNamesACondition(Probe p, int v, Outcome.Omitted<?> m,
+      List<Outcome<Object>> outcomes, BitSet[] requiredUp, Map<String, Integer> byName) {
+    var dag = p.dag();
+    var name = name(dag, v);
+    Integer cause = byName.get(m.cause());
+    if (cause != null && cause == v) {
+      return dag.spec(v).when() != null && p.conditionFailed(v) ? List.of()
+          : List.of(name + " was omitted naming itself, yet its condition "
+          + (dag.spec(v).when() == null ? "does not exist" : p.conditionTested(v) ? "held"
+          : "was never tested"));
+    }
+    if (cause == null || !requiredUp[v].get(cause)) {
+      return List.of(name + " was omitted naming '" + m.cause() + "', which is not an ancestor "
+          + "through required edges");
+    }
+    if (!(outcomes.get(cause) instanceof Outcome.Omitted<?> om) || !om.cause().equals(m.cause())) {
+      return List.of(name + " was omitted naming '" + m.cause() + "', which ended "
+          + SafeText.of(outcomes.get(cause)));
+    }
+    return List.of();
+  }
+
+  /** A task that ran had its condition, if any, tested and hold. */
+  private static List<String> conditionHeld(Probe p, int v, String name) {
+    if (p.dag().spec(v).when() == null || p.conditionTested(v) && !p.conditionFailed(v)) {
+      return List.of();
+    }
+    return List.of(name + " ran, yet its condition was " + (p.conditionTested(v) ? "false"
+        : "never tested"));
   }
 
   /**
@@ -393,29 +693,94 @@ public final class Invariants {
     return started;
   }
 
-  /** Outcomes equal the reference's, for the nodes it expects to end. */
+  /**
+   * Outcomes equal the reference's, for the nodes it expects to end; so do the elements of
+   * fan-outs that succeeded, in order, and the tasks inside subgraphs, at any depth.
+   */
   public static List<String> matchesReference(WeftDag w, RunResult r, List<Expected> expected) {
     var dag = w.dag();
     var out = new ArrayList<String>();
-    var index = dag.indexByName();
+    var spans = new HashMap<String, Span>();
+    for (var span : r.spans()) {
+      spans.put(span.node(), span);
+    }
     for (int v = 0; v < dag.size(); v++) {
-      var e = expected.get(v);
       var o = r.outcome(w.node(v));
-      boolean ok = switch (e.kind()) {
-        case SUCCEEDED -> o instanceof Outcome.Succeeded<?> s && Objects.equals(s.value(),
-            e.value());
-        case FAILED -> o instanceof Outcome.Failed<?> f
-            && ReferenceExecutor.describe(f.error()).equals(e.error());
-        case SKIPPED -> o instanceof Outcome.Skipped<?> s && index.containsKey(s.cause())
-            && e.roots().get(index.get(s.cause()));
-        case NEVER -> true;
-      };
-      if (!ok) {
-        out.add(name(dag, v) + " ended " + SafeText.of(o) + " but the reference expects "
-            + describe(dag, e));
+      out.addAll(matches(dag, v, "", expected.get(v), o, spans.get(dag.spec(v).name())));
+    }
+    return out;
+  }
+
+  private static List<String> matches(Dag dag, int v, String prefix, Expected e, Outcome<?> o,
+      Span span) {
+    var out = new ArrayList<String>();
+    var index = dag.indexByName();
+    boolean ok = switch (e.kind()) {
+      case SUCCEEDED -> o instanceof Outcome.Succeeded<?> s
+          && ReferenceExecutor.same(e.value(), s.value());
+      case FAILED -> o instanceof Outcome.Failed<?> f
+          && ReferenceExecutor.matches(e.error(), f.error());
+      case SKIPPED -> o instanceof Outcome.Skipped<?> s
+          && causeIn(e.roots(), index, prefix, s.cause())
+          || o instanceof Outcome.Omitted<?> m && causeIn(e.omits(), index, prefix, m.cause());
+      case OMITTED -> o instanceof Outcome.Omitted<?> m
+          && causeIn(e.omits(), index, prefix, m.cause());
+      case NEVER -> true;
+    };
+    var name = prefix + dag.spec(v).name();
+    if (!ok) {
+      out.add(name + " ended " + SafeText.of(o) + " but the reference expects "
+          + describe(dag, e));
+      return out;
+    }
+    if (span == null) {
+      return out;
+    }
+    if (e.elements() != null && e.kind() == ReferenceExecutor.Kind.SUCCEEDED) {
+      for (int i = 0; i < e.elements().size() && i < span.children().size(); i++) {
+        var x = e.elements().get(i);
+        var c = span.children().get(i).outcome();
+        boolean same = switch (x.kind()) {
+          case SUCCEEDED -> c instanceof Outcome.Succeeded<?> s
+              && ReferenceExecutor.same(x.value(), s.value());
+          case FAILED -> c instanceof Outcome.Failed<?> f
+              && ReferenceExecutor.matches(x.error(), f.error());
+          default -> true;
+        };
+        if (!same) {
+          out.add(name + "[" + i + "] ended " + SafeText.of(c) + " but the reference expects "
+              + describe(dag, x));
+        }
+      }
+    }
+    if (e.inner() != null && dag.spec(v).sub() != null
+        && e.kind() != ReferenceExecutor.Kind.NEVER) {
+      var inner = dag.spec(v).sub().inner();
+      var innerPrefix = name + "_";
+      var children = new HashMap<String, Span>();
+      for (var c : span.children()) {
+        children.put(c.node(), c);
+      }
+      for (int u = 0; u < inner.size(); u++) {
+        var c = children.get(innerPrefix + inner.spec(u).name());
+        if (c != null) {
+          out.addAll(matches(inner, u, innerPrefix, e.inner().get(u), c.outcome(), c));
+        } else if (!inner.isInput(u)) {
+          out.add(name + "'s subgraph task " + inner.spec(u).name() + " has no span");
+        }
       }
     }
     return out;
+  }
+
+  /** {@return whether {@code cause}, named with {@code prefix}, is one of {@code allowed}} */
+  private static boolean causeIn(BitSet allowed, Map<String, Integer> index, String prefix,
+      String cause) {
+    if (!cause.startsWith(prefix)) {
+      return false;
+    }
+    Integer u = index.get(cause.substring(prefix.length()));
+    return u != null && allowed.get(u);
   }
 
   /**
@@ -430,7 +795,7 @@ public final class Invariants {
     var out = new ArrayList<String>();
     for (int v = 0; v < dag.size(); v++) {
       var spec = dag.spec(v);
-      if (spec.input() || !(r.outcome(w.node(v)) instanceof Outcome.Succeeded<?> s)) {
+      if (!spec.hasBody() || !(r.outcome(w.node(v)) instanceof Outcome.Succeeded<?> s)) {
         continue;
       }
       if (expected.get(v).kind() == ReferenceExecutor.Kind.NEVER) {
@@ -450,10 +815,13 @@ public final class Invariants {
           case OR_ELSE -> ok ? value : dag.fallback(v, e);
           case OPTIONAL -> ok ? java.util.Optional.ofNullable(value)
               : java.util.Optional.empty();
+          case OUTCOME -> up;
           default -> throw new AssertionError(e);
         });
       }
-      var value = spec.behaviour() == Behaviour.RETURN_NULL ? null : Dag.mix(spec.salt(), args);
+      var mixed = Dag.mix(spec.salt(), args);
+      Object value = spec.behaviour() == Behaviour.RETURN_NULL ? null
+          : spec.listLength() >= 0 ? Dag.listOf(mixed, spec.listLength()) : mixed;
       if (!Objects.equals(value, s.value())) {
         out.add(spec.name() + " succeeded with " + s.value() + ", its dependencies' outcomes "
             + "give " + value);
@@ -468,10 +836,14 @@ public final class Invariants {
     for (int v = 0; v < w.dag().size(); v++) {
       map.put(name(w.dag(), v), switch (r.outcome(w.node(v))) {
         case Outcome.Succeeded<?> s -> "succeeded " + s.value();
+        // which element failed first, and so the message, may differ between runs
+        case Outcome.Failed<?> f when f.error() instanceof FanOutException -> "failed fan-out";
+        case Outcome.Failed<?> f when f.error() instanceof NodeException e ->
+            "failed subgraph output " + e.node();
         case Outcome.Failed<?> f -> "failed " + ReferenceExecutor.describe(f.error());
         case Outcome.Skipped<?> s -> "skipped"; // the named cause may differ between runs
         case Outcome.Cancelled<?> c -> "cancelled";
-        case Outcome.Omitted<?> m -> "omitted " + m.cause();
+        case Outcome.Omitted<?> m -> "skipped"; // omitted or skipped: whichever came first
       });
     }
     return map;
@@ -482,6 +854,9 @@ public final class Invariants {
       case SUCCEEDED -> "Succeeded " + e.value();
       case FAILED -> "Failed " + e.error();
       case SKIPPED -> "Skipped naming one of " + e.roots().stream().mapToObj(u -> name(dag, u))
+          .toList() + (e.omits().isEmpty() ? "" : ", or Omitted naming one of "
+          + e.omits().stream().mapToObj(u -> name(dag, u)).toList());
+      case OMITTED -> "Omitted naming one of " + e.omits().stream().mapToObj(u -> name(dag, u))
           .toList();
       case NEVER -> "never ending";
     };

@@ -37,6 +37,7 @@ public final class Probe {
   private static final CountDownLatch NEVER = new CountDownLatch(1);
 
   private final Dag dag;
+  private final Layout layout;
   private final boolean[] absorbs;
   // the first call's start tick, the last call's start and end ticks, and the wall time
   // (System.nanoTime) the last call ended, for deadlines
@@ -45,6 +46,14 @@ public final class Probe {
   private final AtomicLongArray ends;
   private final AtomicLongArray endNanos;
   private final AtomicIntegerArray calls;
+  // per fan-out key: the tick its first element failed for good (-1: being announced), and
+  // whether that stops its elements
+  private final AtomicLongArray siblingFailTick;
+  // per fan-out key: whether an element threw, which may stop (interrupt) the others at once
+  private final AtomicIntegerArray siblingThrew;
+  private final boolean[] stopsAtFailure;
+  // per key: 0 if its condition was not tested, 1 if it held, 2 if not
+  private final AtomicIntegerArray conditions;
   private final AtomicIntegerArray interrupts;
   private final AtomicIntegerArray late;
   private final AtomicIntegerArray startedInterrupted;
@@ -86,10 +95,20 @@ public final class Probe {
    */
   public Probe(Dag dag, boolean watchLateStarts, int trigger, boolean chaos) {
     this.dag = dag;
-    int n = dag.size();
+    this.layout = Layout.of(dag);
+    int n = layout.size();
     this.absorbs = new boolean[n];
     for (int v = 0; v < n; v++) {
-      absorbs[v] = dag.absorbs(v);
+      // only the dag's own failures fail its run fast; an element's fails its node
+      int owner = layout.owner(v);
+      absorbs[v] = !layout.outer(v) || (owner >= 0 ? dag.absorbs(owner) : dag.absorbs(v));
+    }
+    this.conditions = new AtomicIntegerArray(n);
+    this.siblingFailTick = new AtomicLongArray(n);
+    this.siblingThrew = new AtomicIntegerArray(n);
+    this.stopsAtFailure = new boolean[n];
+    for (int v = 0; v < n; v++) {
+      stopsAtFailure[v] = layout.spec(v).fanOut() != null && !layout.spec(v).fanOut().collect();
     }
     this.starts = new AtomicLongArray(n);
     this.lastStarts = new AtomicLongArray(n);
@@ -143,24 +162,31 @@ public final class Probe {
     if (v == trigger) {
       signal.countDown();
     }
-    var spec = dag.spec(v);
+    var spec = layout.spec(v);
     if (startedInterrupted) {
       this.startedInterrupted.set(v, 1);
     }
-    if (startedInterrupted && !mayBeCancelled()) {
+    int owner = layout.owner(v);
+    if (startedInterrupted && !mayBeCancelled()
+        && !(owner >= 0 && stopsAtFailure[owner] && siblingThrew.get(owner) != 0)) {
       var before = lastHere.get();
       violation(v, "it started (call " + call + ", tick " + start + ") with its thread's interrupt "
           + "status already set, before anything could have cancelled the run"
           + (before == null ? "" : "; the task this thread ran before: "
-          + dag.spec(before.node()).name() + " (" + dag.spec(before.node()).behaviour() + ")"));
+          + layout.spec(before.node()).name() + " (" + layout.spec(before.node()).behaviour()
+          + ")"));
     }
     boolean restored = false;
     try {
       boolean ignoring = spec.behaviour() == Behaviour.IGNORE_INTERRUPT;
-      if (watchLateStarts && startedAfterFailure(start)) {
+      boolean afterSibling = owner >= 0 && stopsAtFailure[owner]
+          && startedAfter(siblingFailTick, owner, start);
+      if (watchLateStarts && startedAfterFailure(start) || afterSibling) {
         late.set(v, 1);
         try {
-          awaitInterrupt(v, "it started after the fail-fast failure at tick " + failTick.get()
+          awaitInterrupt(v, afterSibling ? "it started after a sibling element's failure at tick "
+              + siblingFailTick.get(owner) + " (at tick " + start + "), yet was not interrupted"
+              : "it started after the fail-fast failure at tick " + failTick.get()
               + " (at tick " + start + "), yet was not interrupted");
         } catch (InterruptedException e) {
           if (spec.behaviour() == Behaviour.RETURN_ON_INTERRUPT) {
@@ -171,7 +197,8 @@ public final class Probe {
           }
         }
       }
-      var value = Dag.mix(spec.salt(), args);
+      var mixed = Dag.mix(spec.salt(), args);
+      Object value = spec.listLength() >= 0 ? Dag.listOf(mixed, spec.listLength()) : mixed;
       Object result = switch (spec.behaviour()) {
         case RETURN -> value;
         case RETURN_NULL -> null;
@@ -261,11 +288,17 @@ public final class Probe {
       if (restored && spec.behaviour() == Behaviour.RETURN_ON_INTERRUPT) {
         returnedInterrupted.set(v, 1);
       }
+      if (result == null && failFast) {
+        mayBeCancelled = true; // a null list or binding fails a node without anything thrown
+      }
       returned.set(v, result == null ? NULL : result);
       thrown.set(v, null); // what earlier attempts threw was retried
       return result;
     } catch (Throwable t) {
       thrown.set(v, t);
+      if (owner >= 0) {
+        siblingThrew.set(owner, 1); // before the engine learns of it: it may stop the siblings
+      }
       if (failFast) {
         mayBeCancelled = true; // before the engine learns of it; lenient if retried or absorbed
       }
@@ -300,6 +333,15 @@ public final class Probe {
     return mayBeCancelled || hasDeadline && System.nanoTime() - deadlineAt >= 0;
   }
 
+  private static boolean startedAfter(AtomicLongArray ticks, int i, long start) {
+    long f = ticks.get(i);
+    while (f == -1) {
+      Thread.onSpinWait();
+      f = ticks.get(i);
+    }
+    return f > 0 && start > f;
+  }
+
   private boolean startedAfterFailure(long start) {
     long f = failTick.get();
     while (f == -1) { // a failure is being announced: its tick is about to be known
@@ -314,7 +356,12 @@ public final class Probe {
    * by the node's last attempt. {@return {@code failure}}
    */
   private Throwable announce(int v, int call, Throwable failure) {
-    if (watchLateStarts && !absorbs[v] && dag.spec(v).lastCall(call, failure)
+    int owner = layout.owner(v);
+    if (owner >= 0 && stopsAtFailure[owner] && layout.spec(v).lastCall(call, failure)
+        && siblingFailTick.compareAndSet(owner, 0, -1)) {
+      siblingFailTick.set(owner, TICK.incrementAndGet()); // no sibling may start from now on
+    }
+    if (watchLateStarts && !absorbs[v] && layout.spec(v).lastCall(call, failure)
         && failTick.compareAndSet(0, -1)) {
       failTick.set(TICK.incrementAndGet());
     }
@@ -363,12 +410,12 @@ public final class Probe {
     }
     if (Thread.interrupted()) {
       interrupts.incrementAndGet(v);
-      throw new InterruptedException(dag.spec(v).name() + " was interrupted as it unblocked");
+      throw new InterruptedException(layout.spec(v).name() + " was interrupted as it unblocked");
     }
   }
 
   private void violation(int v, String what) {
-    violations.add(dag.spec(v).name() + ": " + what);
+    violations.add(layout.spec(v).name() + ": " + what);
   }
 
   // ---- for the harness ----
@@ -404,8 +451,8 @@ public final class Probe {
       return;
     }
     violations.add("the run left the interrupt status of the thread that started it set"
-        + (last == null ? "" : "; the last task that ran there: " + dag.spec(last.node()).name()
-        + " (" + dag.spec(last.node()).behaviour() + ")"));
+        + (last == null ? "" : "; the last task that ran there: "
+        + layout.spec(last.node()).name() + " (" + layout.spec(last.node()).behaviour() + ")"));
   }
 
   /** Opens the gate that {@link Behaviour#BLOCK} tasks wait for. */
@@ -442,8 +489,35 @@ public final class Probe {
     return true;
   }
 
+  /**
+   * Tests the condition of node {@code key} on what its edge yields, as the engine asks.
+   * {@return whether it holds}
+   */
+  boolean condition(int key, Object value) {
+    boolean holds = layout.spec(key).when().holds(value);
+    conditions.set(key, holds ? 1 : 2);
+    if (!holds && failFast) {
+      mayBeCancelled = true; // an omitted output fails its subgraph node, without a throw
+    }
+    return holds;
+  }
+
+  /** {@return whether the condition of {@code key} was tested and did not hold} */
+  public boolean conditionFailed(int key) {
+    return conditions.get(key) == 2;
+  }
+
+  /** {@return whether the condition of {@code key} was tested} */
+  public boolean conditionTested(int key) {
+    return conditions.get(key) != 0;
+  }
+
   public Dag dag() {
     return dag;
+  }
+
+  public Layout layout() {
+    return layout;
   }
 
   /** {@return the tick the task's first call started at, 0 if never} */

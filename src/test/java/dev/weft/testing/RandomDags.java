@@ -257,6 +257,102 @@ public final class RandomDags {
   }
 
   /**
+   * {@return {@code dag} with data-shaped nodes: each task becomes, with probability {@code
+   * share}, a fan-out over the list its first value dependency returns (that task then returns
+   * a list of 0 to 8 values, an empty one one time in five; the fan-out collects outcomes one
+   * time in three, is limited to 1 to 3 at once one time in three, and its elements behave as
+   * drawn from {@code bag}, with a hang one time in twelve), a subgraph node (a random graph of
+   * up to 6 tasks whose inputs are bound to its value dependencies, itself with data shapes, so
+   * nested two deep at most), or a conditional node (over one of its edges, false one time in two
+   * to four); and optional edges become {@code outcome()} edges with the same probability}
+   * Drawn after everything else, so the graph's structure is the one {@code rnd} gave before.
+   */
+  public static Dag withDataShapes(Dag dag, Random rnd, double share, List<Behaviour> bag) {
+    return withDataShapes(dag, rnd, share, bag, 0);
+  }
+
+  private static Dag withDataShapes(Dag dag, Random rnd, double share, List<Behaviour> bag,
+      int depth) {
+    for (int v = 0; v < dag.size(); v++) {
+      var s = dag.spec(v);
+      if (s.input()) {
+        continue;
+      }
+      for (int k = 0; k < s.deps().size(); k++) {
+        var kind = s.deps().get(k).kind();
+        if ((kind == Kind.OPTIONAL || kind == Kind.OR_ELSE) && rnd.nextDouble() < share) {
+          dag = dag.withKind(v, k, Kind.OUTCOME);
+        }
+      }
+      if (rnd.nextDouble() >= share) {
+        continue;
+      }
+      s = dag.spec(v);
+      int r = rnd.nextInt(10);
+      if (r < 4) {
+        dag = fanOut(dag, v, rnd, bag);
+      } else if (r < 7 && depth < 2) {
+        dag = sub(dag, v, rnd, share, bag, depth);
+      } else if (!s.deps().isEmpty()) {
+        int from = s.deps().get(rnd.nextInt(s.deps().size())).from();
+        dag = dag.with(v, new Dag.When(from, 2 + rnd.nextInt(3), rnd.nextLong()));
+      }
+    }
+    return dag;
+  }
+
+  private static Dag fanOut(Dag dag, int v, Random rnd, List<Behaviour> bag) {
+    var s = dag.spec(v);
+    int k = -1;
+    for (int i = 0; i < s.deps().size() && k < 0; i++) {
+      var e = s.deps().get(i);
+      if (e.kind() == Kind.VALUE && !dag.isInput(e.from())) {
+        k = i;
+      }
+    }
+    if (k < 0 || dag.spec(s.deps().get(k).from()).sub() != null) {
+      return dag;
+    }
+    int u = s.deps().get(k).from();
+    if (dag.spec(u).form() == null) {
+      int length = rnd.nextInt(5) == 0 ? 0 : 1 + rnd.nextInt(Layout.MAX_ELEMENTS);
+      dag = dag.with(u, new Dag.ListOf(length));
+    }
+    // the list first, then the rest as they were
+    var deps = new ArrayList<>(s.deps());
+    deps.addFirst(deps.remove(k));
+    var elements = new ArrayList<Behaviour>();
+    for (int i = 0; i < Layout.MAX_ELEMENTS; i++) {
+      elements.add(rnd.nextInt(12) == 0 ? Behaviour.HANG : bag.get(rnd.nextInt(bag.size())));
+    }
+    var f = new Dag.FanOut(rnd.nextInt(3) == 0, elements,
+        rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(3) : 0);
+    boolean flaky = elements.contains(Behaviour.FLAKY);
+    var out = new ArrayList<>(dag.nodes());
+    out.set(v, new Spec(s.name(), false, flaky ? Behaviour.FLAKY : Behaviour.RETURN, deps,
+        s.salt(), s.viaContext(), s.rank(), flaky ? 1 + rnd.nextInt(3) : 0, s.retry(), f,
+        s.when()));
+    return new Dag(out, dag.forward());
+  }
+
+  private static Dag sub(Dag dag, int v, Random rnd, double share, List<Behaviour> bag,
+      int depth) {
+    var s = dag.spec(v);
+    var inner = new RandomDags(rnd, 6, bag).next();
+    int bindable = s.valueDeps().size();
+    var extra = new BitSet();
+    for (int u = 0, inputs = 0; u < inner.size(); u++) {
+      if (inner.isInput(u) && inputs++ >= bindable) {
+        extra.set(u);
+      }
+    }
+    inner = withDataShapes(inner.without(extra), rnd, share, bag, depth + 1);
+    // no retries: each attempt would run the inner graph again, calling its tasks more often
+    return dag.with(v, s.behaviour().fails() ? Behaviour.RETURN : s.behaviour())
+        .with(v, 0, null).with(v, new Dag.Sub(inner));
+  }
+
+  /**
    * {@return up to {@code k} tasks of {@code dag} no two of which are ancestor and descendant:
    * an antichain, greedily from a random order}
    */
@@ -296,6 +392,9 @@ public final class RandomDags {
       if (s.input() || rnd.nextDouble() >= (s.behaviour() == Behaviour.FLAKY ? 0.85 : share)) {
         continue;
       }
+      if (s.sub() != null) {
+        continue; // each attempt would run the inner graph again: more calls than its tasks allow
+      }
       var backoff = Dag.Retry.Backoff.values()[rnd.nextInt(3)];
       long delay = backoff == Dag.Retry.Backoff.FIXED && rnd.nextInt(3) == 0 ? 0
           : 1 + rnd.nextLong(maxDelayNanos);
@@ -307,6 +406,9 @@ public final class RandomDags {
 
   /** Makes hangs fit the setting: only a cancellation or a certain failure releases them. */
   public static Dag fit(Dag dag, Runs.Setting s, Random rnd) {
+    if (!s.mode().cancelsFromOutside()) {
+      dag = withoutNestedHangs(dag);
+    }
     if (s.mode().cancelsFromOutside() || dag.count(Behaviour.HANG) == 0) {
       return dag;
     }
@@ -316,6 +418,39 @@ public final class RandomDags {
       }
     }
     return s.mode() == Runs.Mode.FAIL_FAST ? withHangs(dag, rnd, s.exec()) : dag;
+  }
+
+  /**
+   * {@return {@code dag} whose hangs inside nodes wait for nothing but a cancellation from
+   * outside: in subgraphs they block instead, and so do elements that no earlier failing element
+   * of a fan-out that stops at its first failure releases}
+   */
+  public static Dag withoutNestedHangs(Dag dag) {
+    for (int v = 0; v < dag.size(); v++) {
+      var s = dag.spec(v);
+      if (s.sub() != null) {
+        var inner = withoutNestedHangs(s.sub().inner());
+        for (int u = 0; u < inner.size(); u++) {
+          if (inner.spec(u).hasBody() && inner.spec(u).behaviour() == Behaviour.HANG) {
+            inner = inner.with(u, Behaviour.BLOCK);
+          }
+        }
+        dag = dag.with(v, new Dag.Sub(inner));
+      }
+      var f = s.fanOut();
+      if (f != null) {
+        var elements = new ArrayList<>(f.elements());
+        boolean released = false;
+        for (int i = 0; i < elements.size(); i++) {
+          if (elements.get(i) == Behaviour.HANG && !released) {
+            elements.set(i, Behaviour.BLOCK);
+          }
+          released |= !f.collect() && elements.get(i).fails();
+        }
+        dag = dag.with(v, new Dag.FanOut(f.collect(), elements, f.maxConcurrency()));
+      }
+    }
+    return dag;
   }
 
   /** {@return {@code dag} with at least one task that fails in the reference run} */

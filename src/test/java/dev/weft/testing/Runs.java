@@ -99,6 +99,9 @@ public final class Runs {
      */
     public boolean releasesHangs(Dag dag) {
       int hangs = dag.count(Behaviour.HANG);
+      if (!mode.cancelsFromOutside() && dag.hasNestedHangs()) {
+        return false;
+      }
       return switch (mode) {
         case CANCEL, INTERRUPT_CALLER -> exec != Exec.CALLER_RUNS;
         case CONTINUE -> hangs == 0;

@@ -82,6 +82,47 @@ public final class Shrinker {
     }
   }
 
+  /**
+   * {@return the changes to a data-shaped node: no condition; a plain task; a shorter list;
+   * simpler elements, no limit, forEach for forEachOutcome; a smaller inner graph}
+   */
+  private static List<Supplier<Dag>> shapeCandidates(Dag dag, int v) {
+    var list = new ArrayList<Supplier<Dag>>();
+    var s = dag.spec(v);
+    if (s.when() != null) {
+      list.add(() -> dag.with(v, (Dag.When) null));
+    }
+    if (s.form() != null) {
+      list.add(() -> dag.with(v, (Dag.Form) null));
+    }
+    if (s.listLength() > 0) {
+      list.add(() -> dag.with(v, new Dag.ListOf(s.listLength() / 2)));
+      list.add(() -> dag.with(v, new Dag.ListOf(s.listLength() - 1)));
+    }
+    var f = s.fanOut();
+    if (f != null) {
+      if (f.collect()) {
+        list.add(() -> dag.with(v, new Dag.FanOut(false, f.elements(), f.maxConcurrency())));
+      }
+      if (f.maxConcurrency() > 0) {
+        list.add(() -> dag.with(v, new Dag.FanOut(f.collect(), f.elements(), 0)));
+      }
+      for (int i = 0; i < f.elements().size(); i++) {
+        for (var b : f.elements().get(i).simpler()) {
+          var elements = new ArrayList<>(f.elements());
+          elements.set(i, b);
+          list.add(() -> dag.with(v, new Dag.FanOut(f.collect(), elements, f.maxConcurrency())));
+        }
+      }
+    }
+    if (s.sub() != null) {
+      for (var inner : candidates(s.sub().inner())) {
+        list.add(() -> dag.with(v, new Dag.Sub(inner.get())));
+      }
+    }
+    return list;
+  }
+
   /** {@return the changes to try, biggest first} */
   private static List<Supplier<Dag>> candidates(Dag dag) {
     var list = new ArrayList<Supplier<Dag>>();
@@ -134,6 +175,7 @@ public final class Shrinker {
       if (s.flakes() > 1) {
         list.add(() -> dag.with(node, s.flakes() - 1, s.retry()));
       }
+      list.addAll(shapeCandidates(dag, node));
     }
     if (dag.forward()) {
       list.add(dag::withoutForwardDeclarations);

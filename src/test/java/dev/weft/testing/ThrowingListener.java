@@ -27,6 +27,7 @@ public final class ThrowingListener implements RunListener {
   private final int mask;
   private final Throws throwing;
   private final AtomicInteger count = new AtomicInteger();
+  private volatile long outer = -1;
   private final Queue<Throwable> thrown = new ConcurrentLinkedQueue<>();
 
   /**
@@ -40,7 +41,12 @@ public final class ThrowingListener implements RunListener {
 
   @Override
   public void onEvent(RunEvent event) {
-    if ((mask & 1 << KINDS.indexOf(event.getClass())) == 0) {
+    if (event instanceof RunEvent.RunStarted s && !s.nested()) {
+      outer = s.runId();
+    }
+    // The runs of subgraph nodes keep their listeners' failures in their own results, which the
+    // caller does not see: only the outer run's events throw.
+    if (event.runId() != outer || (mask & 1 << KINDS.indexOf(event.getClass())) == 0) {
       return;
     }
     int n = count.incrementAndGet();

@@ -1,6 +1,8 @@
 package dev.weft.testing;
 
 import dev.weft.Dep;
+import dev.weft.FailureMode;
+import dev.weft.Fn;
 import dev.weft.Graph;
 import dev.weft.GraphBuilder;
 import dev.weft.Input;
@@ -10,6 +12,8 @@ import dev.weft.NodeBuilder;
 import dev.weft.RunOptions;
 import dev.weft.RetryPolicy;
 import dev.weft.RunResult;
+import dev.weft.Subgraph;
+import dev.weft.TaskContext;
 import dev.weft.testing.Dag.Edge;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class WeftDag {
   private final Dag dag;
+  private final Layout layout;
   private final Graph graph;
   private final List<Node<Object>> handles;
   private final Inputs inputs;
@@ -45,22 +50,9 @@ public final class WeftDag {
   /** Declares {@code dag}, calling {@code interleave} before each task's definition. */
   public WeftDag(Dag dag, String name, Interleave interleave) {
     this.dag = dag;
+    this.layout = Layout.of(dag);
     var g = Graph.builder(name);
-    var nodes = new ArrayList<Node<Object>>(dag.size());
-    for (int v = 0; v < dag.size(); v++) {
-      nodes.add(dag.isInput(v) ? unchecked(g.input(dag.spec(v).name(), Long.class)) : null);
-    }
-    if (dag.forward()) {
-      for (int v : dag.declarationOrder()) {
-        nodes.set(v, g.declare(dag.spec(v).name()));
-      }
-    }
-    for (int v = 0; v < dag.size(); v++) {
-      if (!dag.isInput(v)) {
-        interleave.before(g, nodes.stream().filter(java.util.Objects::nonNull).toList());
-        nodes.set(v, define(g, nodes, v));
-      }
-    }
+    var nodes = declare(g, dag, 0, "", interleave);
     var bound = Inputs.empty();
     for (int v = 0; v < dag.size(); v++) {
       if (dag.isInput(v)) {
@@ -72,48 +64,117 @@ public final class WeftDag {
     this.inputs = bound;
   }
 
-  private Node<Object> define(GraphBuilder g, List<Node<Object>> nodes, int v) {
-    var spec = dag.spec(v);
-    NodeBuilder<Object> node = dag.forward() ? g.node(nodes.get(v)) : g.node(spec.name());
+  /**
+   * Declares the nodes of {@code d}, whose first probe key is {@code base}, named with {@code
+   * prefix}: the dag's own with none, a subgraph's with its node's name. {@return the handles}
+   */
+  private List<Node<Object>> declare(GraphBuilder g, Dag d, int base, String prefix,
+      Interleave interleave) {
+    var nodes = new ArrayList<Node<Object>>(d.size());
+    for (int v = 0; v < d.size(); v++) {
+      var name = prefix + d.spec(v).name();
+      // a subgraph's inputs are bound to whatever its node's dependencies yield
+      nodes.add(!d.isInput(v) ? null : base == 0 ? unchecked(g.input(name, Long.class))
+          : unchecked(g.input(name)));
+    }
+    if (d.forward()) {
+      for (int v : d.declarationOrder()) {
+        nodes.set(v, g.declare(prefix + d.spec(v).name()));
+      }
+    }
+    for (int v = 0; v < d.size(); v++) {
+      if (!d.isInput(v)) {
+        interleave.before(g, nodes.stream().filter(java.util.Objects::nonNull).toList());
+        nodes.set(v, define(g, d, nodes, v, base, prefix));
+      }
+    }
+    return nodes;
+  }
+
+  private Node<Object> define(GraphBuilder g, Dag d, List<Node<Object>> nodes, int v, int base,
+      String prefix) {
+    var spec = d.spec(v);
+    int key = base + v;
+    NodeBuilder<Object> node = d.forward() && spec.fanOut() == null ? g.node(nodes.get(v))
+        : g.node(prefix + spec.name());
     if (spec.retry() != null) {
       node.retry(policy(spec.retry()));
     }
     var values = new ArrayList<Dep<Object>>();
     for (var e : spec.deps()) {
-      var dep = dep(nodes, v, e);
+      var dep = dep(d, nodes, v, e);
       if (e.kind().carriesValue()) {
         values.add(dep);
       } else {
         node.after(dep);
       }
     }
+    if (spec.when() != null) {
+      var e = spec.deps().stream().filter(x -> x.from() == spec.when().from()).findFirst()
+          .orElseThrow();
+      node.when(dep(d, nodes, v, e), value -> probe.condition(key, value));
+    }
+    if (spec.fanOut() != null) {
+      var f = spec.fanOut();
+      for (var extra : values.subList(1, values.size())) {
+        node.after(extra); // only the list reaches the elements
+      }
+      if (f.maxConcurrency() > 0) {
+        node.maxConcurrency(f.maxConcurrency());
+      }
+      Dep<List<Object>> items = unchecked(values.getFirst());
+      Fn.F1<Object, Object> element = item -> probe.body(
+          layout.element(key, TaskContext.current().element()), Arrays.asList(item));
+      return unchecked(f.collect() ? node.forEachOutcome(items, element)
+          : node.forEach(items, element));
+    }
+    if (spec.sub() != null) {
+      var inner = spec.sub().inner();
+      var ig = Graph.builder(prefix + spec.name() + "-sub");
+      var innerNodes = declare(ig, inner, layout.subBase(key), prefix + spec.name() + "_",
+          (b, declared) -> {});
+      // in CONTINUE mode: what a fail-fast inner run cancels would depend on timing
+      var sub = Subgraph.of(ig.build(), innerNodes.getLast()).withFailureMode(
+          FailureMode.CONTINUE);
+      int k = 0;
+      for (int u = 0; u < inner.size(); u++) {
+        if (inner.isInput(u)) {
+          sub = sub.bind((Input<Object>) innerNodes.get(u), values.get(k++));
+        }
+      }
+      for (var extra : values.subList(k, values.size())) {
+        node.after(extra);
+      }
+      return node.subgraph(sub);
+    }
     int arity = spec.viaContext() ? -1 : values.size();
     return switch (arity) {
-      case 0 -> node.call(() -> call(v));
-      case 1 -> node.call(values.get(0), a -> call(v, a));
-      case 2 -> node.call(values.get(0), values.get(1), (a, b) -> call(v, a, b));
+      case 0 -> node.call(() -> call(key));
+      case 1 -> node.call(values.get(0), a -> call(key, a));
+      case 2 -> node.call(values.get(0), values.get(1), (a, b) -> call(key, a, b));
       case 3 -> node.call(values.get(0), values.get(1), values.get(2),
-          (a, b, c) -> call(v, a, b, c));
+          (a, b, c) -> call(key, a, b, c));
       case 4 -> node.call(values.get(0), values.get(1), values.get(2), values.get(3),
-          (a, b, c, d) -> call(v, a, b, c, d));
+          (a, b, c, dd) -> call(key, a, b, c, dd));
       default -> node.call(values, ctx -> {
         var args = new Object[values.size()];
-        for (int k = 0; k < args.length; k++) {
-          args[k] = ctx.get(values.get(k));
+        for (int i = 0; i < args.length; i++) {
+          args[i] = ctx.get(values.get(i));
         }
-        return call(v, args);
+        return call(key, args);
       });
     };
   }
 
-  private Dep<Object> dep(List<Node<Object>> nodes, int v, Edge e) {
+  private static Dep<Object> dep(Dag d, List<Node<Object>> nodes, int v, Edge e) {
     var up = nodes.get(e.from());
     return switch (e.kind()) {
       case VALUE, AFTER -> up;
-      case OR_ELSE -> up.orElse(dag.fallback(v, e));
+      case OR_ELSE -> up.orElse(d.fallback(v, e));
       case OPTIONAL -> unchecked(up.optional());
+      case OUTCOME -> unchecked(up.outcome());
       // both spellings of an optional ordering edge
-      case AFTER_OPTIONAL -> (dag.spec(v).salt() & 1) == 0 ? unchecked(up.optional())
+      case AFTER_OPTIONAL -> (d.spec(v).salt() & 1) == 0 ? unchecked(up.optional())
           : up.orElse(null);
     };
   }
@@ -165,6 +226,10 @@ public final class WeftDag {
 
   public Dag dag() {
     return dag;
+  }
+
+  public Layout layout() {
+    return layout;
   }
 
   public Graph graph() {
