@@ -395,10 +395,20 @@ public final class EventLog implements RunListener {
    */
   public static List<String> criticalPath(Dag dag, RunResult r) {
     var out = new ArrayList<String>();
-    var path = r.trace().criticalPath();
     var spans = new HashMap<String, Span>();
     for (var s : r.spans()) {
       spans.put(s.node(), s);
+    }
+    // The path descends into fan-outs and subgraphs: what ran inside a step follows it. Those
+    // inner steps must lie inside the step before them; the graph's own steps are checked here.
+    var path = new ArrayList<Span>();
+    for (var step : r.trace().criticalPath()) {
+      if (step.equals(spans.get(step.node()))) {
+        path.add(step);
+      } else if (path.isEmpty() || !inside(path.getLast(), step)) {
+        out.add("critical path step " + SafeText.of(step) + " is neither the result's span nor "
+            + "inside the step before it");
+      }
     }
     if (spans.isEmpty() || path.isEmpty()) {
       return spans.isEmpty() == path.isEmpty() ? out
@@ -439,6 +449,16 @@ public final class EventLog implements RunListener {
       }
     }
     return out;
+  }
+
+  /** {@return whether {@code inner} is among what ran inside {@code outer}, at any depth} */
+  private static boolean inside(Span outer, Span inner) {
+    for (var child : outer.children()) {
+      if (child.equals(inner) || inside(child, inner)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static List<String> names(List<Span> path) {
