@@ -263,12 +263,6 @@ public class Attempts {
     return s == INTERRUPTED || s >= SUCCEEDED;
   }
 
-  /** {@return whether {@code key} has been interrupted: stopped, or its attempt timed out} */
-  public boolean interrupted(int key) {
-    int s = (int) INTS.getVolatile(state, key);
-    return s == INTERRUPTED || s == TIMED_OUT || s >= SUCCEEDED;
-  }
-
   /** {@return whether no new attempt may start: the run, or what holds the table, stopped} */
   public boolean halted() {
     return run.cancelled() != null;
@@ -288,9 +282,23 @@ public class Attempts {
       table = CHILD_TABLE.compareAndSet(this, null, fresh) ? fresh : children;
     }
     CHILDREN.setVolatile(table, key, child);
-    if (interrupted(key)) {
-      stopChild(child, "node '" + run.plan.names[owner(key)] + "' was stopped");
+    // An interrupter between its CAS and its interrupt may have looked for a child before it was
+    // set: wait it out, then stop the child here if the task was stopped (twice is harmless).
+    int s;
+    while ((s = (int) INTS.getVolatile(state, key)) == INTERRUPTING) {
+      Thread.yield();
     }
+    if (s == TIMED_OUT) {
+      stopChild(child, "node '" + run.plan.names[owner(key)] + "' of graph '" + run.plan.graph
+          + "' timed out");
+    } else if (s == INTERRUPTED || s >= SUCCEEDED) {
+      stopChild(child, stopText());
+    }
+  }
+
+  /** {@return why this table's tasks are being stopped, for what runs inside them} */
+  String stopText() {
+    return run.readout().cancelText();
   }
 
   /** {@return what task {@code key} runs inside it, or null} */

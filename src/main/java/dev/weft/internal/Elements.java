@@ -342,6 +342,12 @@ public final class Elements extends Attempts {
   }
 
   @Override
+  String stopText() {
+    var why = stopReason;
+    return why != null ? why : super.stopText();
+  }
+
+  @Override
   boolean stoppedFromAbove() {
     int s = (int) INTS.getVolatile(run.state, vertex);
     return s == INTERRUPTING || s == INTERRUPTED || s >= SUCCEEDED;
