@@ -301,6 +301,17 @@ public class Attempts {
     return run.readout().cancelText();
   }
 
+  /**
+   * Forgets a subgraph's run that task {@code key}, being cut off, still waits for: the task's
+   * span, fixed as it ends, shows no inner run rather than one that changes once it ends.
+   */
+  void detach(int key) {
+    var table = children;
+    if (table != null && CHILDREN.getVolatile(table, key) instanceof Run<?> inner && !inner.done) {
+      CHILDREN.compareAndSet(table, key, inner, null);
+    }
+  }
+
   /** {@return what task {@code key} runs inside it, or null} */
   public Object child(int key) {
     var table = children;

@@ -158,6 +158,7 @@ final class CutOff {
                 elements.cutOff(now, within); // each element ends with one outcome too
               } else if (inside instanceof Run<?> inner) {
                 inner.collectRunning(run.plan.names[v] + "/", within);
+                run.attempts.detach(v);
               }
               break;
             }

@@ -329,6 +329,7 @@ public final class Elements extends Attempts {
             var inside = child(i);
             if (inside instanceof Run<?> inner) {
               inner.collectRunning(run.plan.names[vertex] + "[" + i + "]/", stragglers);
+              detach(i); // before its ElementEnded: the span is fixed from then on
             }
             ended(i);
             break;
@@ -434,7 +435,7 @@ public final class Elements extends Attempts {
     return new Span(run.plan.names[vertex], outcome(i), Duration.ofNanos(readyAt - origin),
         Duration.ofNanos(start - origin), Duration.ofNanos(endAt[i] - origin), count(i),
         thread == null ? 0 : thread.threadId(), thread == null ? "" : name, i,
-        Readout.inside(child(i), origin, run));
+        Readout.inside(child(i), origin));
   }
 
   /** {@return the spans of every element, in index order, times since {@code origin}} */

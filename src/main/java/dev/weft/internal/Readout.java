@@ -95,21 +95,22 @@ public final class Readout {
     return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt[vertex], origin),
         at(run.startAt[vertex], origin), at(run.endAt[vertex], origin),
         run.attempts.count(vertex), thread == null ? 0 : thread.threadId(),
-        thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin, run));
+        thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin));
   }
 
   /**
-   * {@return the spans of what ran inside a task of {@code outer}, {@code child}: elements or a
-   * subgraph's} A subgraph's run counts only if it ended before {@code outer} did: one cut off
-   * with its node, that ends later, must not change a result already handed out, nor differ
-   * from the span its node's NodeEnded carried.
+   * {@return the spans of what ran inside a task, {@code child}: a fan-out's elements, or a
+   * subgraph's tasks once its run has ended} A run still going when its task was cut off was
+   * detached from the task then ({@code Attempts.detach}), so the span does not change after its
+   * NodeEnded carried it, nor after a result was handed out.
    */
-  static List<Span> inside(Object child, long origin, Run<?> outer) {
+  static List<Span> inside(Object child, long origin) {
     if (child instanceof Elements elements) {
       return elements.spans(origin);
     }
-    if (child instanceof Run<?> inner && inner.done && (!outer.done || outer.endNanos == 0
-        || inner.endNanos != 0 && inner.endNanos <= outer.endNanos)) {
+    // A run still going when its task was cut off was detached from it then (Attempts.detach),
+    // so what a span shows is fixed when its task ends: in its NodeEnded event and ever after.
+    if (child instanceof Run<?> inner && inner.done) {
       return inner.readout().spans(origin);
     }
     return List.of();
