@@ -184,7 +184,9 @@ final class Guard implements Invoker, Elements.Policies {
     if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
-    site.retried(v, attempt, failure, delay);
+    if (!site.retried(v, attempt, failure, delay) || site.stopped(v)) {
+      return false; // cut off or cancelled while it was reported
+    }
     if (delay > 0) {
       clock.sleep(delay, TimeUnit.NANOSECONDS);
     }

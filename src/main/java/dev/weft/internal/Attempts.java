@@ -95,11 +95,55 @@ public class Attempts {
    * @throws CancellationException if the task was cut off meanwhile: no attempt may start
    */
   public void begin(int key, int attempt) {
-    if ((int) INTS.getVolatile(state, key) >= SUCCEEDED) {
+    int held = hold(key);
+    if (held < 0) {
       throw new CancellationException("cut off at the run's cancellation");
     }
-    INTS.setVolatile(started, key, attempt);
-    reportStarted(key, attempt);
+    try {
+      INTS.setVolatile(started, key, attempt);
+      reportStarted(key, attempt);
+    } finally {
+      release(key, held);
+    }
+  }
+
+  /**
+   * Holds running task {@code key} in PAUSED while its own thread reports on it, so that the
+   * cut-off, which waits out PAUSED, cannot end it (and announce its end) in the middle: every
+   * NodeStarted and NodeRetried comes before the task's NodeEnded. {@return the state to give
+   * back to {@link #release}, or -1 if the task has been cut off already: report nothing}
+   */
+  int hold(int key) {
+    for (;;) {
+      int s = (int) INTS.getVolatile(state, key);
+      if (s == INTERRUPTING) {
+        Thread.yield(); // an interrupter is between its CAS and interrupt(): let it finish
+      } else if (s >= SUCCEEDED) {
+        return -1;
+      } else if (INTS.compareAndSet(state, key, s, PAUSED)) {
+        return s;
+      }
+    }
+  }
+
+  /**
+   * Ends {@link #hold}: puts back the state it found, or, if the run (or the fan-out) was stopped
+   * meanwhile, does what the stop's sweep would have done to a running task: interrupts this
+   * thread and makes the task INTERRUPTED. (A sweep on another thread waits out PAUSED and then
+   * finds it so; one on this thread, from a listener, cannot wait for itself and leaves it here.)
+   */
+  void release(int key, int held) {
+    if (held == RUNNING && halted()) {
+      Thread.currentThread().interrupt();
+      INTS.setVolatile(state, key, INTERRUPTED);
+    } else {
+      INTS.setVolatile(state, key, held);
+    }
+  }
+
+  /** {@return whether a sweep on this thread must leave task {@code key} alone: it holds it} */
+  boolean heldHere(int key) {
+    return (int) INTS.getVolatile(state, key) == PAUSED && threads[key] == Thread.currentThread();
   }
 
   /** Starts a timer that interrupts the current attempt of {@code key} after {@code nanos}. */
@@ -216,11 +260,24 @@ public class Attempts {
     return false;
   }
 
-  /** Reports that attempt {@code attempt} failed and another follows after {@code delayNanos}. */
-  public void retried(int key, int attempt, Throwable error, long delayNanos) {
-    if (run.hooks != null) {
-      reportRetried(key, attempt, error, delayNanos);
+  /**
+   * Reports that attempt {@code attempt} failed and another follows after {@code delayNanos}.
+   * {@return false if the task was cut off meanwhile: no retry}
+   */
+  public boolean retried(int key, int attempt, Throwable error, long delayNanos) {
+    if (run.hooks == null) {
+      return true;
     }
+    int held = hold(key);
+    if (held < 0) {
+      return false; // cut off: no retry, and no event after its end
+    }
+    try {
+      reportRetried(key, attempt, error, delayNanos);
+    } finally {
+      release(key, held);
+    }
+    return true;
   }
 
   /** {@return the time left to the current attempt: to its timeout or the run's deadline} */

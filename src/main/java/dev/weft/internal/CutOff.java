@@ -106,6 +106,8 @@ final class CutOff {
             run.reportEnded(v);
             break;
           }
+        } else if (s == PAUSED && run.attempts.heldHere(v)) {
+          break; // its own thread cancels, from a listener: it sees that on release
         } else if (s == PAUSED || s == INTERRUPTING) {
           Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
         } else if (s == RUNNING || s == TIMED_OUT) {

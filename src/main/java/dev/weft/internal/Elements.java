@@ -215,7 +215,17 @@ public final class Elements extends Attempts {
       scopes = restoreContext && run.context != null ? run.context.restore() : null;
       if (policies == null) {
         single(i);
-        reportStarted(i, 1);
+        if (run.hooks != null) {
+          int held = hold(i); // ElementStarted before any ElementEnded of the cut-off
+          if (held < 0) {
+            throw new CancellationException("cut off at the run's cancellation");
+          }
+          try {
+            reportStarted(i, 1);
+          } finally {
+            release(i, held);
+          }
+        }
         jfr = beginJfr();
       }
       frame.site = this;
@@ -294,6 +304,8 @@ public final class Elements extends Attempts {
             ended(i);
             break;
           }
+        } else if (s == PAUSED && heldHere(i)) {
+          break; // its own thread stops the fan-out, from a listener: it sees that on release
         } else if (s == PAUSED || s == INTERRUPTING) {
           Thread.yield(); // between two attempts, or a timeout mid-interrupt: a moment
         } else if (s == RUNNING || s == TIMED_OUT) {

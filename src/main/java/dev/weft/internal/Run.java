@@ -6,6 +6,7 @@ import dev.weft.Scheduler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -324,7 +325,15 @@ public final class Run<R> {
         if (!plan.guardedVertex[v]) {
           attempts.single(v);
           if (hooks != null) {
-            hooks.nodeStarted(this, v, 1, startAt[v]);
+            int held = attempts.hold(v); // NodeStarted before any NodeEnded of the cut-off
+            if (held < 0) {
+              throw new CancellationException("cut off at the run's cancellation");
+            }
+            try {
+              hooks.nodeStarted(this, v, 1, startAt[v]);
+            } finally {
+              attempts.release(v, held);
+            }
           }
           jfr = Attempts.beginJfr();
         }
