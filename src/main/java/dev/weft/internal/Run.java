@@ -339,7 +339,7 @@ public final class Run<R> {
         }
         frame.current = v;
         // a guarded task's policies bind ScopedValues around each attempt (Attempts.call)
-        result = plan.guardedVertex[v] ? plan.invokers[v].invoke(this, v)
+        result = plan.guardedVertex[v] || bindings == null ? plan.invokers[v].invoke(this, v)
             : attempts.call(v, plan.invokers[v]);
         outcome = SUCCEEDED;
       } catch (Throwable t) {
