@@ -37,7 +37,8 @@ import java.util.concurrent.ExecutionException;
  *       #withFailureMode} says otherwise), listeners, context propagators and {@link
  *       RunOptions#withScopedValue ScopedValues}. Listeners see its events under the inner
  *       graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent run
- *       and node;
+ *       and node. What listeners throw on its events is in the inner result's {@link
+ *       RunResult#listenerFailures()}, and in the outer result's too;
  *   <li>its spans are the node's {@link Span#children() children}, so the outer trace shows one
  *       waterfall with the subgraph inside, and the critical path descends into it.
  * </ul>
@@ -183,6 +184,9 @@ public final class Subgraph<R> {
       result = future.get();
     } catch (ExecutionException e) {
       throw e.getCause(); // a fault of Weft or of the scheduler, as the outer run would see it
+    }
+    for (var failure : result.listenerFailures()) {
+      outer.faults().hookFailed(failure); // logged once already, by the inner run
     }
     if (output == null) {
       return result;

@@ -588,6 +588,25 @@ class SubgraphTest {
         && innerEnded < nodeEnded, all.toString());
   }
 
+  @Test
+  void listenerFailuresOnInnerEvents_reachTheOuterResultToo() {
+    var host = new Host();
+    var thrown = new IllegalStateException("listener bug on an inner event");
+    var g = Graph.builder("listing").options(RunOptions.defaults().withListener(e -> {
+      if (e instanceof RunEvent.RunStarted s && s.nested()) {
+        throw thrown;
+      }
+    }));
+    Input<String> id = g.input("id", String.class);
+    Node<String> card = g.subgraph("hostCard",
+        Subgraph.of(host.graph, host.card).bind(host.hostId, id));
+
+    var result = g.build().run(Inputs.of(id, "h"));
+
+    assertEquals("card(profile(h))", result.get(card), "a listener's failure disturbs nothing");
+    assertEquals(List.of(thrown), result.listenerFailures());
+  }
+
   private static int indexOf(List<RunEvent> events, java.util.function.Predicate<RunEvent> p) {
     for (int i = 0; i < events.size(); i++) {
       if (p.test(events.get(i))) {
