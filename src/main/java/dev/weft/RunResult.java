@@ -157,7 +157,10 @@ public final class RunResult {
    * {@return the tasks that still ran, ignoring their interrupt, when the run was cut off a grace
    * after it was cancelled (by its deadline, fail-fast or its caller), each with the thread
    * running it (for its stack trace); empty almost always} Their outcome is {@link
-   * Outcome.Cancelled}; whatever they return later is dropped.
+   * Outcome.Cancelled}; whatever they return later is dropped. What ran inside a task and still
+   * runs is named by its path: a fan-out's element as {@code photos[3]}, a subgraph's task as
+   * {@code host/profile} (also when the subgraph's own run cut it off and ended in time for its
+   * node, so every thread that outlives the run is here).
    */
   public Map<String, Thread> stragglers() {
     var map = new LinkedHashMap<String, Thread>();

@@ -46,7 +46,10 @@ import java.util.concurrent.ExecutionException;
  * omitted by its condition), with a {@link NodeException} naming the inner node and carrying its
  * failure; with the whole result as output, the node succeeds with the inner {@link RunResult},
  * whatever its nodes did, so a caller that expects inner sections to be omitted reads them there. While it waits for the inner run, the
- * node's thread runs queued inner tasks itself, so a bounded executor cannot deadlock.
+ * node's thread runs queued inner tasks itself, so a bounded executor cannot deadlock. An inner
+ * task that ignores interrupts is cut off by the inner run's own cut-off, and reported among the
+ * outer run's {@link RunResult#stragglers()} as {@code node/task}; if it was the node's own
+ * thread that ran it, the node is held until the task returns, as any task with a timeout is.
  *
  * <h2>Validation</h2>
  * Binding an input of another graph, or one input twice, fails at once with {@link
@@ -188,6 +191,7 @@ public final class Subgraph<R> {
     for (var failure : result.listenerFailures()) {
       outer.faults().hookFailed(failure); // logged once already, by the inner run
     }
+    site.stragglersInside(key, result.stragglers()); // they outlive the outer run too
     if (output == null) {
       return result;
     }

@@ -589,6 +589,60 @@ class SubgraphTest {
   }
 
   @Test
+  void innerTaskCutOffByTheSubgraphsOwnRun_isAStragglerOfTheOuterRunToo() throws Exception {
+    var clock = new FakeScheduler();
+    var release = new CountDownLatch(1);
+    var stuck = new CountDownLatch(1);
+    var h = Graph.builder("host");
+    Input<String> hostId = h.input("hostId", String.class);
+    Node<String> profile = h.task("profile", hostId, x -> {
+      stuck.countDown();
+      while (release.getCount() > 0) {
+        try {
+          release.await();
+        } catch (InterruptedException ignored) {
+          // ignores interrupts: the inner run cuts it off
+        }
+      }
+      return x;
+    });
+    var inner = h.build();
+    // profile runs on a thread of its own, started before execute returns, so the node's thread
+    // (which runs queued inner tasks itself while it waits) cannot be the one stuck in it
+    java.util.concurrent.Executor ownThreads = task -> {
+      Thread.ofVirtual().start(task);
+      if (task.toString().contains("'profile'")) {
+        try {
+          assertTrue(stuck.await(10, SECONDS));
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+      }
+    };
+    var g = Graph.builder("listing")
+        .options(RunOptions.defaults().withScheduler(clock).withExecutor(ownThreads));
+    Input<String> id = g.input("id", String.class);
+    Node<String> host = g.node("host").timeout(Duration.ofMillis(20))
+        .subgraph(Subgraph.of(inner, profile).bind(hostId, id));
+    try {
+      var future = g.build().runAsync(Inputs.of(id, "h"));
+      assertTrue(stuck.await(10, SECONDS));
+      clock.awaitTimers(2); // the node's timeout and the inner run's deadline, both at 20 ms
+      clock.advance(Duration.ofMillis(20)); // the node's timeout: the inner run is cancelled
+      clock.awaitTimers(1); // the inner run's cut-off
+      clock.advance(Duration.ofMillis(10));
+      var result = future.get(10, SECONDS);
+
+      assertInstanceOf(NodeTimeoutException.class,
+          assertInstanceOf(Outcome.Failed.class, result.outcome(host)).error());
+      assertFalse(result.deadlineExceeded(), "the outer run itself was never cancelled");
+      assertTrue(result.stragglers().containsKey("host/profile"), result.stragglers().toString());
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
   void listenerFailuresOnInnerEvents_reachTheOuterResultToo() {
     var host = new Host();
     var thrown = new IllegalStateException("listener bug on an inner event");

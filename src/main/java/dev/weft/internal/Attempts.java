@@ -359,6 +359,22 @@ public class Attempts {
   }
 
   /**
+   * Reports the stragglers of a subgraph's run that task {@code key} ran, by their paths in that
+   * run ({@code profile}, {@code card/x}): they outlive this run too, as {@code host/profile}
+   * (or {@code hosts[2]/profile} for an element). Called by the task's thread before it ends.
+   */
+  public void stragglersInside(int key, java.util.Map<String, Thread> inner) {
+    if (inner.isEmpty()) {
+      return;
+    }
+    int element = element(key);
+    var prefix = run.plan.names[owner(key)] + (element < 0 ? "" : "[" + element + "]") + "/";
+    var paths = new java.util.LinkedHashMap<String, Thread>();
+    inner.forEach((path, thread) -> paths.put(prefix + path, thread));
+    run.cutOff.addInnerStragglers(paths);
+  }
+
+  /**
    * Forgets a subgraph's run that task {@code key}, being cut off, still waits for: the task's
    * span, fixed as it ends, shows no inner run rather than one that changes once it ends.
    */

@@ -170,7 +170,7 @@ final class CutOff {
         }
       }
       if (!cut.isEmpty()) {
-        innerStragglers = Collections.unmodifiableMap(within);
+        addInnerStragglers(within);
         stragglers = Collections.unmodifiableMap(cut); // listeners of other nodes may read it
         for (int v : cut.keySet()) {
           run.reportEnded(v);
@@ -205,6 +205,19 @@ final class CutOff {
 
   Map<String, Thread> innerStragglers() {
     return innerStragglers;
+  }
+
+  /**
+   * Adds threads of what ran inside this run's tasks and still runs: cut off with their task
+   * here, or reported by a subgraph's run that cut them off itself and still ended in time for
+   * its node. Published whole, before the task (and so the run) ends.
+   */
+  synchronized void addInnerStragglers(Map<String, Thread> more) {
+    if (!more.isEmpty()) {
+      var all = new LinkedHashMap<>(innerStragglers);
+      all.putAll(more);
+      innerStragglers = Collections.unmodifiableMap(all);
+    }
   }
 
   /** {@return a timer from the run's scheduler} Its failure is tagged as the scheduler's. */
