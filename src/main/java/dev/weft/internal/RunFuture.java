@@ -73,17 +73,23 @@ final class RunFuture<T> extends CompletableFuture<T> {
       var message = new StringBuilder("run ").append(run.id()).append(" of graph '")
           .append(run.plan.graph()).append("' was cancelled");
       var stragglers = run.readout().stragglers();
-      if (!stragglers.isEmpty()) {
+      var inside = run.readout().innerStragglers(); // photos[3], host/profile
+      if (!stragglers.isEmpty() || !inside.isEmpty()) {
         // reported as a deadline reports them: the caller gets no result, so the message tells
         message.append("; ignoring the interrupt, cut off after ")
             .append(CutOff.GRACE_NANOS / 1_000_000).append(" ms and still running:");
-        stragglers.forEach((v, thread) -> message.append(" '").append(run.plan.name(v))
-            .append("' on #").append(thread.threadId()).append(' ').append(thread.getName()));
+        stragglers.forEach((v, thread) -> straggler(message, run.plan.name(v), thread));
+        inside.forEach((path, thread) -> straggler(message, path, thread));
       }
       super.completeExceptionally(new CancellationException(message.toString()));
     } else {
       super.complete(result);
     }
+  }
+
+  private static void straggler(StringBuilder message, String name, Thread thread) {
+    message.append(" '").append(name).append("' on #").append(thread.threadId()).append(' ')
+        .append(thread.getName());
   }
 
   void failFromRun(Throwable t) {
