@@ -1,6 +1,5 @@
 package dev.weft;
 
-import java.util.ArrayList;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -53,26 +52,7 @@ public class ScopedValueBenchmark {
     bound = carrier; // every run is inside the same four bindings; only the registered are carried
     Fn.F1<Long, Long> body = x -> x + 1;
     var g = Graph.builder("scoped-" + shape + "-" + keys);
-    Node<Long> root = g.task("root", () -> 0L);
-    if (shape.equals("fanout")) {
-      var leaves = new ArrayList<Dep<?>>();
-      for (int i = 0; i < WIDTH; i++) {
-        leaves.add(g.task("n" + i, root, body));
-      }
-      sink = g.task("join", leaves, ctx -> {
-        long sum = 0;
-        for (var leaf : leaves) {
-          sum += (Long) ctx.get(leaf);
-        }
-        return sum;
-      });
-    } else {
-      Node<Long> node = root;
-      for (int i = 0; i < WIDTH; i++) {
-        node = g.node("n" + i).inline().call(node, body);
-      }
-      sink = node;
-    }
+    sink = Shapes.fanOutOrInlineChain(g, shape, WIDTH, body);
     graph = g.options(options).build();
     if (run() != WIDTH) {
       throw new AssertionError(shape + "/" + keys + ": expected " + WIDTH);

@@ -282,4 +282,32 @@ final class Shapes {
       }
     }
   }
+
+  /**
+   * Declares, on {@code g}, a root giving 0 and then {@code width} tasks each applying {@code
+   * body}: for {@code "fanout"} side by side (a new virtual thread each) joined by a sum, else an
+   * inline chain (one thread). {@return the last node}
+   */
+  static Node<Long> fanOutOrInlineChain(GraphBuilder g, String shape, int width,
+      Fn.F1<Long, Long> body) {
+    Node<Long> root = g.task("root", () -> 0L);
+    if (shape.equals("fanout")) {
+      var leaves = new java.util.ArrayList<Dep<?>>();
+      for (int i = 0; i < width; i++) {
+        leaves.add(g.task("n" + i, root, body));
+      }
+      return g.task("join", leaves, ctx -> {
+        long sum = 0;
+        for (var leaf : leaves) {
+          sum += (Long) ctx.get(leaf);
+        }
+        return sum;
+      });
+    }
+    Node<Long> node = root;
+    for (int i = 0; i < width; i++) {
+      node = g.node("n" + i).inline().call(node, body);
+    }
+    return node;
+  }
 }
