@@ -396,7 +396,9 @@ class SubgraphTest {
     assertEquals(1, interrupts.get());
     var inner = events.results("host").getFirst();
     var profile = assertInstanceOf(Outcome.Cancelled.class, inner.outcome(host.profile));
-    assertEquals("the run was cancelled by its caller", profile.reason());
+    // "; ... cut off after 10 ms" follows when a loaded machine wakes the interrupted task late
+    assertTrue(profile.reason().startsWith("the run was cancelled by its caller"),
+        profile.reason());
     assertInstanceOf(Outcome.Cancelled.class, inner.outcome(host.card));
   }
 
@@ -421,7 +423,9 @@ class SubgraphTest {
     var result = g.build().run(Inputs.of(id, "h"));
 
     var cancelled = assertInstanceOf(Outcome.Cancelled.class, result.outcome(card));
-    assertEquals("the run failed fast after node 'boom' failed", cancelled.reason());
+    // a loaded machine may wake the interrupted task late: "; ... cut off after 10 ms" follows
+    assertTrue(cancelled.reason().startsWith("the run failed fast after node 'boom' failed"),
+        cancelled.reason());
     assertEquals(1, interrupts.get());
     var inner = events.results("host").getFirst();
     var profile = assertInstanceOf(Outcome.Cancelled.class, inner.outcome(host.profile));
@@ -744,7 +748,9 @@ class SubgraphTest {
     var result = g.build().run(Inputs.empty());
 
     var cancelled = assertInstanceOf(Outcome.Cancelled.class, result.get(run).outcome(slow));
-    assertEquals("the run failed fast after node 'bad' failed", cancelled.reason());
+    // a loaded machine may wake the interrupted task late: "; ... cut off after 10 ms" follows
+    assertTrue(cancelled.reason().startsWith("the run failed fast after node 'bad' failed"),
+        cancelled.reason());
     assertEquals(1, interrupts.get());
   }
 

@@ -31,10 +31,16 @@ public final class EventLog implements RunListener {
   private volatile RunResult result;
   private volatile int retriedThenCancelled;
 
+  // subgraphs' runs, which report to the same listeners: their RunEnded is not the run's
+  private final java.util.Set<Long> nestedRuns = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   @Override
   public void onEvent(RunEvent event) {
     entries.add(new Entry(Probe.TICK.incrementAndGet(), Thread.currentThread(), event));
-    if (event instanceof RunEvent.RunEnded e) {
+    if (event instanceof RunEvent.RunStarted s && s.nested()) {
+      nestedRuns.add(s.runId());
+    }
+    if (event instanceof RunEvent.RunEnded e && !nestedRuns.contains(e.runId())) {
       deadlineExceededAtEnd = e.result().deadlineExceeded();
       result = e.result();
       ended.countDown();
