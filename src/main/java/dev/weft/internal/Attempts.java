@@ -332,13 +332,17 @@ public class Attempts {
    * {@code key} runs now, so that interrupting the task stops it. If the task was interrupted
    * already, stops it at once.
    */
-  public void adopt(int key, Object child) {
-    var table = children;
-    if (table == null) {
-      var fresh = new Object[state.length];
-      table = CHILD_TABLE.compareAndSet(this, null, fresh) ? fresh : children;
+  public boolean adopt(int key, Object child) {
+    var table = childTable();
+    for (;;) {
+      var current = CHILDREN.getVolatile(table, key);
+      if (current instanceof Closed) {
+        return false; // cut off already: what it shows is fixed, and this child is not in it
+      }
+      if (CHILDREN.compareAndSet(table, key, current, child)) {
+        break;
+      }
     }
-    CHILDREN.setVolatile(table, key, child);
     // An interrupter between its CAS and its interrupt may have looked for a child before it was
     // set: wait it out, then stop the child here if the task was stopped (twice is harmless).
     int s;
@@ -350,6 +354,39 @@ public class Attempts {
           + "' timed out");
     } else if (s == INTERRUPTED || s >= SUCCEEDED) {
       stopChild(child, stopText());
+    }
+    return true;
+  }
+
+  /** What a cut-off task's child slot holds: what it ran then, if anything, for good. */
+  private record Closed(Object child) {}
+
+  private Object[] childTable() {
+    var table = children;
+    if (table == null) {
+      var fresh = new Object[state.length];
+      table = CHILD_TABLE.compareAndSet(this, null, fresh) ? fresh : children;
+    }
+    return table;
+  }
+
+  /**
+   * Closes the child slot of task {@code key}, which the cut-off is ending: no child is recorded
+   * after this ({@link #adopt} refuses it), so the task's span is fixed from its end on. A
+   * subgraph's run still going is dropped from the span (it would end, and change it, later).
+   * {@return what the task ran inside it until now, or null}
+   */
+  Object close(int key) {
+    var table = childTable();
+    for (;;) {
+      var current = CHILDREN.getVolatile(table, key);
+      if (current instanceof Closed closed) {
+        return closed.child;
+      }
+      var kept = current instanceof Run<?> inner && !inner.done ? null : current;
+      if (CHILDREN.compareAndSet(table, key, current, new Closed(kept))) {
+        return current;
+      }
     }
   }
 
@@ -374,21 +411,11 @@ public class Attempts {
     run.cutOff.addInnerStragglers(paths);
   }
 
-  /**
-   * Forgets a subgraph's run that task {@code key}, being cut off, still waits for: the task's
-   * span, fixed as it ends, shows no inner run rather than one that changes once it ends.
-   */
-  void detach(int key) {
-    var table = children;
-    if (table != null && CHILDREN.getVolatile(table, key) instanceof Run<?> inner && !inner.done) {
-      CHILDREN.compareAndSet(table, key, inner, null);
-    }
-  }
-
   /** {@return what task {@code key} runs inside it, or null} */
   public Object child(int key) {
     var table = children;
-    return table == null ? null : CHILDREN.getVolatile(table, key);
+    var child = table == null ? null : CHILDREN.getVolatile(table, key);
+    return child instanceof Closed closed ? closed.child : child;
   }
 
   private static void stopChild(Object child, String why) {

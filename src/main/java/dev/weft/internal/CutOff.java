@@ -155,12 +155,11 @@ final class CutOff {
               cut.put(v, thread);
               // and what its thread ended before it and had not yet counted: see Run.runVertex
               count += 1 + run.pending[v];
-              var inside = run.attempts.child(v);
+              var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
                 elements.cutOff(now, within); // each element ends with one outcome too
               } else if (inside instanceof Run<?> inner) {
                 inner.collectRunning(run.plan.names[v] + "/", within);
-                run.attempts.detach(v);
               }
               break;
             }

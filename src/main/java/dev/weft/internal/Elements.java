@@ -112,7 +112,9 @@ public final class Elements extends Attempts {
       return List.of();
     }
     var elements = new Elements(run, vertex, items, template, policies, collect);
-    run.attempts().adopt(vertex, elements); // from now on, stopping the node stops the elements
+    if (!run.attempts().adopt(vertex, elements)) { // from now on, stopping the node stops them
+      throw new CancellationException("cut off before its elements were set up");
+    }
     int lanes = inline ? 1 : Math.min(maxConcurrency, elements.size);
     for (int l = 1; l < lanes && elements.next.get() < elements.size; l++) {
       try {
@@ -338,10 +340,9 @@ public final class Elements extends Attempts {
               cut[i] = true;
               stragglers.put(run.plan.names[vertex] + "[" + i + "]", thread);
             }
-            var inside = child(i);
+            var inside = close(i); // before its ElementEnded: the span is fixed from then on
             if (inside instanceof Run<?> inner) {
               inner.collectRunning(run.plan.names[vertex] + "[" + i + "]/", stragglers);
-              detach(i); // before its ElementEnded: the span is fixed from then on
             }
             ended(i);
             break;

@@ -196,7 +196,11 @@ public final class Run<R> {
   public static <R> CompletableFuture<R> startInside(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory, Attempts site, int key) {
     var run = new Run<>(plan, settings, resultFactory);
-    run.begin(inputValues, () -> site.adopt(key, run));
+    run.begin(inputValues, () -> {
+      if (!site.adopt(key, run)) {
+        run.cancelFromParent(site.stopText()); // its task was cut off: it ends on its own
+      }
+    });
     return run.future;
   }
 
