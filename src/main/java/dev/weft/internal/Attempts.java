@@ -404,8 +404,7 @@ public class Attempts {
     if (inner.isEmpty()) {
       return;
     }
-    int element = element(key);
-    var prefix = run.plan.names[owner(key)] + (element < 0 ? "" : "[" + element + "]") + "/";
+    var prefix = label(key) + "/";
     var paths = new java.util.LinkedHashMap<String, Thread>();
     inner.forEach((path, thread) -> paths.put(prefix + path, thread));
     run.cutOff.addInnerStragglers(paths);
@@ -486,6 +485,35 @@ public class Attempts {
       event.attempt = attempt;
       event.outcome = outcome.label();
       event.commit();
+    }
+  }
+
+  /** {@return task {@code key} as stragglers and traces name it: {@code photos}, {@code photos[3]}} */
+  String label(int key) {
+    int element = element(key);
+    var node = run.plan.names[owner(key)];
+    return element < 0 ? node : node + "[" + element + "]";
+  }
+
+  /**
+   * Records in {@code into}, as {@code prefix} and its label, the thread of every task of this
+   * table still running, and of what runs inside them: a subgraph's tasks as {@code host/profile},
+   * a fan-out's elements as {@code photos[3]}. For the stragglers of the run around them, cut off
+   * meanwhile.
+   */
+  void collectRunning(String prefix, java.util.Map<String, Thread> into) {
+    for (int key = 0; key < state.length; key++) {
+      int s = (int) INTS.getVolatile(state, key);
+      var thread = threads[key];
+      if (s >= RUNNING && s <= PAUSED && thread != null) { // running, interrupted, between tries
+        into.put(prefix + label(key), thread);
+      }
+      var inside = child(key);
+      if (inside instanceof Run<?> inner) {
+        inner.attempts.collectRunning(prefix + label(key) + "/", into);
+      } else if (inside instanceof Elements elements) {
+        elements.collectRunning(prefix, into); // their labels name the node
+      }
     }
   }
 

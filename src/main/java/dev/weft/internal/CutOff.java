@@ -159,7 +159,7 @@ final class CutOff {
               if (inside instanceof Elements elements) {
                 elements.cutOff(now, within); // each element ends with one outcome too
               } else if (inside instanceof Run<?> inner) {
-                inner.collectRunning(run.plan.names[v] + "/", within);
+                inner.attempts.collectRunning(run.attempts.label(v) + "/", within);
               }
               break;
             }

@@ -338,11 +338,11 @@ public final class Elements extends Attempts {
             endAt[i] = now;
             if (s != SCHEDULED) {
               cut[i] = true;
-              stragglers.put(run.plan.names[vertex] + "[" + i + "]", thread);
+              stragglers.put(label(i), thread);
             }
             var inside = close(i); // before its ElementEnded: the span is fixed from then on
             if (inside instanceof Run<?> inner) {
-              inner.collectRunning(run.plan.names[vertex] + "[" + i + "]/", stragglers);
+              inner.attempts.collectRunning(label(i) + "/", stragglers);
             }
             ended(i);
             break;
@@ -460,17 +460,4 @@ public final class Elements extends Attempts {
     return Collections.unmodifiableList(spans);
   }
 
-  /** Records in {@code into} the thread of every element still running, as {@code name[i]}. */
-  void collectRunning(String name, Map<String, Thread> into) {
-    for (int i = 0; i < size; i++) {
-      int s = (int) INTS.getVolatile(state, i);
-      var thread = threads[i];
-      if (s != SCHEDULED && s < SUCCEEDED && thread != null) {
-        into.put(name + "[" + i + "]", thread);
-      }
-      if (child(i) instanceof Run<?> inner) {
-        inner.collectRunning(name + "[" + i + "]/", into);
-      }
-    }
-  }
 }

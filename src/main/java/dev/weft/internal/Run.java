@@ -674,27 +674,6 @@ public final class Run<R> {
     return parent == null ? null : parent.node;
   }
 
-  /**
-   * Records in {@code into}, as {@code prefix + node}, the thread of every task still running,
-   * and of what runs inside them: the stragglers of the run around this one, cut off meanwhile.
-   */
-  void collectRunning(String prefix, java.util.Map<String, Thread> into) {
-    for (int v = 0; v < state.length; v++) {
-      int s = (int) INTS.getVolatile(state, v);
-      var thread = threads[v];
-      if ((s == RUNNING || s == INTERRUPTED || s == TIMED_OUT || s == INTERRUPTING
-          || s == PAUSED) && thread != null) {
-        into.put(prefix + plan.names[v], thread);
-      }
-      var inside = attempts.child(v);
-      if (inside instanceof Run<?> inner) {
-        inner.collectRunning(prefix + plan.names[v] + "/", into);
-      } else if (inside instanceof Elements elements) {
-        elements.collectRunning(prefix + plan.names[v], into);
-      }
-    }
-  }
-
   void reportElementStarted(int vertex, int element, int attempt) {
     hooks.elementStarted(this, vertex, element, attempt, scheduler.nanoTime());
   }
