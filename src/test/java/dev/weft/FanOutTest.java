@@ -424,7 +424,6 @@ class FanOutTest {
         .contains("forEach"), limits.getMessage());
     assertThrows(IllegalArgumentException.class, () -> g.node("zero").maxConcurrency(0));
     assertThrows(IllegalArgumentException.class, () -> g.node("zero").maxElements(0));
-    assertFalse(g.name().isEmpty());
   }
 
   /**
