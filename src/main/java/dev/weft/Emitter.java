@@ -76,6 +76,13 @@ final class Emitter implements RunHooks<RunResult> {
         element, span));
   }
 
+  /** A loader's call made for {@code run} ended. */
+  void batchEnded(Run<?> run, Batch batch) {
+    @SuppressWarnings("unchecked")
+    var typed = (Run<RunResult>) run;
+    emit(typed, new RunEvent.BatchEnded(graph.name(), run.id(), batch.ended(), batch));
+  }
+
   /** {@return the listeners this emitter calls} */
   List<RunListener> listeners() {
     return List.of(listeners);

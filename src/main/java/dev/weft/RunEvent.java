@@ -177,4 +177,15 @@ public sealed interface RunEvent {
    * @param result the result the caller receives
    */
   record RunEnded(String graph, long runId, Duration at, RunResult result) implements RunEvent {}
+
+  /**
+   * A call of a {@link BatchLoader}'s batch function made for the run ended, before any of the
+   * loads waiting for it go on. Reported on the call's thread.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id (the outermost run's, for a load in a subgraph)
+   * @param at when the call ended
+   * @param batch the call: its loader, round, keys, timings, outcome and waiting tasks
+   */
+  record BatchEnded(String graph, long runId, Duration at, Batch batch) implements RunEvent {}
 }

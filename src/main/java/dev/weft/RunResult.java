@@ -177,4 +177,24 @@ public final class RunResult {
   public List<Throwable> listenerFailures() {
     return run.faults().hookFailures();
   }
+
+  /**
+   * {@return per {@link BatchLoader} the run's loads used, in the order first used: rounds, calls,
+   * keys asked for and fetched, duplicates saved; empty if it loaded nothing} Loads are counted
+   * per request: a subgraph's loads are counted in the outermost run, and its own result reports
+   * the same figures.
+   */
+  public List<LoaderStats> loaders() {
+    var loads = Loads.ifAny(run);
+    return loads == null ? List.of() : loads.stats();
+  }
+
+  /**
+   * {@return every call of a loader's batch function made for the run (the request, as for
+   * {@link #loaders()}), in the order they started; empty if it loaded nothing}
+   */
+  public List<Batch> batches() {
+    var loads = Loads.ifAny(run);
+    return loads == null ? List.of() : loads.batches();
+  }
 }

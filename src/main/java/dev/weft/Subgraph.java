@@ -178,10 +178,10 @@ public final class Subgraph<R> {
         failureMode == null ? outer.failFast() : failureMode == FailureMode.FAIL_FAST,
         outer.scheduler(), remaining != Long.MAX_VALUE, remaining,
         parent == null ? null : new Emitter(graph, parent.listeners()), outer.propagators(),
-        outer.scopedValues(), new Parent(outer.id(), outer.plan().name(v)));
+        outer.scopedValues(), new Parent(outer, outer.plan().name(v)));
     var future = Run.startInside(plan, bound, settings, run -> new RunResult(graph, run),
         site, key);
-    helping.await(future);
+    helping.await(future, outer);
     RunResult result;
     try {
       result = future.get();

@@ -439,14 +439,19 @@ public class Attempts {
    * captures the bindings again); a hedge's attempt must too.
    */
   public final Object call(int key, Invoker body) throws Throwable {
-    var bindings = run.bindings;
+    var bindings = bindings();
     return bindings == null ? body(key, body) : bindings.call(() -> body(key, body));
   }
 
   /** Runs other user code of a task, such as its fallback, inside the run's bindings. */
   public final Object bound(TaskCode op) throws Throwable {
-    var bindings = run.bindings;
+    var bindings = bindings();
     return bindings == null ? op.run() : bindings.call(op);
+  }
+
+  /** {@return the ScopedValue bindings of this table's tasks: the run's, or null} */
+  ScopedBindings bindings() {
+    return run.bindings;
   }
 
   /** Runs the body itself: for a vertex, {@code body}. */

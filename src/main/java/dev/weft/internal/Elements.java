@@ -75,6 +75,8 @@ public final class Elements extends Attempts {
   // why the elements were stopped, set once; and the first element that failed, or -1
   private volatile String stopReason;
   private volatile int firstFailure = -1;
+  // the node's thread's wait for its elements, once it waits
+  private volatile Waiting waiting;
 
   private Elements(Run<?> run, int vertex, List<?> items, Template template, Policies policies,
       boolean collect) {
@@ -117,9 +119,11 @@ public final class Elements extends Attempts {
     }
     int lanes = inline ? 1 : Math.min(maxConcurrency, elements.size);
     for (int l = 1; l < lanes && elements.next.get() < elements.size; l++) {
+      run.enter(1); // the lane is active from now until it ends (see Run.enter)
       try {
-        run.executor.execute(elements::lane);
+        run.executor.execute(elements::submittedLane);
       } catch (Throwable refused) {
+        run.exit();
         break; // the lanes already running, the node's own thread included, take its elements
       }
     }
@@ -135,14 +139,21 @@ public final class Elements extends Attempts {
   }
 
   private Object await(FailureFactory failure) {
-    while (endedCount.get() < size) {
-      if (Thread.interrupted() || run.attempts().stopped(vertex)) {
-        stopAll(run.readout().cancelText()); // the node was stopped: its elements are too
+    var waiting = new Waiting(run);
+    this.waiting = waiting;
+    waiting.pause(() -> endedCount.get() >= size); // the elements' lanes are counted meanwhile
+    try {
+      while (endedCount.get() < size) {
+        if (Thread.interrupted() || run.attempts().stopped(vertex)) {
+          stopAll(run.readout().cancelText()); // the node was stopped: its elements are too
+        }
+        if ((int) INTS.getVolatile(run.state, vertex) >= SUCCEEDED) {
+          throw new CancellationException("cut off"); // the run ended without this node
+        }
+        LockSupport.park(this);
       }
-      if ((int) INTS.getVolatile(run.state, vertex) >= SUCCEEDED) {
-        throw new CancellationException("cut off"); // the run ended without this node
-      }
-      LockSupport.park(this);
+    } finally {
+      waiting.resume();
     }
     // INTERRUPTING too: a canceller stops the elements before it marks the node INTERRUPTED, so
     // they may all have ended, cancelled, while it still is; their slots hold no values
@@ -166,6 +177,15 @@ public final class Elements extends Attempts {
   @SuppressWarnings("unchecked")
   private static <E extends Throwable> void sneakyThrow(Throwable t) throws E {
     throw (E) t;
+  }
+
+  /** A lane handed to the executor, counted as active when it was (see Run.enter). */
+  private void submittedLane() {
+    try {
+      lane();
+    } finally {
+      run.exit();
+    }
   }
 
   /** Runs elements on this thread until none is left to claim. */
@@ -276,6 +296,10 @@ public final class Elements extends Attempts {
   private void ended(int i) {
     reportEnded(i);
     if (endedCount.incrementAndGet() == size) {
+      var waiting = this.waiting;
+      if (waiting != null) {
+        waiting.wake(); // counted before it runs again: no quiet moment in between
+      }
       LockSupport.unpark(coordinator);
     }
   }

@@ -43,21 +43,32 @@ public final class Helping implements Executor {
    * node was stopped, which stops the inner run too): it does not end the wait, which the inner
    * run's cancellation bounds.
    */
-  public void await(CompletableFuture<?> done) {
+  public void await(CompletableFuture<?> done, Run<?> run) {
     if (done.isDone()) {
       return;
     }
-    done.whenComplete((value, failure) -> LockSupport.unpark(waiter));
-    while (!done.isDone()) {
-      var next = queue.poll();
-      if (next != null) {
-        next.run();
-      } else {
-        Thread.interrupted(); // so that park blocks: the node's state says it was stopped
-        if (queue.isEmpty() && !done.isDone()) {
-          LockSupport.park(this);
+    // Not counted as active while it waits (what it runs from the queue was counted when it was
+    // handed over); the thread that ends the inner run counts it again before waking it.
+    var waiting = new Waiting(run);
+    done.whenComplete((value, failure) -> {
+      waiting.wake();
+      LockSupport.unpark(waiter);
+    });
+    waiting.pause(done::isDone);
+    try {
+      while (!done.isDone()) {
+        var next = queue.poll();
+        if (next != null) {
+          next.run();
+        } else {
+          Thread.interrupted(); // so that park blocks: the node's state says it was stopped
+          if (queue.isEmpty() && !done.isDone()) {
+            LockSupport.park(this);
+          }
         }
       }
+    } finally {
+      waiting.resume();
     }
   }
 

@@ -8,11 +8,16 @@ package dev.weft.internal;
 public final class Parent {
   final long runId;
   final String node;
+  // the run whose node runs the subgraph, and the outermost run of the request
+  final Run<?> run;
+  final Run<?> root;
   volatile String reason;
 
-  /** The run {@code runId}'s node {@code node}, which runs a subgraph. */
-  public Parent(long runId, String node) {
-    this.runId = runId;
+  /** The run {@code run}'s node {@code node}, which runs a subgraph. */
+  public Parent(Run<?> run, String node) {
+    this.run = run;
+    this.runId = run.id;
+    this.root = run.root;
     this.node = node;
   }
 }

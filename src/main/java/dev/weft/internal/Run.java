@@ -82,6 +82,8 @@ public final class Run<R> {
   private static final VarHandle REMAINING;
   private static final VarHandle FAIL_FAST_CAUSE;
   private static final VarHandle CANCELLED_BY;
+  private static final VarHandle ACTIVE;
+  private static final VarHandle LOADS;
   private static final AtomicLong IDS = new AtomicLong();
   private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
   private static final Outcome.Status[] STATUS = Outcome.Status.values();
@@ -92,6 +94,8 @@ public final class Run<R> {
       REMAINING = lookup.findVarHandle(Run.class, "remaining", int.class);
       FAIL_FAST_CAUSE = lookup.findVarHandle(Run.class, "failFastCause", int.class);
       CANCELLED_BY = lookup.findVarHandle(Run.class, "cancelled", CancelCause.class);
+      ACTIVE = lookup.findVarHandle(Run.class, "active", int.class);
+      LOADS = lookup.findVarHandle(Run.class, "loads", Quiet.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -135,6 +139,12 @@ public final class Run<R> {
   private volatile CancelCause cancelled;
   // the run and node that run this one as a subgraph (and why they stopped it), or null
   private final Parent parent;
+  // the outermost run: this one, or the root of the run whose node runs this one as a subgraph
+  final Run<?> root;
+  // Only on the root: how many of the request's threads may still ask a loader for a key (see
+  // enter), and the loaders' state, created by the first load
+  private volatile int active;
+  private volatile Quiet loads;
   volatile int failFastCause = -1;
   // set once the run has completed
   volatile boolean done;
@@ -150,6 +160,7 @@ public final class Run<R> {
     this.scheduler = settings.scheduler();
     this.hooks = settings.hooks();
     this.parent = settings.parent();
+    this.root = parent == null ? this : parent.root;
     this.resultFactory = resultFactory;
     this.faults = new Faults(this);
     this.context = Context.capture(settings.propagators(), this);
@@ -216,6 +227,7 @@ public final class Run<R> {
   private void begin(Object[] inputValues, Runnable started) {
     var frame = new Frame(this, false);
     frame.enter(); // a task of another run may be starting this one, on this thread
+    enter(1); // this thread, while it starts the run and runs its inline roots
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -247,6 +259,7 @@ public final class Run<R> {
     } finally {
       frame.returnCallerThread();
       frame.leave();
+      exit();
     }
   }
 
@@ -261,6 +274,7 @@ public final class Run<R> {
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
       frame.leave();
+      exit(); // counted when it was handed to the executor (see submit)
     }
   }
 
@@ -525,9 +539,11 @@ public final class Run<R> {
 
   private void submit(int v, Frame frame) {
     var worker = new Frame.Worker(this, v, Thread.currentThread(), frame);
+    enter(1); // before it can run: its thread is active from now until its loop ends
     try {
       executor.execute(worker);
     } catch (Throwable t) {
+      exit();
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
         startAt[v] = endAt[v] = clock();
@@ -693,6 +709,124 @@ public final class Run<R> {
   /** The future was completed from outside or cancelled: cancel the run for its caller. */
   void cancelByCaller() {
     cancel(CancelCause.CALLER);
+  }
+
+  // ---- activity: when loaders may send their keys ----
+
+  /**
+   * What the run's loaders do when the request goes quiet: every thread that could still ask a
+   * loader for a key is waiting on one, or has ended. Implemented by the public layer.
+   */
+  public interface Quiet {
+    /** Sends the keys the loaders hold; called on the thread that brought the count to zero. */
+    void quiescent();
+  }
+
+  /**
+   * Counts {@code n} more threads of the request as active: they may ask a loader for a key.
+   * Counted are the threads that run the request's tasks (each loop from the moment it is handed
+   * to an executor until it ends; a fan-out's lanes alike) and the threads that wake waiting
+   * ones. A thread that waits for something Weft will wake it from (a loader's keys, a fan-out's
+   * elements, a subgraph's run) stops counting while it waits ({@link Waiting}); whoever wakes it
+   * counts it again first, so the count reaches zero only when every thread that could ask for a
+   * key is waiting on a loader or gone. The count is kept on the root run, for a whole request.
+   */
+  public void enter(int n) {
+    ACTIVE.getAndAdd(root, n);
+  }
+
+  /** Counts one thread less; the one that brings the count to zero tells the loaders. */
+  public void exit() {
+    if ((int) ACTIVE.getAndAdd(root, -1) == 1) {
+      quiescent();
+    }
+  }
+
+  /** {@return whether this thread's exit brought the count to zero} It tells no loader. */
+  boolean exitQuietly() {
+    return (int) ACTIVE.getAndAdd(root, -1) == 1;
+  }
+
+  /** Tells the request's loaders, if it has any, that it has gone quiet. */
+  void quiescent() {
+    var quiet = root.loads;
+    if (quiet != null) {
+      quiet.quiescent();
+    }
+  }
+
+  /** {@return the request's loader state, made by {@code create} on first use} */
+  public Quiet loads(java.util.function.Supplier<? extends Quiet> create) {
+    var quiet = root.loads;
+    if (quiet == null) {
+      var fresh = create.get();
+      quiet = LOADS.compareAndSet(root, null, fresh) ? fresh : root.loads;
+    }
+    return quiet;
+  }
+
+  /** {@return the request's loader state, or null if nothing was loaded} */
+  public Quiet loadsIfAny() {
+    return root.loads;
+  }
+
+  /** Keeps a failure of the scheduler met outside any task: the future fails with it. */
+  public void keepSchedulerFault(Throwable t) {
+    faults.keep(new Faults.SchedulerFault(t));
+  }
+
+  /** {@return when the run started, on its scheduler's clock} */
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** {@return whether the run has completed} */
+  public boolean isDone() {
+    return done;
+  }
+
+  /** {@return the outermost run of the request: this one, unless it is a subgraph's} */
+  public Run<?> root() {
+    return root;
+  }
+
+  /**
+   * Holds the run open for work it started outside its tasks (a loader's call): it does not
+   * complete before {@link #releaseHold}. {@return false if it has completed already}
+   */
+  public boolean hold() {
+    for (int r = remaining; r > 0; r = remaining) {
+      if (REMAINING.compareAndSet(this, r, r + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Ends one {@link #hold}. */
+  public void releaseHold() {
+    finished(1);
+  }
+
+  /** Adds the threads of work the run started that outlive it, named by {@code label}. */
+  public void addStragglers(java.util.Map<String, Thread> more) {
+    cutOff.addInnerStragglers(more);
+  }
+
+  /** {@return whether task {@code key} of {@code site} belongs to an inline node} */
+  public static boolean inline(Attempts site, int key) {
+    return site.run.plan.inline[site.owner(key)];
+  }
+
+  /** {@return the path of the task running on this thread: photos[3], host/profile} */
+  public static String currentPath() {
+    var site = currentSite();
+    int key = currentKey();
+    var path = site.label(key);
+    for (var r = site.run; r.parent != null; r = r.parent.run) {
+      path = r.parent.node + "/" + path;
+    }
+    return path;
   }
 
   // ---- what crosses to the API, typed: for tasks while they run; the rest in Readout ----

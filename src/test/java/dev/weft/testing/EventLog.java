@@ -154,6 +154,11 @@ public final class EventLog implements RunListener {
             + "]", k -> new ArrayList<>()).add(entry);
         case RunEvent.ElementEnded e -> byElement.computeIfAbsent(e.node() + "[" + e.element()
             + "]", k -> new ArrayList<>()).add(entry);
+        case RunEvent.BatchEnded e -> {
+          if (runEnds > 0) {
+            out.add("BatchEnded after RunEnded: " + SafeText.of(event));
+          }
+        }
       }
     }
     if (runStarts != 1 || runEnds != 1) {

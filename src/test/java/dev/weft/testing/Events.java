@@ -55,6 +55,7 @@ public final class Events {
       case RunEvent.ElementStarted e -> e.node();
       case RunEvent.ElementRetried e -> e.node();
       case RunEvent.ElementEnded e -> e.node();
+      case RunEvent.BatchEnded e -> null;
       case RunStarted e -> null;
       case RunEnded e -> null;
     };

@@ -1,0 +1,584 @@
+package dev.weft;
+
+import dev.weft.internal.BatchCall;
+import dev.weft.internal.BatchExecutionEvent;
+import dev.weft.internal.Failures;
+import dev.weft.internal.Run;
+import dev.weft.internal.Waiting;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The loaders of one request (a root run and its subgraphs' runs): per loader, every key asked
+ * for, those waiting to be sent, and the calls in flight. Made by the request's first load.
+ *
+ * <h2>Implementation notes</h2>
+ *
+ * <p>The engine counts the request's active threads ({@link Run#enter}); a thread that waits for
+ * keys stops counting ({@link Waiting}), and the one that brings the count to zero calls {@link
+ * #quiescent}, which sends every loader's waiting keys. A call that hands out values counts
+ * itself while it does, and counts each waiter it wakes before it wakes it, so the count never
+ * reads zero while a woken task has yet to run. The {@code maxDelay} timer sends keys that waited
+ * that long anyway: the count only decides how early they may go, never whether they go.
+ *
+ * <p>Each {@link LoaderRun} guards its keys with its own monitor, held only for bookkeeping
+ * (never while calling out, waiting or waking); a {@link Flight}'s monitor guards who waits for
+ * it. Lock order: a LoaderRun's, then a Flight's.
+ */
+final class Loads implements Run.Quiet {
+  /** What a call answered for a key it returned no value for. */
+  static final Object MISSING = new Object();
+  private static final AtomicLong SHARED_CALLS = new AtomicLong();
+  private static final long GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  final Run<?> root;
+  private final Map<BatchLoader<?, ?>, LoaderRun> byLoader = new ConcurrentHashMap<>();
+  private final List<LoaderRun> order = new CopyOnWriteArrayList<>();
+
+  private Loads(Run<?> root) {
+    this.root = root;
+  }
+
+  /** {@return the loaders of the request {@code run} belongs to} */
+  static Loads of(Run<?> run) {
+    return (Loads) run.loads(() -> new Loads(run.root()));
+  }
+
+  /** {@return the loaders of the request, or null if it loaded nothing} */
+  static Loads ifAny(Run<?> run) {
+    return (Loads) run.loadsIfAny();
+  }
+
+  LoaderRun of(BatchLoader<?, ?> loader) {
+    var l = byLoader.get(loader);
+    if (l != null) {
+      return l;
+    }
+    return byLoader.computeIfAbsent(loader, k -> {
+      var fresh = new LoaderRun(k, this);
+      order.add(fresh);
+      return fresh;
+    });
+  }
+
+  @Override
+  public void quiescent() {
+    for (var l : order) {
+      l.dispatch();
+    }
+  }
+
+  List<LoaderStats> stats() {
+    var stats = new ArrayList<LoaderStats>(order.size());
+    for (var l : order) {
+      stats.add(l.stats());
+    }
+    return List.copyOf(stats);
+  }
+
+  List<Batch> batches() {
+    var all = new ArrayList<Batch>();
+    for (var l : order) {
+      all.addAll(l.batches());
+    }
+    all.sort(Comparator.comparing(Batch::started));
+    return List.copyOf(all);
+  }
+
+  /** {@return the value of a cell that has been answered} Throws its failure as a load's. */
+  static Object valueOf(BatchLoader<?, ?> loader, Cell cell) {
+    if (cell.failure != null) {
+      throw new LoadException(loader.name, cell.key, "failed: "
+          + Failures.describe(cell.failure), cell.failure);
+    }
+    if (cell.value == MISSING) {
+      throw new LoadException(loader.name, cell.key, "returned no value", null);
+    }
+    return cell.value;
+  }
+
+  /** One key asked for in one request. Guarded by its LoaderRun's monitor. */
+  static final class Cell {
+    final Object key;
+    final LoaderRun owner;
+    final ArrayList<Waiter> waiters = new ArrayList<>(1);
+    // the tasks that waited for it, by path, for its call's record
+    final LinkedHashSet<String> waitedBy = new LinkedHashSet<>(2);
+    Flight flight;
+    boolean done;
+    // no one waits for it any more, and it was forgotten: a value that arrives is dropped
+    boolean abandoned;
+    Object value;
+    Throwable failure;
+
+    Cell(Object key, LoaderRun owner) {
+      this.key = key;
+      this.owner = owner;
+    }
+  }
+
+  /** One load waiting for its keys: one thread, one wait. */
+  static final class Waiter {
+    final Thread thread = Thread.currentThread();
+    final Waiting waiting;
+    final ArrayList<Cell> cells = new ArrayList<>(1);
+    int missing; // guarded by the LoaderRun's monitor
+    volatile boolean over;
+
+    Waiter(Run<?> run) {
+      this.waiting = new Waiting(run);
+    }
+  }
+
+  /** One loader in one request. */
+  static final class LoaderRun {
+    final BatchLoader<?, ?> loader;
+    final Loads loads;
+    final Run<?> root;
+    private final HashMap<Object, Cell> cells = new HashMap<>();
+    private ArrayList<Cell> pending = new ArrayList<>();
+    private Future<?> timer;
+    private int rounds;
+    private int calls;
+    private long requested;
+    private long fetched;
+    private long saved;
+    private final ArrayList<Batch> batches = new ArrayList<>();
+
+    LoaderRun(BatchLoader<?, ?> loader, Loads loads) {
+      this.loader = loader;
+      this.loads = loads;
+      this.root = loads.root;
+    }
+
+    /**
+     * Asks for {@code keys} (distinct) for the current task and waits until each is answered.
+     * {@return their cells, answered, in order}
+     */
+    List<Cell> request(List<Object> keys) {
+      var run = Run.currentRun();
+      var answered = new ArrayList<Cell>(keys.size());
+      Waiter waiter = null;
+      String path = null;
+      synchronized (this) {
+        for (var key : keys) {
+          requested++;
+          var cell = cells.get(key);
+          if (cell == null) {
+            cell = new Cell(key, this);
+            cells.put(key, cell);
+            pending.add(cell);
+            if (timer == null) {
+              armTimer();
+            }
+          } else {
+            saved++;
+          }
+          answered.add(cell);
+          if (!cell.done) {
+            if (waiter == null) {
+              waiter = new Waiter(run);
+              path = Run.currentPath();
+            }
+            waiter.missing++;
+            waiter.cells.add(cell);
+            cell.waiters.add(waiter);
+            cell.waitedBy.add(path);
+          }
+        }
+      }
+      if (waiter != null) {
+        await(waiter);
+      }
+      return answered;
+    }
+
+    private void armTimer() {
+      try {
+        timer = root.scheduler().schedule(this::dispatch, loader.maxDelayNanos,
+            TimeUnit.NANOSECONDS);
+      } catch (Throwable t) {
+        root.keepSchedulerFault(t); // the run goes on: its going quiet still sends the keys
+      }
+    }
+
+    private void await(Waiter waiter) {
+      var waiting = waiter.waiting;
+      waiting.pause(() -> waiter.over); // may send the keys, on this thread: it was the last
+      boolean interrupted = false;
+      while (!waiter.over) {
+        if (Thread.interrupted()) {
+          interrupted = true;
+          break;
+        }
+        LockSupport.park(this);
+      }
+      waiting.resume();
+      if (interrupted) {
+        Thread.currentThread().interrupt(); // the task's to see: it was stopped
+        if (!leave(waiter)) {
+          throw new CancellationException("loader '" + loader.name + "': the wait for "
+              + (waiter.cells.size() == 1 ? "key " + waiter.cells.get(0).key
+                  : waiter.cells.size() + " keys")
+              + " was interrupted: its task was stopped");
+        }
+      }
+    }
+
+    /**
+     * The waiter gives up: its cells no one else waits for are forgotten, and a call no one
+     * waits for any more is cancelled. {@return whether it had been answered meanwhile}
+     */
+    private boolean leave(Waiter waiter) {
+      var idle = new ArrayList<Flight>(1);
+      synchronized (this) {
+        if (waiter.over) {
+          return true;
+        }
+        for (var cell : waiter.cells) {
+          if (cell.done || !cell.waiters.remove(waiter) || !cell.waiters.isEmpty()) {
+            continue;
+          }
+          cell.abandoned = true;
+          cells.remove(cell.key, cell); // a later load asks again
+          if (cell.flight == null) {
+            pending.remove(cell);
+            if (pending.isEmpty() && timer != null) {
+              timer.cancel(false);
+              timer = null;
+            }
+          } else if (cell.flight.unsubscribe() && !idle.contains(cell.flight)) {
+            idle.add(cell.flight);
+          }
+        }
+      }
+      for (var flight : idle) {
+        flight.cancel("loader '" + loader.name + "': no task waits for call " + flight.label
+            + " any more");
+      }
+      return false;
+    }
+
+    /** Sends the keys waiting now, if any: one round. */
+    void dispatch() {
+      var flights = new ArrayList<Flight>(1);
+      synchronized (this) {
+        if (pending.isEmpty()) {
+          return;
+        }
+        var batch = pending;
+        pending = new ArrayList<>();
+        if (timer != null) {
+          timer.cancel(false);
+          timer = null;
+        }
+        int round = ++rounds;
+        Flight current = null;
+        for (var cell : batch) {
+          if (loader.shared && joinShared(cell)) {
+            saved++; // another run fetches it now
+            continue;
+          }
+          if (current == null || current.keys.size() >= loader.maxBatchSize) {
+            current = new Flight(loader, this, round, ++calls);
+            flights.add(current);
+          }
+          current.add(cell);
+          fetched++;
+        }
+      }
+      for (var flight : flights) {
+        flight.start();
+      }
+    }
+
+    /** A shared loader's key another run is fetching: waits for that call. */
+    private boolean joinShared(Cell cell) {
+      for (;;) {
+        var flight = loader.inFlight.get(cell.key);
+        if (flight == null) {
+          return false;
+        }
+        if (flight.join(cell)) {
+          cell.flight = flight;
+          return true;
+        }
+        loader.inFlight.remove(cell.key, flight); // answered or cancelled: not in flight
+      }
+    }
+
+    /** Answers the cells of a call that ended; wakes their waiters. */
+    void answer(List<Cell> answered, Flight flight, Object[] values, Throwable failure,
+        Batch record) {
+      var woken = new ArrayList<Waiter>();
+      synchronized (this) {
+        for (var cell : answered) {
+          if (cell.abandoned || cell.done) {
+            continue;
+          }
+          cell.done = true;
+          if (failure != null) {
+            cell.failure = failure;
+          } else {
+            cell.value = values[flight.indexOf(cell.key)];
+          }
+          for (var w : cell.waiters) {
+            if (--w.missing == 0) {
+              w.over = true;
+              woken.add(w);
+            }
+          }
+          cell.waiters.clear();
+        }
+        if (record != null) {
+          batches.add(record);
+        }
+      }
+      for (var w : woken) {
+        w.waiting.wake(); // counted before it can run: see the class notes
+        LockSupport.unpark(w.thread);
+      }
+    }
+
+    /** {@return the paths of the tasks that waited for {@code answered}} */
+    synchronized List<String> waiters(List<Cell> answered) {
+      var paths = new LinkedHashSet<String>();
+      for (var cell : answered) {
+        paths.addAll(cell.waitedBy);
+      }
+      return List.copyOf(paths);
+    }
+
+    synchronized void record(Batch batch) {
+      batches.add(batch);
+    }
+
+    synchronized LoaderStats stats() {
+      return new LoaderStats(loader.name, rounds, calls, requested, fetched, saved);
+    }
+
+    synchronized List<Batch> batches() {
+      return List.copyOf(batches);
+    }
+  }
+
+  /** One call of the batch function, with the cells waiting for it (of one run, or several). */
+  static final class Flight {
+    final BatchLoader<?, ?> loader;
+    final LoaderRun sender;
+    final Run<?> root;
+    final int round;
+    final String label;
+    final ArrayList<Object> keys = new ArrayList<>();
+    private final ArrayList<Cell> cells = new ArrayList<>();
+    private final HashMap<Object, Integer> index = new HashMap<>();
+    // the cells that still have waiters; guarded by this
+    private int live;
+    private boolean answered;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile BatchCall call;
+    private long startAt;
+
+    Flight(BatchLoader<?, ?> loader, LoaderRun sender, int round, int number) {
+      this.loader = loader;
+      this.sender = sender;
+      this.root = sender.root;
+      this.round = round;
+      this.label = loader.name + "#" + (loader.shared ? SHARED_CALLS.incrementAndGet() : number);
+    }
+
+    /** Adds a cell of the sender, before the call starts (under the sender's monitor). */
+    void add(Cell cell) {
+      cell.flight = this;
+      synchronized (this) {
+        index.put(cell.key, keys.size());
+        keys.add(cell.key);
+        cells.add(cell);
+        live++;
+      }
+      if (loader.shared) {
+        loader.inFlight.put(cell.key, this);
+      }
+    }
+
+    private synchronized List<Cell> cellsNow() {
+      return List.copyOf(cells);
+    }
+
+    int indexOf(Object key) {
+      return index.get(key);
+    }
+
+    /** Another run's cell waits for this call too. {@return false if it is too late} */
+    synchronized boolean join(Cell cell) {
+      if (answered || call != null && call.halted()) {
+        return false;
+      }
+      cells.add(cell);
+      live++;
+      return true;
+    }
+
+    /** A cell lost its last waiter. {@return whether nobody waits for the call any more} */
+    synchronized boolean unsubscribe() {
+      return !answered && --live == 0;
+    }
+
+    void start() {
+      if (!loader.shared && !root.hold()) {
+        return; // the run has completed: nobody waits for its keys
+      }
+      var body = (BatchCall.Body) () -> loader.call(keys);
+      call = new BatchCall(root, label, body, loader.guard, loader.shared);
+      boolean idle;
+      synchronized (this) {
+        idle = live == 0; // its waiters left while it was set up
+      }
+      if (idle) {
+        call.cancel("loader '" + loader.name + "': no task waits for call " + label + " any more");
+      }
+      try {
+        Thread.ofVirtual().name("weft-loader-" + loader.name).start(this::run);
+      } catch (Throwable t) {
+        end(null, t, null); // no thread: its keys fail with what was thrown
+      }
+    }
+
+    private void run() {
+      var jfr = BatchExecutionEvent.recording() ? new BatchExecutionEvent() : null;
+      if (jfr != null) {
+        jfr.begin();
+      }
+      startAt = root.scheduler().nanoTime();
+      Object[] values = null;
+      Throwable failure = null;
+      try {
+        values = (Object[]) call.call();
+      } catch (Throwable t) {
+        failure = t;
+      }
+      end(values, failure, jfr);
+    }
+
+    private void end(Object[] values, Throwable failure, BatchExecutionEvent jfr) {
+      if (!loader.shared && !released.compareAndSet(false, true)) {
+        return; // cut off as a straggler: the run was let go without it
+      }
+      long endAt = root.scheduler().nanoTime();
+      List<Cell> answered;
+      synchronized (this) {
+        this.answered = true;
+        answered = List.copyOf(cells);
+      }
+      if (loader.shared) {
+        for (var key : keys) {
+          loader.inFlight.remove(key, this); // a failure is never handed to a later run
+        }
+      }
+      var status = failure == null ? Outcome.Status.SUCCEEDED
+          : failure instanceof CancellationException && call.halted() ? Outcome.Status.CANCELLED
+          : Outcome.Status.FAILED;
+      // Each run waiting for it: counted while its waiters are woken, and given its record.
+      var byRun = new java.util.LinkedHashMap<LoaderRun, List<Cell>>();
+      for (var cell : answered) {
+        byRun.computeIfAbsent(cell.owner, k -> new ArrayList<>()).add(cell);
+      }
+      if (!loader.shared && !byRun.containsKey(sender)) {
+        byRun.put(sender, List.of());
+      }
+      for (var entry : byRun.entrySet()) {
+        var owner = entry.getKey();
+        var theirs = entry.getValue();
+        var run = owner.root;
+        boolean live = !run.isDone();
+        run.enter(1);
+        try {
+          Batch record = null;
+          if (live) {
+            var ownKeys = new ArrayList<Object>(theirs.size());
+            for (var cell : theirs) {
+              ownKeys.add(cell.key);
+            }
+            record = new Batch(loader.name, owner == sender ? round : round(owner),
+                ownKeys, since(run, startAt == 0 ? endAt : startAt), since(run, endAt), status,
+                failure, call == null ? 0 : call.attempts(), owner.waiters(theirs),
+                loader.shared);
+          }
+          owner.answer(theirs, this, values, failure, record);
+          if (record != null && run.hooks() instanceof Emitter emitter) {
+            emitter.batchEnded(run, record);
+          }
+        } finally {
+          run.exit();
+        }
+      }
+      if (jfr != null) {
+        jfr.end();
+        jfr.loader = loader.name;
+        jfr.graph = root.plan().graph();
+        jfr.runId = root.id();
+        jfr.round = round;
+        jfr.keyCount = keys.size();
+        var text = keys.size() <= 20 ? keys.toString() : keys.subList(0, 20) + " and "
+            + (keys.size() - 20) + " more";
+        jfr.keys = text;
+        jfr.attempts = call == null ? 0 : call.attempts();
+        jfr.shared = loader.shared;
+        jfr.outcome = status.label();
+        jfr.commit();
+      }
+      if (!loader.shared) {
+        root.releaseHold();
+      }
+    }
+
+    private static int round(LoaderRun owner) {
+      synchronized (owner) {
+        return Math.max(1, owner.rounds);
+      }
+    }
+
+    private static Duration since(Run<?> run, long at) {
+      return Duration.ofNanos(Math.max(0, at - run.startNanos()));
+    }
+
+    /**
+     * Nobody waits for the call any more: it is cancelled; one made for a run that ignores the
+     * interrupt for the run's grace is let go as a straggler of the run.
+     */
+    void cancel(String why) {
+      var c = call;
+      if (c == null || !c.cancel(why) || loader.shared) {
+        return;
+      }
+      try {
+        root.scheduler().schedule(() -> {
+          var thread = c.cutOff();
+          if (thread != null && released.compareAndSet(false, true)) {
+            root.addStragglers(Map.of("loader " + label, thread));
+            long now = root.scheduler().nanoTime();
+            sender.record(new Batch(loader.name, round, keys, since(root, startAt),
+                since(root, now), Outcome.Status.CANCELLED, new CancellationException(why),
+                c.attempts(), sender.waiters(cellsNow()), false));
+            root.releaseHold();
+          }
+        }, GRACE_NANOS, TimeUnit.NANOSECONDS);
+      } catch (Throwable t) {
+        root.keepSchedulerFault(t);
+      }
+    }
+  }
+}
