@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -41,17 +42,26 @@ class BatchLoaderTest {
     }
   }
 
-  // a scheduler whose timers never fire unless advanced: only the run going quiet sends keys
-  private static RunOptions quietOnly(Executor executor) {
-    return RunOptions.defaults().withExecutor(executor).withScheduler(new FakeScheduler());
+  /**
+   * Options under which only the run going quiet sends keys: a scheduler whose timers never fire
+   * unless advanced, on virtual threads. (On a bounded pool whose threads all wait on loads, the
+   * tasks queued behind them keep the run from going quiet; there only maxDelay sends the keys,
+   * so tests on every executor run on the real clock: see {@link #onTheRealClock}.)
+   */
+  private static RunOptions quietOnly() {
+    return RunOptions.defaults().withExecutor(dev.weft.testing.Executors.virtual())
+        .withScheduler(new FakeScheduler());
   }
 
-  @ParameterizedTest
-  @MethodSource("dev.weft.testing.Executors#concurrent")
-  void threeLevelsOfData_makeThreeCalls_andFetchNoKeyTwice(Executor executor) {
+  private static RunOptions onTheRealClock(Executor executor) {
+    return RunOptions.defaults().withExecutor(executor);
+  }
+
+  @Test
+  void threeLevelsOfData_makeThreeCalls_andFetchNoKeyTwice() {
     var down = new Downstream();
     var users = BatchLoader.<Integer, String>of("users", down::fetch);
-    var g = Graph.builder("levels").options(quietOnly(executor));
+    var g = Graph.builder("levels").options(quietOnly());
     var firsts = new ArrayList<Node<String>>();
     for (int i = 0; i < 10; i++) {
       int key = i % 6; // duplicates across tasks
@@ -88,7 +98,7 @@ class BatchLoaderTest {
       keys.forEach(k -> m.put(k, new Object()));
       return m;
     });
-    var g = Graph.builder("same").options(quietOnly(executor));
+    var g = Graph.builder("same").options(onTheRealClock(executor));
     var nodes = new ArrayList<Node<Object>>();
     for (int i = 0; i < 8; i++) {
       nodes.add(g.task("t" + i, () -> loader.load("k")));
@@ -110,7 +120,7 @@ class BatchLoaderTest {
       keys.stream().filter(k -> k != 7).forEach(k -> m.put(k, "u" + k));
       return m;
     });
-    var g = Graph.builder("missing").options(quietOnly(executor));
+    var g = Graph.builder("missing").options(onTheRealClock(executor));
     Node<String> ok = g.task("ok", () -> loader.load(1));
     Node<String> bad = g.task("bad", () -> loader.load(7));
     Node<String> again = g.task("again", bad.optional(), b -> loader.load(7));
@@ -123,19 +133,19 @@ class BatchLoaderTest {
     assertEquals(7, failure.key());
     assertEquals("users", failure.loader());
     assertInstanceOf(LoadException.class, ((Outcome.Failed<?>) result.outcome(again)).error());
-    assertEquals(1, result.loaders().get(0).batches(), "the failed key is not fetched again");
+    assertEquals(2, result.loaders().get(0).keysFetched(), "the failed key is not fetched again");
   }
 
   @ParameterizedTest
   @MethodSource("dev.weft.testing.Executors#concurrent")
   void aCallThatThrows_failsEveryLoadInIt_withTheSameCause(Executor executor) {
     var boom = new IllegalStateException("users service is down");
-    var calls = new java.util.concurrent.atomic.AtomicInteger();
+    var down = new Downstream();
     var loader = BatchLoader.<Integer, String>of("users", keys -> {
-      calls.incrementAndGet();
+      down.calls.add(List.copyOf(keys));
       throw boom;
     });
-    var g = Graph.builder("throws").options(quietOnly(executor)
+    var g = Graph.builder("throws").options(onTheRealClock(executor)
         .withFailureMode(FailureMode.CONTINUE));
     Node<String> a = g.task("a", () -> loader.load(1));
     Node<String> b = g.task("b", () -> loader.load(2));
@@ -147,10 +157,139 @@ class BatchLoaderTest {
       assertInstanceOf(LoadException.class, error);
       assertSame(boom, error.getCause());
     }
-    assertEquals(1, calls.get());
+    assertEquals(List.of(1, 2), down.allKeys().stream().map(k -> (Integer) k).sorted().toList(),
+        "each key asked for once, the failed one not again: " + down.calls);
+    for (var batch : result.batches()) {
+      assertEquals(Outcome.Status.FAILED, batch.status());
+      assertSame(boom, batch.failure());
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Waits, bounded, until {@code condition} holds; fails naming {@code what} otherwise. */
+  static void until(java.util.function.BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+  }
+
+  /** {@return the run's result, waited for 10 s at most} A hang fails with Weft's threads. */
+  static <T> T within(java.util.concurrent.CompletableFuture<T> future) throws Exception {
+    try {
+      return future.get(10, SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      var dump = new StringBuilder("the run did not end in 10 s; Weft's threads:");
+      Thread.getAllStackTraces().forEach((thread, stack) -> {
+        if (java.util.Arrays.stream(stack).anyMatch(f -> f.getClassName().startsWith("dev.weft")
+            && !f.getClassName().endsWith("Test"))) {
+          dump.append("\n").append(thread);
+          for (var frame : stack) {
+            dump.append("\n    at ").append(frame);
+          }
+        }
+      });
+      throw new AssertionError(dump, e);
+    }
+  }
+
+  /** Waits for a latch the test opens; an interrupt is recorded and the wait goes on. */
+  static boolean awaitIgnoringInterrupts(java.util.concurrent.CountDownLatch latch) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + SECONDS.toNanos(10);
+    while (latch.getCount() > 0 && System.nanoTime() < deadline) {
+      try {
+        latch.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    return interrupted;
+  }
+
+  // ---- rounds ----
+
+  @Test
+  void maxBatchSize_splitsARound_intoCallsMadeAtOnce() {
+    var barrier = new java.util.concurrent.CyclicBarrier(3);
+    var sizes = Collections.synchronizedList(new ArrayList<Integer>());
+    var loader = BatchLoader.<Integer, Integer>of("nums", keys -> {
+      sizes.add(keys.size());
+      barrier.await(10, SECONDS); // all three calls are in flight together, or this times out
+      var m = new HashMap<Integer, Integer>();
+      keys.forEach(k -> m.put(k, k * 2));
+      return m;
+    }).maxBatchSize(10);
+    var g = Graph.builder("split").options(quietOnly());
+    Input<List<Integer>> ids = g.input("ids");
+    Node<List<Integer>> doubled = g.forEach("doubled", ids, loader::load);
+    var result = g.build().run(Inputs.of(ids, IntStream.range(0, 25).boxed().toList()));
+
+    assertEquals(IntStream.range(0, 25).map(x -> 2 * x).boxed().toList(), result.get(doubled));
+    assertEquals(List.of(5, 10, 10), sizes.stream().sorted().toList());
+    var stats = result.loaders().get(0);
+    assertEquals(1, stats.rounds());
+    assertEquals(3, stats.batches());
+  }
+
+  @Test
+  void chainedLoads_insideATaskAndAcrossTasks_takeOneRoundPerLevel() {
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("chain", down::fetch);
+    var g = Graph.builder("chain").options(quietOnly());
+    var tails = new ArrayList<Node<String>>();
+    for (int t = 0; t < 4; t++) {
+      int base = t * 10;
+      // three levels inside one task: each key computed from the value before it
+      Node<String> inside = g.task("inside" + t, () -> {
+        var a = loader.load(base);
+        var b = loader.load(Integer.parseInt(a.substring(1)) + 1);
+        return loader.load(Integer.parseInt(b.substring(1)) + 1);
+      });
+      tails.add(inside);
+    }
+    // and a fourth level across tasks
+    Node<String> across = g.task("across", tails.get(0),
+        v -> loader.load(Integer.parseInt(v.substring(1)) + 100));
+    var result = g.build().run(Inputs.empty());
+
+    assertEquals("v2", result.get(tails.get(0)));
+    assertEquals("v32", result.get(tails.get(3)));
+    assertEquals("v102", result.get(across));
+    assertEquals(4, down.calls.size(), "one call per level: " + down.calls);
+    assertEquals(4, result.loaders().get(0).rounds());
+  }
+
+  @Test
+  void subgraphTasks_andFanOutElements_loadInTheOuterRunsRounds() {
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("users", down::fetch);
+    var inner = Graph.builder("profile");
+    Input<Integer> id = inner.input("id", Integer.class);
+    Node<String> name = inner.task("name", id, loader::load);
+    var profile = inner.build();
+
+    var g = Graph.builder("outer").options(quietOnly());
+    Input<List<Integer>> ids = g.input("ids");
+    Node<String> own = g.task("own", () -> loader.load(1));
+    Node<List<String>> each = g.forEach("each", ids, loader::load);
+    Node<Integer> two = g.task("two", () -> 2);
+    Node<String> sub = g.subgraph("host", Subgraph.of(profile, name).bind(id, two));
+    var result = g.build().run(Inputs.of(ids, List.of(1, 3, 4)));
+
+    assertEquals("v1", result.get(own));
+    assertEquals(List.of("v1", "v3", "v4"), result.get(each));
+    assertEquals("v2", result.get(sub));
+    assertEquals(1, down.calls.size(), "one call for the whole request: " + down.calls);
     var batch = result.batches().get(0);
-    assertEquals(Outcome.Status.FAILED, batch.status());
-    assertSame(boom, batch.failure());
-    assertEquals(List.of(1, 2), batch.keys().stream().sorted().toList());
+    assertEquals(List.of(1, 2, 3, 4), batch.keys().stream().map(k -> (Integer) k).sorted()
+        .toList());
+    assertTrue(batch.waiters().containsAll(List.of("own", "each[0]", "each[2]", "host/name")),
+        batch.waiters().toString());
   }
 }

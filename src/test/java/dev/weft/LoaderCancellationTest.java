@@ -1,0 +1,299 @@
+package dev.weft;
+
+import static dev.weft.BatchLoaderTest.awaitIgnoringInterrupts;
+import static dev.weft.BatchLoaderTest.within;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.weft.testing.Executors;
+import dev.weft.testing.FakeScheduler;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Loads under cancellation, deadlines, timeouts and the loader's own policies: waiting loads are
+ * interrupted like any task, calls nobody waits for are cancelled, and no call outlives its run
+ * unreported.
+ */
+class LoaderCancellationTest {
+  private final FakeScheduler fake = new FakeScheduler();
+
+  private RunOptions options() {
+    return RunOptions.defaults().withExecutor(Executors.virtual()).withScheduler(fake);
+  }
+
+  private static Map<Integer, String> values(List<Integer> keys) {
+    var m = new HashMap<Integer, String>();
+    keys.forEach(k -> m.put(k, "v" + k));
+    return m;
+  }
+
+  @Test
+  void theDeadline_interruptsWaitingLoads_andCancelsTheCall_whichEndsBeforeTheRun()
+      throws Exception {
+    var entered = new CountDownLatch(1);
+    var interrupted = new AtomicBoolean();
+    var callEnded = new AtomicBoolean();
+    var loader = BatchLoader.<Integer, String>of("slow", keys -> {
+      entered.countDown();
+      try {
+        new CountDownLatch(1).await(10, SECONDS);
+        return values(keys);
+      } catch (InterruptedException e) {
+        interrupted.set(true);
+        throw e;
+      } finally {
+        callEnded.set(true);
+      }
+    });
+    var g = Graph.builder("deadline").options(options().withDeadline(Duration.ofSeconds(1)));
+    Node<String> a = g.task("a", () -> loader.load(1));
+    Node<String> b = g.task("b", () -> loader.load(2));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofSeconds(1));
+    var result = within(future);
+
+    assertTrue(callEnded.get(), "the call ended before the run did");
+    assertTrue(interrupted.get(), "the call was interrupted");
+    assertTrue(result.deadlineExceeded());
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(a));
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(b));
+    var batch = result.batches().get(0);
+    assertEquals(Outcome.Status.CANCELLED, batch.status());
+    assertTrue(result.stragglers().isEmpty(), result.stragglers().toString());
+  }
+
+  @Test
+  void failFast_interruptsLoadsWaitingBesideTheFailure() throws Exception {
+    var entered = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("slow", keys -> {
+      entered.countDown();
+      new CountDownLatch(1).await(10, SECONDS);
+      return values(keys);
+    });
+    // on the real clock: the failing task blocks where Weft cannot see it, so the loader's
+    // maxDelay sends the key
+    var g = Graph.builder("fail-fast").options(RunOptions.defaults()
+        .withExecutor(Executors.virtual()));
+    Node<String> waiting = g.task("waiting", () -> loader.load(1));
+    Node<String> fails = g.task("fails", () -> {
+      assertTrue(entered.await(10, SECONDS));
+      throw new IllegalStateException("boom");
+    });
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertInstanceOf(Outcome.Failed.class, result.outcome(fails));
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(waiting));
+    assertEquals(Outcome.Status.CANCELLED, result.batches().get(0).status());
+  }
+
+  @Test
+  void aTaskThatTimesOutWaiting_leavesTheCallToTheOthersWaitingForIt() throws Exception {
+    var release = new CountDownLatch(1);
+    var entered = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("users", keys -> {
+      entered.countDown();
+      assertTrue(release.await(10, SECONDS));
+      return values(keys);
+    });
+    var g = Graph.builder("timeout").options(options());
+    Node<String> impatient = g.node("impatient").timeout(Duration.ofMillis(50))
+        .call(() -> loader.load(1));
+    Node<String> patient = g.task("patient", () -> loader.load(1));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofMillis(50)); // its attempt is timed out: it fails whatever comes
+    release.countDown();
+    var result = within(future);
+
+    var failure = ((Outcome.Failed<?>) result.outcome(impatient)).error();
+    assertInstanceOf(NodeTimeoutException.class, failure);
+    assertEquals("v1", result.get(patient));
+    var batch = result.batches().get(0);
+    assertEquals(Outcome.Status.SUCCEEDED, batch.status());
+    assertEquals(List.of("impatient", "patient"), batch.waiters().stream().sorted().toList());
+  }
+
+  @Test
+  void aCallNobodyWaitsForIsCancelled_andItsKeysForgotten_soARetryAsksAgain()
+      throws Exception {
+    var calls = new AtomicInteger();
+    var firstInterrupted = new AtomicBoolean();
+    var entered = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("users", keys -> {
+      if (calls.incrementAndGet() == 1) {
+        entered.countDown();
+        try {
+          new CountDownLatch(1).await(10, SECONDS);
+        } catch (InterruptedException e) {
+          firstInterrupted.set(true);
+          throw e;
+        }
+      }
+      return values(keys);
+    });
+    var g = Graph.builder("retry").options(options());
+    Node<String> user = g.node("user").timeout(Duration.ofMillis(50))
+        .retry(RetryPolicy.fixed(2, Duration.ZERO)).call(() -> loader.load(7));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofMillis(50)); // the first attempt times out: nobody waits for call 1
+    var result = within(future);
+
+    assertEquals("v7", result.get(user));
+    assertTrue(firstInterrupted.get(), "the abandoned call was interrupted");
+    assertEquals(2, calls.get());
+    var statuses = result.batches().stream().map(Batch::status).toList();
+    assertEquals(List.of(Outcome.Status.CANCELLED, Outcome.Status.SUCCEEDED), statuses);
+    assertEquals(2, result.loaders().get(0).keysFetched());
+  }
+
+  @Test
+  void aCallThatIgnoresTheInterrupt_isAStragglerOfTheRun_namedByItsLoader() throws Exception {
+    var entered = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var sawInterrupt = new AtomicBoolean();
+    var returned = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("stubborn", keys -> {
+      entered.countDown();
+      sawInterrupt.set(awaitIgnoringInterrupts(release));
+      returned.countDown();
+      return values(keys);
+    });
+    var g = Graph.builder("straggler").options(options().withDeadline(Duration.ofSeconds(1)));
+    Node<String> a = g.task("a", () -> loader.load(1));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofSeconds(1)); // the deadline: the load leaves, the call is interrupted
+    fake.awaitTimers(2); // the run's cut-off, and the call's grace once its last waiter left
+    fake.advance(Duration.ofMillis(10)); // its grace passes
+    var result = within(future);
+    release.countDown();
+    assertTrue(returned.await(10, SECONDS));
+
+    assertTrue(sawInterrupt.get(), "the call was interrupted");
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(a));
+    assertTrue(result.stragglers().containsKey("loader stubborn#1"),
+        result.stragglers().toString());
+    assertEquals(Outcome.Status.CANCELLED, result.batches().get(0).status());
+  }
+
+  // ---- the loader's own policies ----
+
+  @Test
+  void aRetriedCall_answersItsLoads_andCountsItsAttempts() throws Exception {
+    var calls = new AtomicInteger();
+    var loader = BatchLoader.<Integer, String>of("flaky", keys -> {
+      if (calls.incrementAndGet() == 1) {
+        throw new java.io.IOException("connection reset");
+      }
+      return values(keys);
+    }).retry(RetryPolicy.fixed(3, Duration.ZERO));
+    var g = Graph.builder("retried").options(options());
+    Node<String> a = g.task("a", () -> loader.load(1));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertEquals("v1", result.get(a));
+    assertEquals(2, result.batches().get(0).attempts());
+    assertEquals(1, result.loaders().get(0).batches());
+  }
+
+  @Test
+  void theLoadersTimeout_failsItsLoads_namingTheLoader() throws Exception {
+    var entered = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("users", keys -> {
+      entered.countDown();
+      new CountDownLatch(1).await(10, SECONDS);
+      return values(keys);
+    }).timeout(Duration.ofMillis(100));
+    var g = Graph.builder("loader-timeout").options(options());
+    Node<String> a = g.task("a", () -> loader.load(1));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofMillis(100));
+    var result = within(future);
+
+    var error = ((Outcome.Failed<?>) result.outcome(a)).error();
+    var load = assertInstanceOf(LoadException.class, error);
+    var timeout = assertInstanceOf(NodeTimeoutException.class, load.getCause());
+    assertTrue(timeout.getMessage().contains("users (loader)"), timeout.getMessage());
+    assertEquals(Outcome.Status.FAILED, result.batches().get(0).status());
+  }
+
+  @Test
+  void anOpenBreaker_failsTheLoadsWithoutCallingTheFunction() throws Exception {
+    var breaker = CircuitBreaker.builder("users-breaker").slidingWindow(2).minimumCalls(2)
+        .failureRateThreshold(0.5).openDuration(Duration.ofMinutes(1)).scheduler(fake).build();
+    var calls = new AtomicInteger();
+    var loader = BatchLoader.<Integer, String>of("users", keys -> {
+      calls.incrementAndGet();
+      throw new java.io.IOException("down");
+    }).circuitBreaker(breaker);
+    var g = Graph.builder("breaker").options(options()
+        .withFailureMode(FailureMode.CONTINUE));
+    Node<String> first = g.task("first", () -> loader.load(1));
+    Node<String> second = g.task("second", first.optional(), x -> loader.load(2));
+    Node<String> third = g.task("third", second.optional(), x -> loader.load(3));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertEquals(2, calls.get(), "the breaker opened after two failed calls");
+    var error = ((Outcome.Failed<?>) result.outcome(third)).error();
+    assertInstanceOf(CircuitOpenException.class, error.getCause());
+    assertEquals(CircuitBreaker.State.OPEN, breaker.state());
+  }
+
+  // ---- where loads may not be made ----
+
+  @Test
+  void aLoadOutsideATask_fails_sayingWhere() {
+    var loader = BatchLoader.<Integer, String>of("users", LoaderCancellationTest::values);
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> loader.load(1));
+    assertTrue(e.getMessage().startsWith("loader 'users': load was called outside a Weft task"),
+        e.getMessage());
+  }
+
+  @Test
+  void aLoadFromAnInlineNode_failsTheNode_namingIt() throws Exception {
+    var loader = BatchLoader.<Integer, String>of("users", LoaderCancellationTest::values);
+    var g = Graph.builder("inline").options(options());
+    Node<String> quick = g.node("quick").inline().call(() -> loader.load(1));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    var error = ((Outcome.Failed<?>) result.outcome(quick)).error();
+    assertEquals("loader 'users': node 'quick' of graph 'inline' is inline, so it must not block,"
+        + " and a load blocks; drop .inline() from it", error.getMessage());
+    assertTrue(result.loaders().isEmpty());
+  }
+
+  @Test
+  void badConfiguration_failsWhenTheLoaderIsDeclared() {
+    var loader = BatchLoader.<Integer, String>of("users", LoaderCancellationTest::values);
+    var size = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> loader.maxBatchSize(0));
+    assertEquals("loader 'users': maxBatchSize must be at least 1, got 0", size.getMessage());
+    var delay = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> loader.maxDelay(Duration.ZERO));
+    assertEquals("loader 'users': maxDelay must be positive, got PT0S", delay.getMessage());
+    var npe = org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+        () -> BatchLoader.of(null, LoaderCancellationTest::values));
+    assertEquals("name", npe.getMessage());
+    assertFalse(loader.isSharedAcrossRuns());
+    assertTrue(loader.sharedAcrossRuns().isSharedAcrossRuns());
+  }
+}
