@@ -432,6 +432,11 @@ final class Loads implements Run.Quiet {
       return true;
     }
 
+    /** {@return how many cells (of any run) still wait for the call} For tests. */
+    synchronized int subscribers() {
+      return live;
+    }
+
     /** A cell lost its last waiter. {@return whether nobody waits for the call any more} */
     synchronized boolean unsubscribe() {
       return !answered && --live == 0;

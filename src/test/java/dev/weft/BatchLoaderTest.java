@@ -292,4 +292,150 @@ class BatchLoaderTest {
     assertTrue(batch.waiters().containsAll(List.of("own", "each[0]", "each[2]", "host/name")),
         batch.waiters().toString());
   }
+
+  // ---- the maxDelay backstop ----
+
+  @Test
+  void aTaskBlockedOutOfWeftsSight_delaysTheKeysOnlyUntilMaxDelay() throws Exception {
+    var fake = new FakeScheduler();
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("users", down::fetch)
+        .maxDelay(Duration.ofMillis(1));
+    var sleeper = new java.util.concurrent.CountDownLatch(1);
+    var waiting = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
+    var g = Graph.builder("backstop").options(RunOptions.defaults()
+        .withExecutor(dev.weft.testing.Executors.virtual()).withScheduler(fake));
+    g.task("sleeps", () -> sleeper.await(10, SECONDS)); // a plain blocking call: not a load
+    var loads = new ArrayList<Node<String>>();
+    for (int i = 0; i < 10; i++) {
+      int key = i;
+      loads.add(g.task("load" + i, () -> {
+        waiting.add(Thread.currentThread());
+        return loader.load(key);
+      }));
+    }
+    var future = g.build().runAsync(Inputs.empty());
+    until(() -> waiting.size() == 10 && waiting.stream()
+        .allMatch(t -> t.getState() == Thread.State.WAITING), "ten loads waiting");
+
+    assertEquals(List.of(), down.calls, "the sleeping task keeps the run from going quiet");
+    fake.advance(Duration.ofMillis(1));
+    until(() -> down.calls.size() == 1, "the call maxDelay sends");
+    sleeper.countDown();
+    var result = within(future);
+
+    assertEquals(10, down.calls.get(0).size(), "all ten keys in that one call");
+    assertEquals("v9", result.get(loads.get(9)));
+    assertEquals(Duration.ofMillis(1), result.batches().get(0).started());
+  }
+
+  // ---- loadMany ----
+
+  @Test
+  void loadMany_answersInTheOrderAsked_onceEach_inOneWait() throws Exception {
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("users", down::fetch);
+    var g = Graph.builder("many").options(quietOnly());
+    Node<Map<Integer, String>> many = g.task("many", () -> loader.loadMany(List.of(3, 1, 3, 2)));
+    Node<Map<Integer, String>> none = g.task("none", () -> loader.loadMany(List.of()));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertEquals(List.of(3, 1, 2), List.copyOf(result.get(many).keySet()));
+    assertEquals("v2", result.get(many).get(2));
+    assertEquals(Map.of(), result.get(none));
+    assertEquals(List.of(List.of(3, 1, 2)), down.calls);
+    assertEquals(new LoaderStats("users", 1, 1, 3, 3, 0), result.loaders().get(0));
+  }
+
+  @Test
+  void loadMany_failsForTheFirstKeyWithoutAValue_theOthersAttached() throws Exception {
+    var loader = BatchLoader.<Integer, String>ofList("users", keys -> keys.stream()
+        .map(k -> k < 0 ? null : "u" + k).toList());
+    var strict = BatchLoader.<Integer, String>of("strict", keys -> Map.of(1, "one"));
+    var g = Graph.builder("many-fail").options(quietOnly());
+    Node<Map<Integer, String>> nulls = g.task("nulls", () -> loader.loadMany(List.of(-1, 2)));
+    Node<Map<Integer, String>> missing = g.task("missing",
+        () -> strict.loadMany(List.of(1, 5, 6)));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertEquals(java.util.Arrays.asList(null, "u2"), List.copyOf(result.get(nulls).values()),
+        "a null in the list is a value");
+    var error = (LoadException) ((Outcome.Failed<?>) result.outcome(missing)).error();
+    assertEquals(5, error.key());
+    assertEquals(1, error.getSuppressed().length);
+    assertEquals(6, ((LoadException) error.getSuppressed()[0]).key());
+  }
+
+  @Test
+  void aListOfTheWrongSize_failsTheCall_sayingWhy() throws Exception {
+    var loader = BatchLoader.<Integer, String>ofList("users", keys -> List.of("only one"));
+    var g = Graph.builder("wrong-size").options(quietOnly());
+    Node<String> a = g.task("a", () -> loader.load(1));
+    Node<String> b = g.task("b", () -> loader.load(2));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    var error = ((Outcome.Failed<?>) result.outcome(a)).error();
+    assertEquals("loader 'users': the batch function returned 1 values for 2 keys; a list must"
+        + " hold one value per key, in their order", error.getCause().getMessage());
+    assertInstanceOf(LoadException.class, ((Outcome.Failed<?>) result.outcome(b)).error());
+  }
+
+  // ---- what is reported ----
+
+  @Test
+  void everyCall_isAnEvent_beforeTheRunEnds_carryingLoaderKeysAndRound() throws Exception {
+    var events = Collections.synchronizedList(new ArrayList<RunEvent>());
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("users", down::fetch);
+    var g = Graph.builder("events").options(quietOnly().withListener(events::add));
+    Node<String> a = g.task("a", () -> loader.load(1));
+    g.task("b", a, v -> loader.load(2));
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    List<RunEvent> batches;
+    synchronized (events) {
+      batches = events.stream().filter(e -> e instanceof RunEvent.BatchEnded).toList();
+      assertInstanceOf(RunEvent.RunEnded.class, events.getLast());
+    }
+    assertEquals(2, batches.size());
+    var first = ((RunEvent.BatchEnded) batches.get(0)).batch();
+    var second = ((RunEvent.BatchEnded) batches.get(1)).batch();
+    assertEquals(List.of(1), first.keys());
+    assertEquals(1, first.round());
+    assertEquals(List.of(2), second.keys());
+    assertEquals(2, second.round());
+    assertEquals("users", second.loader());
+    assertEquals(List.of("b"), second.waiters());
+    assertEquals(result.batches(), List.of(first, second));
+    assertEquals(result.runId(), batches.get(0).runId());
+  }
+
+  @Test
+  void everyCall_isAJfrEvent_withLoaderKeysRoundAndOutcome() throws Exception {
+    var recorded = new java.util.concurrent.LinkedBlockingQueue<jdk.jfr.consumer.RecordedEvent>();
+    var down = new Downstream();
+    var loader = BatchLoader.<Integer, String>of("jfr-users", down::fetch);
+    try (var stream = new jdk.jfr.consumer.RecordingStream()) {
+      stream.enable("dev.weft.BatchExecution");
+      stream.onEvent("dev.weft.BatchExecution", e -> {
+        if ("jfr-users".equals(e.getString("loader"))) {
+          recorded.add(e);
+        }
+      });
+      stream.startAsync();
+      var g = Graph.builder("jfr-batches").options(quietOnly());
+      g.task("a", () -> loader.loadMany(List.of(1, 2, 3)));
+      var result = within(g.build().runAsync(Inputs.empty()));
+      var event = recorded.poll(10, SECONDS);
+
+      assertTrue(event != null, "no BatchExecution event");
+      assertEquals("jfr-batches", event.getString("graph"));
+      assertEquals(result.runId(), event.getLong("runId"));
+      assertEquals(1, event.getInt("round"));
+      assertEquals(3, event.getInt("keyCount"));
+      assertEquals("[1, 2, 3]", event.getString("keys"));
+      assertEquals("succeeded", event.getString("outcome"));
+      assertEquals(1, event.getInt("attempts"));
+    }
+  }
 }
