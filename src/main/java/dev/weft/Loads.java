@@ -150,7 +150,11 @@ final class Loads implements Run.Quiet {
     final Run<?> root;
     private final HashMap<Object, Cell> cells = new HashMap<>();
     private ArrayList<Cell> pending = new ArrayList<>();
+    // the backstop: armed when a key waits while the run is not quiet; when the first key now
+    // waiting and the last were asked for, on the scheduler's clock
     private Future<?> timer;
+    private long firstAskedAt;
+    private long lastAskedAt;
     private int rounds;
     private int calls;
     private long requested;
@@ -180,10 +184,13 @@ final class Loads implements Run.Quiet {
           if (cell == null) {
             cell = new Cell(key, this);
             cells.put(key, cell);
-            pending.add(cell);
-            if (timer == null) {
-              armTimer();
+            if (pending.isEmpty()) {
+              firstAskedAt = root.scheduler().nanoTime();
+              lastAskedAt = firstAskedAt;
+            } else if (timer != null) {
+              lastAskedAt = root.scheduler().nanoTime(); // keys still coming: the backstop waits
             }
+            pending.add(cell);
           } else {
             saved++;
           }
@@ -206,18 +213,53 @@ final class Loads implements Run.Quiet {
       return answered;
     }
 
-    private void armTimer() {
+    /**
+     * Arms the backstop, if keys wait and it is not armed: the run did not go quiet when this
+     * task began to wait, so something else runs, maybe blocked where Weft cannot see it.
+     */
+    private synchronized void armBackstop() {
+      if (timer == null && !pending.isEmpty()) {
+        lastAskedAt = root.scheduler().nanoTime();
+        schedule(loader.maxDelayNanos);
+      }
+    }
+
+    private void schedule(long nanos) {
       try {
-        timer = root.scheduler().schedule(this::dispatch, loader.maxDelayNanos,
-            TimeUnit.NANOSECONDS);
+        timer = root.scheduler().schedule(this::backstop, nanos, TimeUnit.NANOSECONDS);
       } catch (Throwable t) {
         root.keepSchedulerFault(t); // the run goes on: its going quiet still sends the keys
       }
     }
 
+    /**
+     * The backstop's timer: sends the waiting keys once none has been asked for in {@code
+     * maxDelay} (tasks still asking are running, not blocked), or {@code 10 * maxDelay} after
+     * the first, whichever comes first.
+     */
+    private void backstop() {
+      synchronized (this) {
+        if (pending.isEmpty()) {
+          return;
+        }
+        long now = root.scheduler().nanoTime();
+        long delay = loader.maxDelayNanos;
+        long due = Math.min(lastAskedAt + delay, firstAskedAt + 10 * Math.min(delay,
+            Long.MAX_VALUE / 10));
+        if (due - now > 0) {
+          schedule(due - now);
+          return;
+        }
+      }
+      dispatch();
+    }
+
     private void await(Waiter waiter) {
       var waiting = waiter.waiting;
-      waiting.pause(() -> waiter.over); // may send the keys, on this thread: it was the last
+      // may send the keys, on this thread: it was the last that could ask for any
+      if (!waiting.pause(() -> waiter.over)) {
+        armBackstop();
+      }
       boolean interrupted = false;
       while (!waiter.over) {
         if (Thread.interrupted()) {

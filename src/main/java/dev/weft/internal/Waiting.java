@@ -38,19 +38,24 @@ public final class Waiting {
   /**
    * Stops counting the waiting thread, unless {@code over} says the wait is over already. If
    * that leaves the request quiet and the wait is still not over, tells its loaders: this thread
-   * was the last that could have asked for a key.
+   * was the last that could have asked for a key. {@return whether the request was quiet: the
+   * wait was over, or the loaders were told}
    */
-  public void pause(BooleanSupplier over) {
+  public boolean pause(BooleanSupplier over) {
     uncounted = true;
     if (over.getAsBoolean()) {
       if (!UNCOUNTED.compareAndSet(this, true, false)) {
         run.exit(); // a waker counted this thread again already, and it had not stopped: undo one
       }
-      return;
+      return true;
     }
-    if (run.exitQuietly() && !over.getAsBoolean()) {
-      run.quiescent();
+    if (run.exitQuietly()) {
+      if (!over.getAsBoolean()) {
+        run.quiescent();
+      }
+      return true;
     }
+    return false;
   }
 
   /** The waiting thread goes on: counts it again, unless its waker did. */
