@@ -30,8 +30,10 @@ import java.util.TreeMap;
  *   <li>{@code sleeper RUNS}: one task blocked 50 ms in {@code Thread.sleep} (which Weft cannot
  *       see, so the run never goes quiet while it sleeps) beside ten tasks loading one key each:
  *       when the one call started, relative to the run's start ({@code
- *       RunResult.batches().get(0).started()}), min/median/max over {@code RUNS} runs after
- *       {@code RUNS} warm-up runs; beside it the same ten loads without the sleeper (the run goes
+ *       RunResult.batches().get(0).started()}), and how long after the first load task started,
+ *       min/median/max over {@code RUNS} runs after {@code RUNS} warm-up runs, with the number of
+ *       calls per run (only the timer sends keys while the sleeper sleeps: loads asked after it
+ *       fired go in a later call); beside it the same ten loads without the sleeper (the run goes
  *       quiet at once).
  *   <li>{@code timeline RUNS MAXDELAY_MS TASKS}: where the time of a depth-1 run goes ({@code
  *       LoaderBenchmark}'s {@code load} graph: {@code TASKS} tasks loading a key each): medians
@@ -236,24 +238,37 @@ public final class LoaderFigures {
       without.run(Inputs.empty()).throwIfFailed();
     }
     var withAt = new double[runs];
+    var withAfterFirst = new double[runs];
+    var withLast = new double[runs];
     var withRun = new double[runs];
     var withoutAt = new double[runs];
+    var withoutAfterFirst = new double[runs];
+    var calls = new int[runs];
     for (int r = 0; r < runs; r++) {
       var res = with.run(Inputs.empty()).throwIfFailed();
-      if (res.batches().size() != 1) {
-        throw new IllegalStateException("expected one call: " + res.batches());
-      }
-      withAt[r] = micros(res.batches().get(0).started());
+      var batches = res.batches();
+      calls[r] = batches.size();
+      withAt[r] = micros(batches.get(0).started());
+      withLast[r] = micros(batches.get(batches.size() - 1).started());
+      var firstLoad = res.spans().stream().filter(sp -> sp.node().startsWith("load"))
+          .mapToDouble(sp -> micros(sp.started())).min().orElseThrow();
+      withAfterFirst[r] = withAt[r] - firstLoad;
       withRun[r] = micros(res.elapsed());
       var res2 = without.run(Inputs.empty()).throwIfFailed();
       withoutAt[r] = micros(res2.batches().get(0).started());
+      withoutAfterFirst[r] = withoutAt[r] - res2.spans().stream()
+          .mapToDouble(sp -> micros(sp.started())).min().orElseThrow();
     }
     System.out.println("maxDelay 1 ms (the default), " + runs + " runs after " + runs
         + " warm-up runs; times since each run's start, in µs:");
-    System.out.println("  call started, sleeper beside: " + summary(withAt));
-    System.out.println("  run elapsed, sleeper beside:  " + summary(withRun));
-    System.out.println("  call started, no sleeper:     " + summary(withoutAt));
-    System.out.println("  every value, sleeper beside:  " + Arrays.toString(round(withAt)));
+    System.out.println("  first call started, sleeper beside: " + summary(withAt));
+    System.out.println("  ... after the first load asked:     " + summary(withAfterFirst));
+    System.out.println("  last call started, sleeper beside:  " + summary(withLast));
+    System.out.println("  run elapsed, sleeper beside:        " + summary(withRun));
+    System.out.println("  first call started, no sleeper:     " + summary(withoutAt));
+    System.out.println("  ... after the first load asked:     " + summary(withoutAfterFirst));
+    System.out.println("  first call started, every run:      " + Arrays.toString(round(withAt)));
+    System.out.println("  calls per run, sleeper beside:      " + Arrays.toString(calls));
   }
 
   static Graph sleeperGraph(BatchLoader<Integer, String> loader, boolean sleeper) {
