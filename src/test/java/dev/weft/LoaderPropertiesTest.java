@@ -49,13 +49,11 @@ import org.junit.jupiter.api.Test;
  * naming loader and key, caused by the call's failure if it failed), that the loaders' figures
  * and batch records agree with the calls the batch functions saw, and that no loader made fewer
  * rounds than the data depth allows. What more holds depends on the setting; see {@link
- * Setting#exact}. Settings that hang by a known bug (the {@code bug_} tests) run with the
- * maxDelay timer instead, unless {@code -Dweft.loaderKnownBugs=true}.
+ * Setting#exact}. Bounded pools and the caller's thread run quiet-only too: the regressions
+ * below once hung there.
  */
 class LoaderPropertiesTest {
   private static final int CASES = Cases.count(150);
-  /** Whether settings that hang by a known bug are run as drawn: {@code -Dweft.loaderKnownBugs}. */
-  private static final boolean KNOWN_BUGS = Boolean.getBoolean("weft.loaderKnownBugs");
   private static final String CLASS = "LoaderPropertiesTest#";
   /** The longest a run may take before it counts as hung. */
   static final long BOUND_SECONDS = 10;
@@ -104,7 +102,8 @@ class LoaderPropertiesTest {
      * loaders, or several calls per round (maxBatchSize): a call that answers first lets its
      * tasks ask for keys of a round that is still out, and the run goes quiet again while it is
      * (more rounds than Haxl, which waits for all of a round's calls). Not on a bounded pool:
-     * see {@link #bug_aBoundedPoolWhoseThreadsAllWaitOnKeys_neverGoesQuiet}.
+     * a task queued behind its threads is counted only from its start, so the run may go quiet
+     * before it asks (more rounds, never a hang).
      */
     boolean exact() {
       return exec == Exec.VIRTUAL && timer == Timer.QUIET_ONLY && world.loaders() == 1
@@ -154,8 +153,7 @@ class LoaderPropertiesTest {
    * On every executor, quiet-only or with the maxDelay timer, with up to three loaders and
    * sometimes a batch limit: no run hangs, no key is fetched twice, every value is the
    * reference's (no poison: which keys share a call is timing here), and each loader's rounds
-   * are at least its data depth and at most its keys. A bounded pool, and the caller's thread
-   * with a subgraph or a fan-out, run with the timer only: see {@link #quietOnlyHangs}.
+   * are at least its data depth and at most its keys.
    */
   @Test
   void onEveryExecutor_noRunHangs_noKeyIsFetchedTwice_andEveryValueIsTheReferences() {
@@ -189,19 +187,18 @@ class LoaderPropertiesTest {
     });
   }
 
-  // ---- bugs found, as deterministic reproductions ----
+  // ---- regressions: bugs the harness found (fixed), as deterministic reproductions ----
 
   /**
-   * BUG: a run on a bounded pool whose threads all wait on a loader never goes quiet while more
+   * Was a hang: a run on a bounded pool whose threads all wait on a loader never went quiet while more
    * of its tasks wait in the pool's queue: those count as active from the moment they are handed
    * to the executor (Run.submit), though they cannot run, let alone ask for a key, until a
    * waiting one is answered. So only the maxDelay timer sends the keys: never, with a long
    * maxDelay or a scheduler that does not fire on its own. Here: 2 threads, 3 tasks each loading
-   * one key; the existing BatchLoaderTest#sameKey_fromManyTasks... on the 4-thread pool hangs
-   * the same way (8 tasks).
+   * one key. Fixed: an executor that may queue is counted from each task's start.
    */
   @Test
-  void bug_aBoundedPoolWhoseThreadsAllWaitOnKeys_neverGoesQuiet() throws Exception {
+  void aBoundedPoolWhoseThreadsAllWaitOnKeys_goesQuiet() throws Exception {
     var pool = java.util.concurrent.Executors.newFixedThreadPool(2,
         Thread.ofPlatform().name("bug-pool-", 0).daemon(true).factory());
     try {
@@ -236,8 +233,8 @@ class LoaderPropertiesTest {
   }
 
   /**
-   * BUG: on a synchronous executor (the caller's thread), a subgraph node whose inner task loads
-   * hangs when only quiescence sends keys. The node's thread is counted by its own loop; the
+   * Was a hang: on a synchronous executor (the caller's thread), a subgraph node whose inner
+   * task loads hung when only quiescence sends keys. The node's thread is counted by its own loop; the
    * inner run's begin() counts the same thread again ("this thread, while it starts the run"),
    * and with a synchronous executor the inner tasks are handed back to that loop and run inside
    * begin(), under both counts. The load's wait uncounts the thread once: the count stays at 1,
@@ -245,7 +242,7 @@ class LoaderPropertiesTest {
    * waits for the timer instead).
    */
   @Test
-  void bug_onTheCallersThread_aSubgraphWhoseTaskLoads_neverGoesQuiet() throws Exception {
+  void onTheCallersThread_aSubgraphWhoseTaskLoads_goesQuiet() throws Exception {
     var loader = keysLoader();
     var ig = Graph.builder("inner");
     var x = ig.task("x", () -> loader.load(1));
@@ -256,14 +253,14 @@ class LoaderPropertiesTest {
   }
 
   /**
-   * BUG: on a synchronous executor, a fan-out of two or more elements that load hangs when only
+   * Was a hang: on a synchronous executor, a fan-out of two or more elements that load hung when only
    * quiescence sends keys. Elements.run counts a second lane (run.enter(1)) and hands it to the
    * executor, which runs it, and with it every element, on the node's own thread, inside
    * execute(): that thread is then counted twice, and an element's load uncounts it once. (One
    * element, or maxConcurrency(1), makes one lane: no hang.)
    */
   @Test
-  void bug_onTheCallersThread_aFanOutWhoseElementsLoad_neverGoesQuiet() throws Exception {
+  void onTheCallersThread_aFanOutWhoseElementsLoad_goesQuiet() throws Exception {
     var loader = keysLoader();
     var g = Graph.builder("fan");
     var list = g.task("list", () -> List.of(1, 2));
@@ -312,14 +309,14 @@ class LoaderPropertiesTest {
   }
 
   /**
-   * BUG: a call of a loader without policies (no timeout, retry, breaker or bulkhead) is
+   * Was wrong: a call of a loader without policies (no timeout, retry, breaker or bulkhead) was
    * recorded with 0 attempts in {@link RunResult#batches()} (and so in BatchEnded and the JFR
    * event), though it ran once: Batch documents "how many attempts it made (more than 1 with the
    * loader's retry policy)". BatchCall.attempts() is Attempts.count(0), which counts only what a
    * guarded table records.
    */
   @Test
-  void bug_aCallOfALoaderWithoutPolicies_recordsZeroAttempts() {
+  void aCallOfALoaderWithoutPolicies_recordsOneAttempt() {
     var loader = BatchLoader.of("keys", (List<Integer> keys) -> {
       var m = new HashMap<Integer, String>();
       keys.forEach(k -> m.put(k, "v" + k));
@@ -343,30 +340,7 @@ class LoaderPropertiesTest {
     var dag = shape == null ? gen.next() : gen.next(shape);
     dag = RandomDags.withDataShapes(dag, rnd, DATA_SHAPES, BAG);
     var world = LoadWorld.random(rnd, loaders, poison, batchLimit, chainy);
-    if (timer == Timer.QUIET_ONLY && !KNOWN_BUGS && quietOnlyHangs(exec, dag)) {
-      timer = Timer.MAX_DELAY;
-    }
     return new Trial<>(seed, dag, new Setting(world, exec, timer));
-  }
-
-  /**
-   * {@return whether a run of {@code dag} on {@code exec} hangs when only quiescence sends keys,
-   * by a known bug} A bounded pool: {@link
-   * #bug_aBoundedPoolWhoseThreadsAllWaitOnKeys_neverGoesQuiet}; the caller's thread with a
-   * subgraph or a fan-out anywhere: {@link
-   * #bug_onTheCallersThread_aSubgraphWhoseTaskLoads_neverGoesQuiet}, {@link
-   * #bug_onTheCallersThread_aFanOutWhoseElementsLoad_neverGoesQuiet}. Such cases run with the
-   * maxDelay timer instead, unless {@code -Dweft.loaderKnownBugs=true}.
-   */
-  static boolean quietOnlyHangs(Exec exec, Dag dag) {
-    if (exec == Exec.PLATFORM_POOL) {
-      return true;
-    }
-    if (exec != Exec.CALLER_RUNS) {
-      return false;
-    }
-    var shapes = dag.shapes();
-    return shapes[0] > 0 || shapes[3] > 0;
   }
 
   private static void run(String name, java.util.function.Function<Long, Trial<Setting>> gen) {
@@ -667,8 +641,8 @@ class LoaderPropertiesTest {
           continue;
         }
         var status = c.failure() == null ? Outcome.Status.SUCCEEDED : Outcome.Status.FAILED;
-        // attempts are not checked: see bug_aCallOfALoaderWithoutPolicies_recordsZeroAttempts
-        if (b.status() != status || b.failure() != c.failure() || b.waiters().isEmpty()) {
+        if (b.status() != status || b.failure() != c.failure() || b.waiters().isEmpty()
+            || b.attempts() != 1) {
           out.add("call " + c.number() + " of " + name + " ended " + status + " with "
               + SafeText.of(c.failure()) + ", recorded as " + b);
         }
