@@ -29,20 +29,31 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Keys asked for by a run's tasks wait until the run goes quiet: every thread that runs one of
  * its tasks (fan-out elements and subgraphs' tasks included) is waiting on a loader, or has ended,
- * or waits for such a task to end; a task handed to the executor and not yet started counts as
- * running. Then no further key can be asked for before some value arrives, so every waiting key
- * of every loader is sent at once, one call per loader and {@link #maxBatchSize} keys. The number
- * of calls is then the depth of the data dependencies (a key computed from a loaded value is a
- * level deeper), whatever the number of keys: Haxl's rounds.
+ * or waits for such a task to end. Then no further key can be asked for before some value arrives,
+ * so every waiting key of every loader is sent at once, one call per loader and {@link
+ * #maxBatchSize} keys. The number of calls is then the depth of the data dependencies (a key
+ * computed from a loaded value is a level deeper), whatever the number of keys: Haxl's rounds.
+ * Unlike Haxl, a task whose call has answered goes on at once, without waiting for the round's
+ * other calls: with several loaders, or a round split by {@code maxBatchSize}, the keys it asks
+ * for next may go out before the slower calls answer, in a round of their own (more calls, less
+ * waiting).
+ *
+ * <p>A task handed to Weft's default executor (a virtual thread per task) counts as running from
+ * then on. On any other executor it counts from its start: a bounded pool whose threads all wait
+ * on loads cannot start the tasks queued behind them, so the run goes quiet without them, and
+ * their keys go in a later round.
  *
  * <p>A task blocked on something Weft cannot see (a plain socket, a sleep, a lock) keeps the run
  * from going quiet. For that, a backstop: once a task begins to wait while the run is not quiet,
  * the keys go out when the request has made no progress for {@link #maxDelay} (1 ms by default:
  * no key asked for, no task started or ended), and at the latest ten times that after the first
  * key. Tasks that are slow only because the machine is busy still make progress, so they do not
- * split a round. On a bounded executor whose threads all wait on loads, the tasks queued behind
- * them cannot start, so there, too, only the backstop sends the keys: use virtual threads (the
- * default) or a pool larger than the tasks that load at once.
+ * split a round.
+ *
+ * <p>The call of a round is made on the thread of the task whose wait left the run quiet (it would
+ * only wait meanwhile), unless that task has a timeout of its own; the round's other calls, each
+ * on a virtual thread of its own. If the task is stopped meanwhile and the call fails, the call's
+ * keys are sent again for the other tasks waiting for them.
  *
  * <h2>Within one run</h2>
  *
@@ -54,9 +65,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * cancellation, deadline or fail-fast interrupts its waiting loads like any task: they throw
  * {@link CancellationException} with the thread's interrupt status set. A call nobody waits for
  * any more is cancelled (its thread interrupted), and its keys are forgotten: a later load asks
- * again. A call runs on a virtual thread of its own, with the run's context and {@code
- * ScopedValue}s, and holds the run open until it ends; one that ignores the interrupt is reported
- * in {@link RunResult#stragglers()} as {@code loader users#2}.
+ * again. A call runs with the run's context and {@code ScopedValue}s; one on a thread of its
+ * own holds the run open until it ends, and one that ignores the interrupt for the run's grace
+ * is reported in {@link RunResult#stragglers()} as {@code loader users#2} (one made on a task's
+ * thread, as that task).
  *
  * <h2>Across runs</h2>
  *

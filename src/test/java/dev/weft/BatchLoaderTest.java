@@ -424,4 +424,33 @@ class BatchLoaderTest {
       assertEquals(1, event.getInt("attempts"));
     }
   }
+
+  private static final ThreadLocal<String> REQUEST = new ThreadLocal<>();
+
+  @Test
+  void theBatchFunction_seesTheRunsContext_butASharedCallSeesNone() throws Exception {
+    var seen = Collections.synchronizedList(new ArrayList<String>());
+    BatchLoader.BatchFunction<Integer, String> fn = keys -> {
+      seen.add(String.valueOf(REQUEST.get()));
+      var m = new HashMap<Integer, String>();
+      keys.forEach(k -> m.put(k, "v" + k));
+      return m;
+    };
+    var own = BatchLoader.of("own", fn).maxBatchSize(1); // two calls: one on a task's thread
+    var shared = BatchLoader.of("shared", fn).sharedAcrossRuns();
+    var g = Graph.builder("context").options(quietOnly()
+        .withPropagator(ContextPropagator.threadLocal(REQUEST)));
+    g.task("a", () -> own.loadMany(List.of(1, 2)));
+    g.task("b", () -> shared.load(3));
+    REQUEST.set("req-42");
+    try {
+      within(g.build().runAsync(Inputs.empty()));
+    } finally {
+      REQUEST.remove();
+    }
+
+    assertEquals(3, seen.size(), seen.toString());
+    assertEquals(2, seen.stream().filter("req-42"::equals).count(), seen.toString());
+    assertEquals(1, seen.stream().filter("null"::equals).count(), "the shared call: " + seen);
+  }
 }

@@ -83,12 +83,22 @@ public final class BatchCall extends Attempts {
     if (policies == null) {
       single(0); // its one attempt
     }
+    // the run's thread context, as around its tasks: on a thread of its own only (a task's
+    // thread has it already), and never for a call shared across runs
+    dev.weft.ContextPropagator.Scope[] scopes = null;
     try {
+      if (!shared && runnerDisturbed == null && run.context != null) {
+        scopes = run.context.restore();
+      }
       result = policies != null ? policies.run(this, 0) : call(0, null);
       outcome = SUCCEEDED;
     } catch (Throwable t) {
       result = t;
       outcome = FAILED;
+    } finally {
+      if (scopes != null) {
+        run.context.close(scopes);
+      }
     }
     int end = settle(0, outcome);
     Thread.interrupted(); // ours, or one the batch function left: the thread goes back clean
