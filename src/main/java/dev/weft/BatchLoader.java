@@ -248,7 +248,8 @@ public final class BatchLoader<K, V> {
 
   /**
    * Loads the value of {@code key}, waiting for the run's next round if it has not been fetched.
-   * {@return its value, possibly null if the batch function gave null}
+   *
+   * @return its value, possibly null if the batch function gave null
    *
    * @throws LoadException if the key got no value, or its call failed
    * @throws CancellationException if the task was stopped while it waited (interrupt status set)
@@ -263,7 +264,8 @@ public final class BatchLoader<K, V> {
 
   /**
    * Loads the values of {@code keys} together: one wait, however many of them must be fetched.
-   * {@return the values by key, in the order of {@code keys} (duplicates once)}
+   *
+   * @return the values by key, in the order of {@code keys} (duplicates once)
    *
    * @throws LoadException for the first key (in that order) that got no value; those of later
    *     keys are attached as suppressed

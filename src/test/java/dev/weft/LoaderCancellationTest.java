@@ -340,6 +340,34 @@ class LoaderCancellationTest {
     assertEquals(CircuitBreaker.State.OPEN, breaker.state());
   }
 
+  @Test
+  void aFullBulkhead_failsTheCallsThatFindNoPlace_andTheirLoads() throws Exception {
+    var bulkhead = Bulkhead.builder("users-bulkhead").maxConcurrent(1).build();
+    var entered = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("users", keys -> {
+      entered.countDown();
+      assertTrue(release.await(10, SECONDS));
+      return values(keys);
+    }).bulkhead(bulkhead).maxBatchSize(1);
+    var g = Graph.builder("bulkhead").options(options().withFailureMode(FailureMode.CONTINUE));
+    // two keys in one round, two calls at once: one takes the only place, the other finds none
+    Node<String> a = g.task("a", () -> loader.load(1));
+    Node<String> b = g.task("b", () -> loader.load(2));
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+    BatchLoaderTest.until(() -> future.isDone() || bulkhead.inUse() == 1, "a call in the bulkhead");
+    release.countDown();
+    var result = within(future);
+
+    var failed = java.util.stream.Stream.of(a, b).map(result::outcome)
+        .filter(o -> o instanceof Outcome.Failed<?>).toList();
+    assertEquals(1, failed.size(), "one load had no place: " + result.spans());
+    var error = ((Outcome.Failed<?>) failed.get(0)).error();
+    assertInstanceOf(BulkheadFullException.class, error.getCause());
+    assertEquals(0, bulkhead.inUse(), "the place was given back");
+  }
+
   // ---- where loads may not be made ----
 
   @Test
