@@ -38,10 +38,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * for next may go out before the slower calls answer, in a round of their own (more calls, less
  * waiting).
  *
- * <p>A task handed to Weft's default executor (a virtual thread per task) counts as running from
- * then on. On any other executor it counts from its start: a bounded pool whose threads all wait
- * on loads cannot start the tasks queued behind them, so the run goes quiet without them, and
- * their keys go in a later round.
+ * <p>A task handed to the executor counts as running from then on, so a ready task that has not
+ * started yet keeps the run from going quiet (its keys join the round). On a bounded pool whose
+ * threads all wait on loads, the tasks queued behind them cannot start: the backstop below sends
+ * the keys then, and theirs go in a later round; prefer virtual threads (the default).
  *
  * <p>A task blocked on something Weft cannot see (a plain socket, a sleep, a lock) keeps the run
  * from going quiet. For that, a backstop: once a task begins to wait while the run is not quiet,
@@ -85,8 +85,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link RunResult#batches()}, as a {@link RunEvent.BatchEnded} event and a {@code
  * dev.weft.BatchExecution} JFR event.
  *
- * <p>Immutable and thread-safe: the configuring methods return a new loader (sharing nothing in
- * flight with this one). The batch function is called from several threads at once.
+ * <p>Immutable and thread-safe: the configuring methods return a new loader, which shares no keys,
+ * calls or figures with this one even under the same name; configure a loader once, where it is
+ * declared, and share that one. The batch function is called from several threads at once.
  *
  * @param <K> the key type: equal keys are one key
  * @param <V> the value type
@@ -312,6 +313,11 @@ public final class BatchLoader<K, V> {
       throw new IllegalStateException("loader '" + name + "': " + what + " was called outside a"
           + " Weft task (thread " + Thread.currentThread().getName() + "); loads are allowed only"
           + " from the body of a task of a running graph");
+    }
+    if (dev.weft.internal.Faults.inHook()) {
+      throw new IllegalStateException("loader '" + name + "': " + what + " was called from a"
+          + " listener of graph '" + run.plan().graph() + "'; loads are allowed only from the"
+          + " body of a task");
     }
     Attempts site = Run.currentSite();
     int key = Run.currentKey();

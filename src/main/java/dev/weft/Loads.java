@@ -581,6 +581,7 @@ final class Loads implements Run.Quiet {
       inline = true;
       var body = (BatchCall.Body) () -> loader.call(keys);
       call = new BatchCall(root, label, body, loader.guard, false, waiter::disturbed);
+      sender.flying(this, true); // the run's cut-off may end its task, and it with it
       Object[] values = null;
       Throwable failure = null;
       startAt = root.scheduler().nanoTime();
@@ -593,7 +594,13 @@ final class Loads implements Run.Quiet {
       } catch (Throwable t) {
         failure = t;
       }
+      if (!released.compareAndSet(false, true)) {
+        // cut off with its task (recorded then), a straggler now: its wait must not park
+        Thread.currentThread().interrupt();
+        return;
+      }
       if (failure != null && waiter.disturbed()) {
+        sender.flying(this, false);
         // The task's own interrupt may be what failed the call: not the others' failure.
         List<Cell> mine;
         synchronized (this) {
@@ -601,8 +608,12 @@ final class Loads implements Run.Quiet {
           mine = List.copyOf(cells);
         }
         long now = root.scheduler().nanoTime();
-        sender.record(new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
-            Outcome.Status.CANCELLED, failure, call.attempts(), sender.waiters(mine), false));
+        var record = new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+            Outcome.Status.CANCELLED, failure, call.attempts(), sender.waiters(mine), false);
+        sender.record(record);
+        if (root.hooks() instanceof Emitter emitter) {
+          emitter.batchEnded(root, record);
+        }
         sender.retryElsewhere(mine);
         Thread.currentThread().interrupt(); // the call cleared it: the task's to see again
         return;
@@ -676,6 +687,9 @@ final class Loads implements Run.Quiet {
     private void end(Object[] values, Throwable failure, BatchExecutionEvent jfr) {
       if (!loader.shared && !inline && !released.compareAndSet(false, true)) {
         return; // cut off as a straggler: the run was let go without it
+      }
+      if (inline) {
+        sender.flying(this, false); // released by runInline
       }
       long endAt = root.scheduler().nanoTime();
       List<Cell> answered;
@@ -791,11 +805,20 @@ final class Loads implements Run.Quiet {
       c.cancel("loader '" + loader.name + "': call " + label + " was cut off with its run");
       var thread = c.cutOff();
       if (thread != null && released.compareAndSet(false, true)) {
-        into.put("loader " + label, thread);
         long now = root.scheduler().nanoTime();
-        sender.record(new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+        var record = new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
             Outcome.Status.CANCELLED, new CancellationException("cut off: the call ignored its"
-                + " interrupt"), c.attempts(), sender.waiters(cellsNow()), false));
+                + " interrupt"), c.attempts(), sender.waiters(cellsNow()), false);
+        sender.record(record);
+        if (root.hooks() instanceof Emitter emitter) {
+          emitter.batchEnded(root, record);
+        }
+        if (inline) {
+          // made on a task's thread: that task is the straggler, by its own name; no hold
+          sender.flying(this, false);
+          return false;
+        }
+        into.put("loader " + label, thread);
         return true;
       }
       return false;

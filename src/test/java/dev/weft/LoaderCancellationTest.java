@@ -198,7 +198,9 @@ class LoaderCancellationTest {
     assertTrue(names.equals(java.util.Set.of("a", "loader stubborn#2"))
         || names.equals(java.util.Set.of("loader stubborn#1", "loader stubborn#2")),
         names.toString());
-    assertTrue(result.batches().stream().anyMatch(b -> b.status() == Outcome.Status.CANCELLED));
+    assertEquals(List.of(Outcome.Status.CANCELLED, Outcome.Status.CANCELLED),
+        result.batches().stream().map(Batch::status).toList(), "both calls, as their stats say");
+    assertEquals(2, result.loaders().get(0).batches());
   }
 
   @Test
@@ -389,6 +391,25 @@ class LoaderCancellationTest {
     var error = ((Outcome.Failed<?>) result.outcome(quick)).error();
     assertEquals("loader 'users': node 'quick' of graph 'inline' is inline, so it must not block,"
         + " and a load blocks; drop .inline() from it", error.getMessage());
+    assertTrue(result.loaders().isEmpty());
+  }
+
+  @Test
+  void aLoadFromAListener_fails_eventOnANodeWithPolicies() throws Exception {
+    var loader = BatchLoader.<Integer, String>of("users", LoaderCancellationTest::values);
+    var g = Graph.builder("listener").options(options().withListener(event -> {
+      if (event instanceof RunEvent.NodeStarted) {
+        loader.load(1); // on the task's thread, inside the listener
+      }
+    }));
+    Node<String> guarded = g.node("guarded").timeout(Duration.ofSeconds(5)).call(() -> "ok");
+    var result = within(g.build().runAsync(Inputs.empty()));
+
+    assertEquals("ok", result.get(guarded));
+    var failure = result.listenerFailures().get(0);
+    assertInstanceOf(IllegalStateException.class, failure);
+    assertTrue(failure.getMessage().startsWith("loader 'users': load was called from a listener"
+        + " of graph 'listener'"), failure.getMessage());
     assertTrue(result.loaders().isEmpty());
   }
 

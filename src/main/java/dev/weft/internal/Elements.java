@@ -119,15 +119,11 @@ public final class Elements extends Attempts {
     }
     int lanes = inline ? 1 : Math.min(maxConcurrency, elements.size);
     for (int l = 1; l < lanes && elements.next.get() < elements.size; l++) {
-      if (run.countQueued) {
-        run.enter(1); // the lane is active from now until it ends (see Run.submit)
-      }
+      run.enter(1); // the lane is active from now until it ends (see Run.submit)
       try {
         run.executor.execute(elements::submittedLane);
       } catch (Throwable refused) {
-        if (run.countQueued) {
-          run.exit();
-        }
+        run.exit();
         break; // the lanes already running, the node's own thread included, take its elements
       }
     }
@@ -187,14 +183,9 @@ public final class Elements extends Attempts {
   private void submittedLane() {
     if (Thread.currentThread() == coordinator) {
       // run inside execute() by the node's own thread (a synchronous executor): counted already
-      if (run.countQueued) {
-        run.exit();
-      }
+      run.exit();
       lane();
       return;
-    }
-    if (!run.countQueued) {
-      run.enter(1); // counted from its start (see Run.submit)
     }
     try {
       lane();

@@ -135,6 +135,11 @@ public final class Faults {
     return IN_HOOK.get() == run;
   }
 
+  /** {@return whether the current thread is inside a listener or another hook of some run} */
+  public static boolean inHook() {
+    return IN_HOOK.get() != null;
+  }
+
   /** A failure of the run's {@link dev.weft.Scheduler}, on its way to {@link #keep}. */
   static final class SchedulerFault extends RuntimeException {
     private static final long serialVersionUID = 1L;

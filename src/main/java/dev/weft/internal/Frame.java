@@ -164,9 +164,7 @@ final class Frame {
       // back to the submitter's loop instead of recursing.
       if (frame != null && submitter == Thread.currentThread()) {
         frame.handBack(vertex);
-        if (run.countQueued) {
-          run.exit(); // the submitter's loop runs it, and is counted already
-        }
+        run.exit(); // the submitter's loop runs it, and is counted already
       } else {
         run.work(vertex);
       }

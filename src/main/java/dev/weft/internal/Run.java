@@ -104,9 +104,6 @@ public final class Run<R> {
   final Plan plan;
   final long id;
   final Executor executor;
-  // whether a task handed to the executor counts as active from then (the executor starts every
-  // task at once) or only from its start (it may queue tasks behind threads that wait on keys)
-  final boolean countQueued;
   private final boolean failFast;
   final RunHooks<R> hooks;
   final Scheduler scheduler;
@@ -159,7 +156,6 @@ public final class Run<R> {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
     this.executor = settings.executor();
-    this.countQueued = startsAtOnce(executor);
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
     this.hooks = settings.hooks();
@@ -277,9 +273,6 @@ public final class Run<R> {
 
   /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
   void work(int first) {
-    if (!countQueued) {
-      enter(1); // counted from its start: see submit
-    }
     var frame = new Frame(this, true);
     frame.enter();
     try {
@@ -289,7 +282,7 @@ public final class Run<R> {
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
       frame.leave();
-      exit(); // counted since it was handed to the executor, or since it started (see submit)
+      exit(); // counted since it was handed to the executor (see submit)
     }
   }
 
@@ -554,18 +547,14 @@ public final class Run<R> {
 
   private void submit(int v, Frame frame) {
     var worker = new Frame.Worker(this, v, Thread.currentThread(), frame);
-    // An executor that starts every task at once: active from now until its loop ends, so the
-    // request cannot go quiet while it is on its way. Any other only from its start: one that
-    // queues it behind threads waiting on keys must not keep the request from going quiet.
-    if (countQueued) {
-      enter(1);
-    }
+    // Active from now until its loop ends, so the request cannot go quiet while it is on its
+    // way. (A bounded pool whose threads all wait on keys holds it queued: then the loaders'
+    // backstop, which sees no progress, sends the keys.)
+    enter(1);
     try {
       executor.execute(worker);
     } catch (Throwable t) {
-      if (countQueued) {
-        exit();
-      }
+      exit();
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
         startAt[v] = endAt[v] = clock();
@@ -762,23 +751,6 @@ public final class Run<R> {
    */
   public void enter(int n) {
     ACTIVE.getAndAdd(root, n);
-  }
-
-  /**
-   * {@return whether {@code executor} starts every task at once on a thread of its own} Weft's
-   * default (a virtual thread per task), the JDK's thread-per-task executors, and a subgraph's
-   * executor over one of those.
-   */
-  static boolean startsAtOnce(Executor executor) {
-    return executor instanceof StartsAtOnce at ? at.startsAtOnce()
-        : executor != null
-            && executor.getClass().getName().equals("java.util.concurrent.ThreadPerTaskExecutor");
-  }
-
-  /** An executor that says whether it starts every task at once on a thread of its own. */
-  public interface StartsAtOnce {
-    /** {@return whether it does} */
-    boolean startsAtOnce();
   }
 
   /** Counts one thread less; the one that brings the count to zero tells the loaders. */

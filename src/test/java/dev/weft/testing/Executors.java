@@ -21,26 +21,16 @@ public final class Executors {
 
   private Executors() {}
 
-  /**
-   * {@return a new virtual thread per task} It says it starts every task at once, as Weft's
-   * default executor does, so a run counts a task handed to it as active at once (see
-   * Run.submit); the pool and the caller's thread are counted from each task's start.
-   */
+  /** {@return a new virtual thread per task} */
   public static Executor virtual() {
     ThreadFactory factory = Thread.ofVirtual().name("weft-test-vt").factory();
     return new VirtualPerTask(factory);
   }
 
-  private record VirtualPerTask(ThreadFactory factory) implements Executor,
-      dev.weft.internal.Run.StartsAtOnce {
+  private record VirtualPerTask(ThreadFactory factory) implements Executor {
     @Override
     public void execute(Runnable command) {
       factory.newThread(command).start();
-    }
-
-    @Override
-    public boolean startsAtOnce() {
-      return true;
     }
 
     @Override
