@@ -5,6 +5,7 @@ import dev.weft.internal.trace.Dot;
 import dev.weft.internal.trace.Mermaid;
 import dev.weft.internal.trace.PathText;
 import dev.weft.internal.trace.Shape;
+import dev.weft.internal.trace.TextWaterfall;
 import dev.weft.internal.trace.Timeline;
 import dev.weft.internal.trace.Waterfall;
 import java.time.Duration;
@@ -36,6 +37,15 @@ import java.util.List;
  * they are named by their path: {@code photos[3]}, {@code host › profile}, {@code photos[3] ›
  * resize}.
  *
+ * <h2>Batch calls</h2>
+ * A run that loaded through {@link BatchLoader}s has its calls ({@link #batches()}) in every
+ * picture of it: each named {@code users#2} (the loader, then its number among the loader's calls
+ * in the order they started), beside the tasks, with the tasks that waited for it; and each task
+ * that waited shows the calls it waited for. A call is no task: it is never on the critical
+ * path, but a step of the path that waited for calls names them. A loader's name and its keys'
+ * {@code toString} are escaped in every export like a node's name. A run that loaded nothing is
+ * drawn exactly as if there were no loaders.
+ *
  * <p>Immutable and thread-safe; the exports are computed on each call.
  *
  * <p>Nothing here throws: a run with failures, skips or cancellations is drawn with them.
@@ -47,7 +57,15 @@ public final class Trace {
 
   /** A trace of one run; {@code spans} has the span of each task by vertex, null for inputs. */
   Trace(Shape shape, long runId, Duration elapsed, Span[] spans) {
-    this.run = Timeline.of(shape, runId, elapsed, spans);
+    this(shape, runId, elapsed, spans, List.of());
+  }
+
+  /**
+   * A trace of one run that made the batch calls {@code batches} ({@link RunResult#batches()});
+   * {@code spans} has the span of each task by vertex, null for inputs.
+   */
+  Trace(Shape shape, long runId, Duration elapsed, Span[] spans, List<Batch> batches) {
+    this.run = Timeline.of(shape, runId, elapsed, spans, batches);
     this.spans = run.spans();
     this.criticalPath = run.criticalPath();
   }
@@ -73,6 +91,14 @@ public final class Trace {
   }
 
   /**
+   * {@return every call of a batch loader's function made for the run, in the order they started;
+   * empty if it loaded nothing}
+   */
+  public List<Batch> batches() {
+    return run.calls().list().stream().map(c -> c.batch()).toList();
+  }
+
+  /**
    * {@return the critical path, first task first, with the steps inside a fan-out or subgraph
    * node right after it (see above); empty for a run without tasks}
    */
@@ -91,15 +117,35 @@ public final class Trace {
    *   host › card     ran  19.9 ms  queued 0.006 ms  succeeded
    *   page            ran 0.874 ms  queued 0.012 ms  succeeded
    * </pre>
+   *
+   * A step that waited for batch calls names them after its outcome: {@code waited for
+   * users#1}.
    */
   public String criticalPathText() {
     return PathText.render(run);
   }
 
   /**
+   * {@return the run as a plain-text waterfall, for logs and terminals} A row per task in the
+   * order they started, what ran inside it indented under it ({@code photos[3]}, {@code host ›
+   * profile}), then under {@code batch calls} a row per call ({@code users#2 round 1, 12 keys});
+   * each row has its outcome, its time and a bar on an axis common to all. In the bars {@code .}
+   * is a task's wait for a thread, {@code #} its run, {@code ~} the part of its run a batch call
+   * it waited for took, {@code =} a call, {@code |} a task that never ran; {@code *} before a row
+   * marks the critical path. After the bar, a task that waited for calls names them ({@code
+   * waited for users#1}), a call the tasks that waited for it ({@code for reviews, photos[3]}), a
+   * task that never ran why. Control characters in names are shown as spaces, so each row is one
+   * line; the text is the same whatever the default locale.
+   */
+  public String toText() {
+    return TextWaterfall.render(run);
+  }
+
+  /**
    * {@return the run as Chrome trace-event JSON: one track per thread, one slice per task with
-   * its outcome, attempts, wait and thread as arguments} Opens in https://ui.perfetto.dev (drag the
-   * file in) and chrome://tracing.
+   * its outcome, attempts, wait and thread as arguments; after them a track per batch loader, one
+   * slice per call with its round, keys, outcome and waiters as arguments} Opens in
+   * https://ui.perfetto.dev (drag the file in) and chrome://tracing.
    */
   public String toChromeJson() {
     return ChromeJson.render(run);
@@ -107,7 +153,8 @@ public final class Trace {
 
   /**
    * {@return the run as Graphviz DOT: the graph with each node coloured by its outcome and the
-   * critical path drawn bold} Render with {@code dot -Tsvg run.dot -o run.svg}.
+   * critical path drawn bold; each batch loader a cylinder with its calls, a dashed edge to each
+   * node that waited for them} Render with {@code dot -Tsvg run.dot -o run.svg}.
    */
   public String toDot() {
     return Dot.run(run);
@@ -121,7 +168,8 @@ public final class Trace {
   /**
    * {@return one self-contained HTML page (no scripts or styles from the network) showing a
    * waterfall: a bar per task from ready to end, its wait and its run distinct, the critical path
-   * marked, details on hover}
+   * marked, details on hover; then a bar per batch call with the tasks that waited for it, whose
+   * own bars mark the wait}
    */
   public String toHtml() {
     return Waterfall.render(run);

@@ -50,6 +50,7 @@ class ExportScalingTest {
     exports.put("run DOT", r -> r.trace().toDot());
     exports.put("run Mermaid", r -> r.trace().toMermaid());
     exports.put("HTML", r -> r.trace().toHtml());
+    exports.put("text waterfall", r -> r.trace().toText());
     return exports;
   }
 

@@ -44,7 +44,10 @@ public final class GraphSyntax {
     }
   }
 
-  /** A Mermaid node: its id, its decoded label and whether it is drawn as an input. */
+  /**
+   * A Mermaid node: its id, its decoded label and whether it is drawn as an input. A run's batch
+   * loader is a node too, with an id {@code l0}, {@code l1}, ... and no edge into it.
+   */
   public record MermaidNode(String id, String label, boolean input) {}
 
   /** A Mermaid edge, numbered in order as {@code linkStyle} counts them. */
@@ -317,10 +320,13 @@ public final class GraphSyntax {
 
   private static final Pattern NODE =
       Pattern.compile("  (n\\d+)(?:\\[/\"([^\"]*)\"/]|\\(\"([^\"]*)\"\\))");
+  // a batch loader of a run, drawn as a cylinder
+  private static final Pattern LOADER = Pattern.compile("  (l\\d+)\\[\\(\"([^\"]*)\"\\)]");
   private static final Pattern EDGE =
-      Pattern.compile("  (n\\d+) (-->|-\\.->|==>)\\|\"([^\"]*)\"\\| (n\\d+)");
+      Pattern.compile("  ([nl]\\d+) (-->|-\\.->|==>)\\|\"([^\"]*)\"\\| (n\\d+)");
   private static final Pattern CLASS_DEF = Pattern.compile("  classDef (\\w+) ([^\\s;]+)");
-  private static final Pattern CLASS = Pattern.compile("  class (n\\d+(?:,n\\d+)*) (\\w+)");
+  private static final Pattern CLASS =
+      Pattern.compile("  class ([nl]\\d+(?:,[nl]\\d+)*) (\\w+)");
   private static final Pattern STYLE = Pattern.compile("  style (n\\d+) ([^\\s;]+)");
   private static final Pattern LINK_STYLE = Pattern.compile("  linkStyle (\\d+) ([^;]+)");
   private static final Pattern ENTITY = Pattern.compile("#(\\d+);");
@@ -361,6 +367,11 @@ public final class GraphSyntax {
         var input = m.group(2) != null;
         var node = new MermaidNode(m.group(1), mermaidText(input ? m.group(2) : m.group(3)),
             input);
+        if (nodes.put(node.id(), node) != null) {
+          throw new AssertionError("node " + node.id() + " declared twice");
+        }
+      } else if ((m = LOADER.matcher(line)).matches()) {
+        var node = new MermaidNode(m.group(1), mermaidText(m.group(2)), false);
         if (nodes.put(node.id(), node) != null) {
           throw new AssertionError("node " + node.id() + " declared twice");
         }

@@ -1,5 +1,6 @@
 package dev.weft.internal.trace;
 
+import static dev.weft.internal.Durations.millis;
 import static dev.weft.internal.trace.ExportText.details;
 import static dev.weft.internal.trace.ExportText.dot;
 import static dev.weft.internal.trace.ExportText.runLabel;
@@ -14,10 +15,19 @@ import dev.weft.internal.EdgeKind;
  * labelled with their {@link EdgeKind#label()}: required edges solid, optional ones dashed,
  * ordering ones dotted. In a run, tasks are filled by outcome ({@link Palette}; inputs stay
  * neutral), each has its details as a tooltip, and the critical path, its nodes and the edges
- * between consecutive ones, is drawn thick in dark blue. Pure functions; thread-safe.
+ * between consecutive ones, is drawn thick in dark blue.
+ *
+ * <p>A run's batch loaders ({@link Calls#loaders()}) are drawn after the nodes as cylinders
+ * ({@code l0}, {@code l1}, ... in the order of their first call), labelled with the loader's name
+ * and its calls, rounds, keys and time, each call listed in the tooltip; a dashed edge labelled
+ * {@code loads} goes from a loader to every node whose task (or something inside it) waited for
+ * one of its calls. A run without calls is drawn as before. Pure functions; thread-safe.
  */
 public final class Dot {
   private Dot() {}
+
+  /** A loader's tooltip lists at most this many of its calls. */
+  static final int CALLS_SHOWN = 30;
 
   /** {@return the graph as DOT: inputs and tasks, edges labelled by kind} */
   public static String graph(Shape shape) {
@@ -58,7 +68,41 @@ public final class Dot {
         sb.append("];\n");
       }
     }
+    if (run != null) {
+      loaders(sb, run);
+    }
     return sb.append("}\n").toString();
+  }
+
+  /** Appends the run's loaders and their edges to the nodes that waited for them. */
+  private static void loaders(StringBuilder sb, Timeline run) {
+    var loaders = run.calls().loaders();
+    for (int i = 0; i < loaders.size(); i++) {
+      var l = loaders.get(i);
+      var tooltip = new StringBuilder("loader ").append(l.name());
+      int shown = 0;
+      for (var c : run.calls().list()) {
+        if (c.batch().loader().equals(l.name()) && shown++ < CALLS_SHOWN) {
+          tooltip.append('\n').append(c.title()).append(": ").append(c.outcome()).append(", ")
+              .append(millis(c.batch().duration()));
+        }
+      }
+      if (shown > CALLS_SHOWN) {
+        tooltip.append("\n(+").append(shown - CALLS_SHOWN).append(" more)");
+      }
+      sb.append("  l").append(i).append(" [label=\"").append(dot(l.name())).append("\\n")
+          .append(dot(l.summary())).append("\", shape=cylinder, style=\"filled\", fillcolor=\"")
+          .append(Palette.LOADER).append("\", color=\"")
+          .append(l.failed() == 0 ? Palette.LOADER_LINE : Palette.FAILED_LINE)
+          .append("\", tooltip=\"").append(dot(tooltip.toString())).append("\"];\n");
+    }
+    for (int i = 0; i < loaders.size(); i++) {
+      for (int v : loaders.get(i).vertices()) {
+        sb.append("  l").append(i).append(" -> n").append(v)
+            .append(" [label=\"loads\", style=dashed, color=\"").append(Palette.LOADER_LINE)
+            .append("\"];\n");
+      }
+    }
   }
 
   private static void node(StringBuilder sb, Shape shape, Timeline run, int v) {

@@ -13,7 +13,10 @@ import java.util.List;
 /**
  * Graphs and runs as Mermaid flowcharts, drawn like {@link Dot}: generated ids with escaped labels,
  * inputs as parallelograms, edges labelled by kind (optional and ordering ones dashed, ordering
- * ones dotted); in a run, one class per outcome and the critical path thickened. Pure functions;
+ * ones dotted); in a run, one class per outcome and the critical path thickened. A run's batch
+ * loaders are drawn after the nodes as cylinders ({@code l0}, {@code l1}, ..., class {@code
+ * loader}) labelled with their calls, with a dashed {@code loads} edge to every node that waited
+ * for one, as in {@link Dot}; a run without calls is drawn as before. Pure functions;
  * thread-safe.
  */
 public final class Mermaid {
@@ -68,6 +71,19 @@ public final class Mermaid {
             .append(kind.label()).append("\"| n").append(v).append('\n');
       }
     }
+    var loaders = run == null ? List.<Calls.Loader>of() : run.calls().loaders();
+    for (int i = 0; i < loaders.size(); i++) {
+      var l = loaders.get(i);
+      var name = l.name().isEmpty() ? "#8203;" : mermaid(l.name());
+      sb.append("  l").append(i).append("[(\"").append(name).append("<br>")
+          .append(mermaid(l.summary())).append("\")]\n");
+    }
+    for (int i = 0; i < loaders.size(); i++) {
+      for (int v : loaders.get(i).vertices()) {
+        sb.append("  l").append(i).append(" -.->|\"loads\"| n").append(v).append('\n');
+        linkStyles.add("  linkStyle " + link++ + " stroke:" + Palette.LOADER_LINE + "\n");
+      }
+    }
     if (run != null) {
       classes(sb, run);
     }
@@ -88,6 +104,13 @@ public final class Mermaid {
       var cls = shape.isInput(v) ? "input" : span == null ? null : span.outcome().status().label();
       if (cls != null) {
         classes.computeIfAbsent(cls, c -> new ArrayList<>()).add("n" + v);
+      }
+    }
+    var loaders = run.calls().loaders();
+    if (!loaders.isEmpty()) {
+      sb.append(classDef("loader", Palette.LOADER, Palette.LOADER_LINE));
+      for (int i = 0; i < loaders.size(); i++) {
+        classes.computeIfAbsent("loader", c -> new ArrayList<>()).add("l" + i);
       }
     }
     classes.forEach((cls, ids) -> sb.append("  class ").append(String.join(",", ids))

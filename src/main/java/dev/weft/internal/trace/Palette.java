@@ -4,7 +4,7 @@ import dev.weft.Outcome;
 
 /**
  * The colours of the DOT and Mermaid pictures of a run: a fill and a border per outcome, one pair
- * for inputs, and the critical path's colour. Constants; thread-safe.
+ * for inputs, one for batch loaders, and the critical path's colour. Constants; thread-safe.
  */
 public final class Palette {
   private Palette() {}
@@ -22,6 +22,8 @@ public final class Palette {
   public static final String INPUT = "#f5f7fa";
   public static final String INPUT_LINE = "#607d8b";
   public static final String CRITICAL = "#0d2b8c";
+  public static final String LOADER = "#e3ebfb";
+  public static final String LOADER_LINE = "#3b5bab";
 
   /** {@return the fill of a task that ended with {@code status}} */
   static String fill(Outcome.Status status) {

@@ -1,5 +1,6 @@
 package dev.weft.internal.trace;
 
+import dev.weft.Batch;
 import dev.weft.Span;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,8 +14,8 @@ import java.util.Set;
 
 /**
  * One run laid over its graph's {@link Shape}: each task's {@link Span} by node index, the order
- * the tasks started in, and the critical path, computed once here on indices for every export to
- * use. Immutable and thread-safe.
+ * the tasks started in, the critical path, and the run's batch calls ({@link Calls}), computed
+ * once here on indices for every export to use. Immutable and thread-safe.
  *
  * <h2>Critical path</h2>
  * It ends with the task that ended last, and before each task comes the dependency that ended
@@ -41,8 +42,9 @@ public final class Timeline {
   private final long pathNanos; // the steps' time from ready to end, added up
   private final List<Step> steps; // the critical path descended into children
   private final Set<Span> inside; // the spans of steps inside a task, by identity
+  private final Calls calls; // the run's batch calls
 
-  private Timeline(Shape shape, long runId, Duration elapsed, Span[] spans) {
+  private Timeline(Shape shape, long runId, Duration elapsed, Span[] spans, List<Batch> batches) {
     this.shape = shape;
     this.runId = runId;
     this.elapsed = elapsed;
@@ -64,6 +66,7 @@ public final class Timeline {
       descend(spans[v], shape.inner(v), "", 1, all);
     }
     this.steps = List.copyOf(all);
+    this.calls = Calls.of(spans, batches);
   }
 
   /**
@@ -95,13 +98,24 @@ public final class Timeline {
    * @throws IllegalArgumentException if {@code spans} does not have one entry per node
    */
   public static Timeline of(Shape shape, long runId, Duration elapsed, Span[] spans) {
+    return of(shape, runId, elapsed, spans, List.of());
+  }
+
+  /**
+   * {@return a run's timeline with its batch calls}
+   *
+   * @param batches the run's calls of batch loaders, as {@code RunResult.batches()} has them
+   * @see #of(Shape, long, Duration, Span[])
+   */
+  public static Timeline of(Shape shape, long runId, Duration elapsed, Span[] spans,
+      List<Batch> batches) {
     Objects.requireNonNull(shape, "shape");
     Objects.requireNonNull(elapsed, "elapsed");
     if (spans.length != shape.size()) {
       throw new IllegalArgumentException(spans.length + " spans for the " + shape.size()
           + " nodes of graph '" + shape.graph() + "'");
     }
-    return new Timeline(shape, runId, elapsed, spans.clone());
+    return new Timeline(shape, runId, elapsed, spans.clone(), List.copyOf(batches));
   }
 
   /** {@return the shape of the run's graph} */
@@ -122,6 +136,11 @@ public final class Timeline {
   /** {@return the span of node {@code v}'s task; null if it is an input} */
   public Span span(int v) {
     return spans[v];
+  }
+
+  /** {@return the run's batch calls, with the spans that waited for them} */
+  public Calls calls() {
+    return calls;
   }
 
   /** {@return how many tasks ran or were meant to: one span each} */

@@ -26,6 +26,13 @@ import java.util.Locale;
  * CSS {@code :has}; a browser without it shows them all): open when there are at most {@value
  * #OPEN_UP_TO}, else folded down to those on the critical path. The page grows linearly with the
  * rows.
+ *
+ * <p>A run's batch calls ({@link Calls}) follow the tasks, in a group of their own headed {@code
+ * batch calls} (folded like a task's rows): a row per call, {@code users#2} with its round and
+ * keys, its bar from start to end coloured by outcome, the tasks that waited for it beside the
+ * bar, its keys and waiters on hover. A task that waited for a call has the call's time marked
+ * on its own bar (blue hatching), and the call named in its details. A run without calls is
+ * drawn as before.
  */
 public final class Waterfall {
   private Waterfall() {}
@@ -98,6 +105,16 @@ public final class Waterfall {
       tbody.grp{border-top:1px solid #d0d7de}
       tbody.grp:has(> tr.top input:not(:checked)) > tr.sub:not(.crit){display:none}
       .empty{color:#57606a;padding:12px 8px}
+      .track .load{top:5px;height:8px;background:repeating-linear-gradient(90deg,\
+      #0d2b8c 0 2px,#c9d6f5 2px 4px);border-radius:1px}
+      tr.sub .track .load{top:4px;height:6px}
+      .legend i.load{height:8px;vertical-align:0;background:repeating-linear-gradient(90deg,\
+      #0d2b8c 0 2px,#c9d6f5 2px 4px)}
+      .track .run.call{border:1px solid #0d2b8c}
+      .legend i.call{background:#3fa34d;border:1px solid #0d2b8c;box-sizing:border-box}
+      tr.calls td{font-weight:600;color:#57606a;padding-top:8px}
+      tr.call .more{white-space:nowrap}
+      .waiters{color:#57606a}
       footer{margin-top:12px;color:#57606a;font-size:12px}
       """;
 
@@ -109,7 +126,7 @@ public final class Waterfall {
     }
     rows.sort(Comparator.comparing((Integer v) -> run.span(v).started())
         .thenComparing(v -> run.span(v).ready()));
-    long total = Math.max(1, run.elapsed().toNanos());
+    long total = Math.max(1, Math.max(run.elapsed().toNanos(), run.calls().latest()));
     var counts = new int[2]; // rows inside tasks: elements, subgraph tasks
     for (int v : rows) {
       total = Math.max(total, latest(run.span(v), counts));
@@ -140,17 +157,18 @@ public final class Waterfall {
           sb.append("<tbody>\n");
           plain = true;
         }
-        row(sb, span, "", 0, run.critical(v), total, -1);
+        row(sb, run, span, "", 0, run.critical(v), total, -1);
       } else {
         sb.append(plain ? "</tbody>\n" : "").append("<tbody class=\"grp\">\n");
         plain = false;
-        row(sb, span, "", 0, run.critical(v), total, inside(span));
+        row(sb, run, span, "", 0, run.critical(v), total, inside(span));
         inner(sb, run, span, "", 1, total);
         sb.append("</tbody>\n");
       }
     }
-    sb.append(plain ? "</tbody>\n" : "")
-        .append("</table>\n<footer>Weft \u00b7 times since the run started \u00b7 ")
+    sb.append(plain ? "</tbody>\n" : "");
+    calls(sb, run.calls(), total);
+    sb.append("</table>\n<footer>Weft \u00b7 times since the run started \u00b7 ")
         .append("hover a row for its details</footer>\n</body>\n</html>\n");
     return sb.toString();
   }
@@ -186,6 +204,12 @@ public final class Waterfall {
       }
       sb.append("; inside them ").append(String.join(", ", what));
     }
+    int calls = run.calls().list().size();
+    if (calls > 0) {
+      int loaders = run.calls().loaders().size();
+      sb.append("; ").append(calls).append(calls == 1 ? " batch call" : " batch calls")
+          .append(" of ").append(loaders).append(loaders == 1 ? " loader" : " loaders");
+    }
     sb.append("</p>\n");
     if (run.pathLength() > 0) {
       sb.append("<p class=\"path\">critical path, ").append(millis(run.pathNanos()))
@@ -211,8 +235,12 @@ public final class Waterfall {
           .append(outcome == Outcome.Status.SUCCEEDED ? "ran, " : "").append(outcome.label())
           .append("</span>");
     }
-    sb.append("<span><i class=\"crit\"></i>\u25c6 critical path</span>")
-        .append("</div>\n</header>\n");
+    sb.append("<span><i class=\"crit\"></i>\u25c6 critical path</span>");
+    if (!run.calls().isEmpty()) {
+      sb.append("<span><i class=\"call\"></i>batch call</span>")
+          .append("<span><i class=\"load\"></i>waiting for a batch call</span>");
+    }
+    sb.append("</div>\n</header>\n");
   }
 
   /** {@return the latest end in {@code s} and inside it, counting what is inside into {@code n}} */
@@ -239,7 +267,7 @@ public final class Waterfall {
       long total) {
     for (var c : parent.children()) {
       var p = Timeline.prefix(prefix, parent, c);
-      row(sb, c, p, depth, run.critical(c), total, -1);
+      row(sb, run, c, p, depth, run.critical(c), total, -1);
       if (!c.children().isEmpty()) {
         inner(sb, run, c, p, depth + 1, total);
       }
@@ -253,12 +281,24 @@ public final class Waterfall {
    * @param depth 0 for a task of the run, 1 for what ran inside one, and so on
    * @param inside how many rows follow inside it, which it folds; -1 for none
    */
-  private static void row(StringBuilder sb, Span s, String prefix, int depth, boolean crit,
-      long total, int inside) {
+  private static void row(StringBuilder sb, Timeline run, Span s, String prefix, int depth,
+      boolean crit, long total, int inside) {
     var outcome = s.outcome().status().label();
+    var waited = run.calls().waitedFor(s);
+    var details = details(s, prefix, crit);
+    if (waited.length > 0) {
+      var lines = new StringBuilder(details).append("\nwaited for batch call")
+          .append(waited.length == 1 ? " " : "s ");
+      for (int i = 0; i < waited.length; i++) {
+        var c = run.calls().get(waited[i]);
+        lines.append(i == 0 ? "" : ", ").append(c.title()).append(" (")
+            .append(millis(c.batch().duration())).append(')');
+      }
+      details = lines.toString();
+    }
     sb.append("<tr class=\"row ").append(depth == 0 ? "top is-" : "sub is-").append(outcome)
         .append(crit ? " crit" : "").append("\" title=\"")
-        .append(html(details(s, prefix, crit))).append("\">")
+        .append(html(details)).append("\">")
         .append("<td class=\"name\"");
     if (depth > 0) {
       sb.append(" style=\"padding-left:").append(8 + 18 * depth).append("px\"");
@@ -296,6 +336,15 @@ public final class Waterfall {
     sb.append("<div class=\"run ").append(outcome).append(s.attempts() == 0 ? " never" : "")
         .append("\" style=\"left:").append(pct(started, total)).append(";width:")
         .append(pct(s.ended().toNanos() - started, total)).append("\"></div>");
+    for (int i : waited) { // the part of its run the call took
+      var b = run.calls().get(i).batch();
+      long from = Math.max(started, b.started().toNanos());
+      long to = Math.min(s.ended().toNanos(), b.ended().toNanos());
+      if (to > from) {
+        sb.append("<div class=\"load\" style=\"left:").append(pct(from, total))
+            .append(";width:").append(pct(to - from, total)).append("\"></div>");
+      }
+    }
     if (s.attempts() == 0) { // a bare marker says little: say why it never ran
       boolean right = 100.0 * started / total > 70;
       sb.append("<span class=\"note").append(right ? " left" : "").append("\" style=\"")
@@ -304,6 +353,47 @@ public final class Waterfall {
           .append("</span>");
     }
     sb.append("</div></td></tr>\n");
+  }
+
+  /** Appends the group of the batch calls' rows, if the run made any. */
+  private static void calls(StringBuilder sb, Calls calls, long total) {
+    if (calls.isEmpty()) {
+      return;
+    }
+    int n = calls.list().size();
+    int loaders = calls.loaders().size();
+    sb.append("<tbody class=\"grp\">\n<tr class=\"top calls\"><td colspan=\"6\">")
+        .append("<label class=\"fold\"><input type=\"checkbox\"")
+        .append(n <= OPEN_UP_TO ? " checked" : "").append(">batch calls<span class=\"more\">")
+        .append(n).append(n == 1 ? " call" : " calls").append(" of ").append(loaders)
+        .append(loaders == 1 ? " loader" : " loaders").append("</span></label></td></tr>\n");
+    for (var c : calls.list()) {
+      var b = c.batch();
+      var outcome = c.outcome();
+      sb.append("<tr class=\"row sub call is-").append(outcome).append("\" title=\"")
+          .append(html(c.details())).append("\"><td class=\"name\" style=\"padding-left:26px\">")
+          .append(html(c.label())).append("<span class=\"more\">round ").append(b.round())
+          .append(" \u00b7 ").append(b.keys().size()).append(b.keys().size() == 1 ? " key"
+              : " keys").append("</span></td>")
+          .append("<td><span class=\"badge ").append(outcome).append("\">").append(outcome)
+          .append("</span></td>")
+          .append("<td class=\"num\">").append(b.attempts()).append("</td>")
+          .append("<td class=\"num\"></td>")
+          .append("<td class=\"num\">").append(millis(b.duration())).append("</td>")
+          .append("<td class=\"tl\"><div class=\"track\">");
+      long started = b.started().toNanos();
+      long ended = Math.max(started, b.ended().toNanos());
+      sb.append("<div class=\"run call ").append(outcome).append("\" style=\"left:")
+          .append(pct(started, total)).append(";width:").append(pct(ended - started, total))
+          .append("\"></div>");
+      var who = c.waiters().isEmpty() ? "no task waited" : "for " + Calls.list(c.waiters(), 4);
+      boolean right = 100.0 * ended / total > 60;
+      sb.append("<span class=\"note waiters\" style=\"")
+          .append(right ? "right:" : "left:").append(right ? pct(total - started, total)
+              : pct(ended, total)).append("\">").append(html(who)).append("</span>");
+      sb.append("</div></td></tr>\n");
+    }
+    sb.append("</tbody>\n");
   }
 
   /** {@return the smallest 1, 2 or 5 times a power of ten nanoseconds at least {@code x}} */
