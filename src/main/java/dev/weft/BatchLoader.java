@@ -29,13 +29,20 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Keys asked for by a run's tasks wait until the run goes quiet: every thread that runs one of
  * its tasks (fan-out elements and subgraphs' tasks included) is waiting on a loader, or has ended,
- * or waits for such a task to end. Then no further key can be asked for before some value arrives,
- * so every waiting key of every loader is sent at once, one call per loader and {@link
- * #maxBatchSize} keys. The number of calls is then the depth of the data dependencies (a key
- * computed from a loaded value is a level deeper), whatever the number of keys: Haxl's rounds.
- * A task blocked on something Weft cannot see (a plain socket, a sleep) keeps the run from going
- * quiet, so keys also go out {@link #maxDelay} (1 ms by default) after the first of them was
- * asked for.
+ * or waits for such a task to end; a task handed to the executor and not yet started counts as
+ * running. Then no further key can be asked for before some value arrives, so every waiting key
+ * of every loader is sent at once, one call per loader and {@link #maxBatchSize} keys. The number
+ * of calls is then the depth of the data dependencies (a key computed from a loaded value is a
+ * level deeper), whatever the number of keys: Haxl's rounds.
+ *
+ * <p>A task blocked on something Weft cannot see (a plain socket, a sleep, a lock) keeps the run
+ * from going quiet. For that, a backstop: once a task begins to wait while the run is not quiet,
+ * the keys go out when the request has made no progress for {@link #maxDelay} (1 ms by default:
+ * no key asked for, no task started or ended), and at the latest ten times that after the first
+ * key. Tasks that are slow only because the machine is busy still make progress, so they do not
+ * split a round. On a bounded executor whose threads all wait on loads, the tasks queued behind
+ * them cannot start, so there, too, only the backstop sends the keys: use virtual threads (the
+ * default) or a pool larger than the tasks that load at once.
  *
  * <h2>Within one run</h2>
  *
@@ -156,9 +163,10 @@ public final class BatchLoader<K, V> {
   }
 
   /**
-   * {@return a loader whose keys go out at most {@code delay} after the first of them was asked
-   * for, even if the run has not gone quiet} 1 ms by default: it bounds what a task blocked
-   * outside Weft's sight costs the others; a longer one only matters when tasks block so.
+   * {@return a loader whose waiting keys go out once the run has made no progress for {@code
+   * delay}, even if it has not gone quiet (and at most ten times {@code delay} after the first
+   * key)} 1 ms by default: it bounds what a task blocked outside Weft's sight costs the others;
+   * it matters only when tasks block so.
    */
   public BatchLoader<K, V> maxDelay(Duration delay) {
     long nanos = positive(delay, "maxDelay");

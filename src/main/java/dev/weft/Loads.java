@@ -155,6 +155,7 @@ final class Loads implements Run.Quiet {
     private Future<?> timer;
     private long firstAskedAt;
     private long lastAskedAt;
+    private long progressAtArm;
     private int rounds;
     private int calls;
     private long requested;
@@ -215,12 +216,16 @@ final class Loads implements Run.Quiet {
 
     /**
      * Arms the backstop, if keys wait and it is not armed: the run did not go quiet when this
-     * task began to wait, so something else runs, maybe blocked where Weft cannot see it.
+     * task began to wait, so something else runs, maybe blocked where Weft cannot see it. Marks
+     * the request's progress as of this wait either way (see {@link #backstop}).
      */
     private synchronized void armBackstop() {
-      if (timer == null && !pending.isEmpty()) {
+      if (!pending.isEmpty()) {
         lastAskedAt = root.scheduler().nanoTime();
-        schedule(loader.maxDelayNanos);
+        progressAtArm = root.progressMark();
+        if (timer == null) {
+          schedule(loader.maxDelayNanos);
+        }
       }
     }
 
@@ -233,9 +238,10 @@ final class Loads implements Run.Quiet {
     }
 
     /**
-     * The backstop's timer: sends the waiting keys once none has been asked for in {@code
-     * maxDelay} (tasks still asking are running, not blocked), or {@code 10 * maxDelay} after
-     * the first, whichever comes first.
+     * The backstop's timer: sends the waiting keys once the request made no progress for {@code
+     * maxDelay} (no key asked for, no task ended or started: something is blocked where Weft
+     * cannot see it; tasks that still ask or end are running, only slowly, on a busy machine),
+     * and at the latest {@code 10 * maxDelay} after the first key.
      */
     private void backstop() {
       synchronized (this) {
@@ -244,8 +250,14 @@ final class Loads implements Run.Quiet {
         }
         long now = root.scheduler().nanoTime();
         long delay = loader.maxDelayNanos;
-        long due = Math.min(lastAskedAt + delay, firstAskedAt + 10 * Math.min(delay,
-            Long.MAX_VALUE / 10));
+        long latest = firstAskedAt + 10 * Math.min(delay, Long.MAX_VALUE / 10);
+        long progress = root.progressMark();
+        if (progress != progressAtArm && latest - now > 0) {
+          progressAtArm = progress; // it moved: give it another maxDelay
+          schedule(Math.min(delay, latest - now));
+          return;
+        }
+        long due = Math.min(lastAskedAt + delay, latest);
         if (due - now > 0) {
           schedule(due - now);
           return;

@@ -85,7 +85,7 @@ class LoaderCancellationTest {
     // on the real clock: the failing task blocks where Weft cannot see it, so the loader's
     // maxDelay sends the key
     var g = Graph.builder("fail-fast").options(RunOptions.defaults()
-        .withExecutor(Executors.virtual()));
+        .withExecutor(Executors.virtual()).withFailureMode(FailureMode.FAIL_FAST));
     Node<String> waiting = g.task("waiting", () -> loader.load(1));
     Node<String> fails = g.task("fails", () -> {
       assertTrue(entered.await(10, SECONDS));

@@ -57,7 +57,7 @@ class LoaderSharingTest {
   }
 
   private static String product(RunResult result) {
-    return (String) result.spans().get(0).outcome().value();
+    return (String) ((Outcome.Succeeded<?>) result.spans().get(0).outcome()).value();
   }
 
   @Test

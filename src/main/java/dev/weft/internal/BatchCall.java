@@ -62,6 +62,9 @@ public final class BatchCall extends Attempts {
     }
     Object result;
     int outcome;
+    if (policies == null) {
+      single(0); // its one attempt
+    }
     try {
       result = policies != null ? policies.run(this, 0) : call(0, null);
       outcome = SUCCEEDED;

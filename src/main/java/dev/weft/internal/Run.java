@@ -755,6 +755,14 @@ public final class Run<R> {
     }
   }
 
+  /**
+   * {@return a mark that changes as the request makes progress: its outermost run's tasks end,
+   * its threads start, wait and stop} Two equal marks a while apart suggest that nothing ran.
+   */
+  public long progressMark() {
+    return ((long) root.remaining << 32) | (root.active & 0xffffffffL);
+  }
+
   /** {@return the request's loader state, made by {@code create} on first use} */
   public Quiet loads(java.util.function.Supplier<? extends Quiet> create) {
     var quiet = root.loads;
