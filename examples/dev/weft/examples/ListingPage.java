@@ -39,9 +39,10 @@ import java.util.stream.Collectors;
  * shows a former guest).
  *
  * <p>{@code main} renders the page for a viewer who is not premium, then for one who is, then the
- * host page; prints the calls the first run made to the user and listing services, its waterfall
+ * host page, each page's run with the calls its loaders made; prints the first run's waterfall
  * (elements and the nested subgraph included) and critical path; and writes its HTML waterfall to
- * {@code target/listing-page.html}. Run it with
+ * {@code target/listing-page.html}. A JVM's first run is slow to start, and can split or merge a
+ * round. Run it with
  * {@code mvn -q test-compile exec:exec}; add {@code -Dexample.args=--trace} to also write every
  * export of the run (Chrome JSON, Graphviz DOT, Mermaid, HTML) into {@code target/weft-trace/}.
  */
@@ -60,14 +61,13 @@ public final class ListingPage {
     }
   }
 
-  // Loaders, declared once like the graph. The keys a run's tasks ask for go out together, one
-  // call per loader, when every task is waiting on a loader or done; these services block where
-  // Weft cannot see (they sleep, as a socket read would), so here keys go once none has been
-  // asked for in 5 ms: time for all of a fan-out's elements to ask. Each key is fetched once a run.
-  public static final BatchLoader<Long, User> USERS =
-      BatchLoader.of("users", Downstreams::users).maxDelay(Duration.ofMillis(5));
+  // Loaders, declared once like the graph: the keys a run's tasks ask for go out together, one
+  // call per loader, once every task is waiting on a loader or done, or once the run has made no
+  // progress for 1 ms (these services sleep where Weft cannot see, as a socket read would). Each
+  // key is fetched once a run.
+  public static final BatchLoader<Long, User> USERS = BatchLoader.of("users", Downstreams::users);
   public static final BatchLoader<Long, Listing> LISTINGS =
-      BatchLoader.of("listings", Downstreams::listings).maxDelay(Duration.ofMillis(5));
+      BatchLoader.of("listings", Downstreams::listings);
 
   // The graph, declared once at start-up and shared by every request.
   public static final Input<Long> LISTING_ID;
@@ -158,6 +158,7 @@ public final class ListingPage {
     RunResult premium = render(42, 2);
     System.out.println("== the same listing for viewer 2, premium");
     System.out.println("upsell:  " + premium.get(PAGE).upsell().map(Upsell::offer).orElse("none"));
+    System.out.print(calls(premium));
 
     RunResult hostRun = HostPage.render(7);
     HostPage.Page hostPage = hostRun.get(HostPage.PAGE);
@@ -183,20 +184,22 @@ public final class ListingPage {
   }
 
   /**
-   * {@return what the run's loaders did, per loader: the calls they made against the loads, the
-   * calls one call per load would have made}
+   * {@return what the run's loaders did: the calls they made, against the calls one per load
+   * would have made; and per loader its calls, loads and distinct keys}
    */
   public static String calls(RunResult result) {
     var stats = result.loaders().stream().sorted(Comparator.comparing(LoaderStats::loader))
         .toList();
-    var sb = new StringBuilder(String.format(Locale.ROOT, "loaders: %d calls to the services"
-        + " instead of %d, one per load%n", stats.stream().mapToInt(LoaderStats::batches).sum(),
-        stats.stream().mapToLong(LoaderStats::keysRequested).sum()));
-    for (var s : stats) {
-      sb.append(String.format(Locale.ROOT, "  %-9s %d calls in %d rounds for %d loads of %d keys%n",
-          s.loader(), s.batches(), s.rounds(), s.keysRequested(), s.keysFetched()));
-    }
-    return sb.toString();
+    return String.format(Locale.ROOT, "loaders: %s to the services, %d without batching (one per"
+        + " load)%n         %s%n", calls(stats.stream().mapToInt(LoaderStats::batches).sum()),
+        stats.stream().mapToLong(LoaderStats::keysRequested).sum(), stats.stream()
+            .map(s -> s.loader() + " " + calls(s.batches()) + " for " + s.keysRequested()
+                + " loads of " + s.keysFetched() + " keys")
+            .collect(Collectors.joining(", ")));
+  }
+
+  private static String calls(int n) {
+    return n + (n == 1 ? " call" : " calls");
   }
 
   /**
