@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Attempts;
 import dev.weft.internal.BatchCall;
 import dev.weft.internal.BatchExecutionEvent;
 import dev.weft.internal.Failures;
@@ -81,6 +82,45 @@ final class Loads implements Run.Quiet {
     }
   }
 
+  /**
+   * The request went quiet as {@code waiter} began to wait: sends every loader's keys, and
+   * makes one call of {@code waiter}'s own on its thread, which would only wait meanwhile (one
+   * hand-off fewer for the call: the waiter's own wake-up). Only a call of a loader not shared
+   * across runs (a shared call belongs to no run's thread), and only for a task without a
+   * timeout of its own: a batch function that ignores the interrupt would hold the task past
+   * it, where a wait would have ended at once. (The run's deadline still ends it: the cut-off
+   * reports the task as a straggler, as one whose own body ignores the interrupt.)
+   */
+  void quiescent(LoaderRun mine, Waiter waiter) {
+    Flight inline = null;
+    for (var l : order) {
+      for (var flight : l.takeRound()) {
+        if (inline == null && l == mine && !l.loader.shared && !waiter.site.timed(waiter.key)
+            && flight.awaitedBy(waiter)) {
+          inline = flight;
+        } else {
+          flight.start();
+        }
+      }
+    }
+    if (inline != null) {
+      inline.runInline(waiter);
+    }
+  }
+
+  @Override
+  public Runnable cutOff(Map<String, Thread> into) {
+    var cut = new ArrayList<Flight>();
+    for (var l : order) {
+      for (var flight : l.flying()) {
+        if (flight.cutOff(into)) {
+          cut.add(flight);
+        }
+      }
+    }
+    return () -> cut.forEach(Flight::release);
+  }
+
   List<LoaderStats> stats() {
     var stats = new ArrayList<LoaderStats>(order.size());
     for (var l : order) {
@@ -134,12 +174,20 @@ final class Loads implements Run.Quiet {
   static final class Waiter {
     final Thread thread = Thread.currentThread();
     final Waiting waiting;
+    // the task that waits: its table and key
+    final Attempts site = Run.currentSite();
+    final int key = Run.currentKey();
     final ArrayList<Cell> cells = new ArrayList<>(1);
     int missing; // guarded by the LoaderRun's monitor
     volatile boolean over;
 
     Waiter(Run<?> run) {
       this.waiting = new Waiting(run);
+    }
+
+    /** {@return whether the waiting task has been interrupted} */
+    boolean disturbed() {
+      return site.disturbed(key);
     }
   }
 
@@ -162,6 +210,8 @@ final class Loads implements Run.Quiet {
     private long fetched;
     private long saved;
     private final ArrayList<Batch> batches = new ArrayList<>();
+    // the calls of this run on threads of their own, holding the run open
+    private final ArrayList<Flight> flying = new ArrayList<>();
 
     LoaderRun(BatchLoader<?, ?> loader, Loads loads) {
       this.loader = loader;
@@ -268,9 +318,11 @@ final class Loads implements Run.Quiet {
 
     private void await(Waiter waiter) {
       var waiting = waiter.waiting;
-      // may send the keys, on this thread: it was the last that could ask for any
-      if (!waiting.pause(() -> waiter.over)) {
+      int how = waiting.pauseQuietly(() -> waiter.over);
+      if (how == Waiting.ACTIVE) {
         armBackstop();
+      } else if (how == Waiting.QUIET) {
+        loads.quiescent(this, waiter); // it was the last that could ask for a key: send them
       }
       boolean interrupted = false;
       while (!waiter.over) {
@@ -328,10 +380,17 @@ final class Loads implements Run.Quiet {
 
     /** Sends the keys waiting now, if any: one round. */
     void dispatch() {
+      for (var flight : takeRound()) {
+        flight.start();
+      }
+    }
+
+    /** {@return the calls of one round: the keys waiting now, if any; not started yet} */
+    List<Flight> takeRound() {
       var flights = new ArrayList<Flight>(1);
       synchronized (this) {
         if (pending.isEmpty()) {
-          return;
+          return flights;
         }
         var batch = pending;
         pending = new ArrayList<>();
@@ -354,9 +413,27 @@ final class Loads implements Run.Quiet {
           fetched++;
         }
       }
-      for (var flight : flights) {
-        flight.start();
+      return flights;
+    }
+
+    /**
+     * Puts back, as waiting, the cells of a call that failed because the task whose thread made
+     * it was interrupted, and sends them again from a thread of their own: the interrupt was
+     * that task's, not theirs.
+     */
+    void retryElsewhere(List<Cell> cells) {
+      synchronized (this) {
+        for (var cell : cells) {
+          if (!cell.done && !cell.abandoned) {
+            cell.flight = null;
+            pending.add(cell);
+          }
+        }
+        if (pending.isEmpty()) {
+          return;
+        }
       }
+      Thread.ofVirtual().name("weft-loader-" + loader.name).start(this::dispatch);
     }
 
     /** A shared loader's key another run is fetching: waits for that call. */
@@ -416,6 +493,18 @@ final class Loads implements Run.Quiet {
       return List.copyOf(paths);
     }
 
+    synchronized List<Flight> flying() {
+      return List.copyOf(flying);
+    }
+
+    synchronized void flying(Flight flight, boolean started) {
+      if (started) {
+        flying.add(flight);
+      } else {
+        flying.remove(flight);
+      }
+    }
+
     synchronized void record(Batch batch) {
       batches.add(batch);
     }
@@ -443,6 +532,9 @@ final class Loads implements Run.Quiet {
     private int live;
     private boolean answered;
     private final AtomicBoolean released = new AtomicBoolean();
+    // made on a waiting task's thread: part of that task, which the run waits for anyway, so
+    // it holds nothing open and has no grace of its own
+    private boolean inline;
     private volatile BatchCall call;
     private long startAt;
 
@@ -472,6 +564,52 @@ final class Loads implements Run.Quiet {
       return List.copyOf(cells);
     }
 
+    /** {@return whether {@code waiter} waits for a key of this call} Under the sender's lock. */
+    boolean awaitedBy(Waiter waiter) {
+      synchronized (sender) {
+        for (var cell : waiter.cells) {
+          if (cell.flight == this) {
+            return true;
+          }
+        }
+        return false;
+      }
+    }
+
+    /** Makes the call on the current thread, the thread of {@code waiter}'s task. */
+    void runInline(Waiter waiter) {
+      inline = true;
+      var body = (BatchCall.Body) () -> loader.call(keys);
+      call = new BatchCall(root, label, body, loader.guard, false, waiter::disturbed);
+      Object[] values = null;
+      Throwable failure = null;
+      startAt = root.scheduler().nanoTime();
+      var jfr = BatchExecutionEvent.recording() ? new BatchExecutionEvent() : null;
+      if (jfr != null) {
+        jfr.begin();
+      }
+      try {
+        values = (Object[]) call.call();
+      } catch (Throwable t) {
+        failure = t;
+      }
+      if (failure != null && waiter.disturbed()) {
+        // The task's own interrupt may be what failed the call: not the others' failure.
+        List<Cell> mine;
+        synchronized (this) {
+          answered = true;
+          mine = List.copyOf(cells);
+        }
+        long now = root.scheduler().nanoTime();
+        sender.record(new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+            Outcome.Status.CANCELLED, failure, call.attempts(), sender.waiters(mine), false));
+        sender.retryElsewhere(mine);
+        Thread.currentThread().interrupt(); // the call cleared it: the task's to see again
+        return;
+      }
+      end(values, failure, jfr);
+    }
+
     int indexOf(Object key) {
       return index.get(key);
     }
@@ -497,8 +635,11 @@ final class Loads implements Run.Quiet {
     }
 
     void start() {
-      if (!loader.shared && !root.hold()) {
-        return; // the run has completed: nobody waits for its keys
+      if (!loader.shared) {
+        if (!root.hold()) {
+          return; // the run has completed: nobody waits for its keys
+        }
+        sender.flying(this, true);
       }
       var body = (BatchCall.Body) () -> loader.call(keys);
       call = new BatchCall(root, label, body, loader.guard, loader.shared);
@@ -533,7 +674,7 @@ final class Loads implements Run.Quiet {
     }
 
     private void end(Object[] values, Throwable failure, BatchExecutionEvent jfr) {
-      if (!loader.shared && !released.compareAndSet(false, true)) {
+      if (!loader.shared && !inline && !released.compareAndSet(false, true)) {
         return; // cut off as a straggler: the run was let go without it
       }
       long endAt = root.scheduler().nanoTime();
@@ -599,7 +740,8 @@ final class Loads implements Run.Quiet {
         jfr.outcome = status.label();
         jfr.commit();
       }
-      if (!loader.shared) {
+      if (!loader.shared && !inline) {
+        sender.flying(this, false);
         root.releaseHold();
       }
     }
@@ -620,24 +762,48 @@ final class Loads implements Run.Quiet {
      */
     void cancel(String why) {
       var c = call;
-      if (c == null || !c.cancel(why) || loader.shared) {
+      if (c == null || !c.cancel(why) || loader.shared || inline) {
         return;
       }
       try {
         root.scheduler().schedule(() -> {
-          var thread = c.cutOff();
-          if (thread != null && released.compareAndSet(false, true)) {
-            root.addStragglers(Map.of("loader " + label, thread));
-            long now = root.scheduler().nanoTime();
-            sender.record(new Batch(loader.name, round, keys, since(root, startAt),
-                since(root, now), Outcome.Status.CANCELLED, new CancellationException(why),
-                c.attempts(), sender.waiters(cellsNow()), false));
-            root.releaseHold();
+          var cut = new java.util.LinkedHashMap<String, Thread>();
+          if (cutOff(cut)) {
+            root.addStragglers(cut); // published before the run can end
+            release();
           }
         }, GRACE_NANOS, TimeUnit.NANOSECONDS);
       } catch (Throwable t) {
         root.keepSchedulerFault(t);
       }
+    }
+
+    /**
+     * Ends the call, if it still runs, as a straggler recorded in {@code into}: for the grace
+     * after its cancellation, or the run's cut-off. {@return whether it did: then {@link
+     * #release} lets the run go, once the straggler is published}
+     */
+    boolean cutOff(Map<String, Thread> into) {
+      var c = call;
+      if (c == null) {
+        return false;
+      }
+      c.cancel("loader '" + loader.name + "': call " + label + " was cut off with its run");
+      var thread = c.cutOff();
+      if (thread != null && released.compareAndSet(false, true)) {
+        into.put("loader " + label, thread);
+        long now = root.scheduler().nanoTime();
+        sender.record(new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+            Outcome.Status.CANCELLED, new CancellationException("cut off: the call ignored its"
+                + " interrupt"), c.attempts(), sender.waiters(cellsNow()), false));
+        return true;
+      }
+      return false;
+    }
+
+    void release() {
+      sender.flying(this, false);
+      root.releaseHold();
     }
   }
 }

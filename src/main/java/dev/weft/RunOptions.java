@@ -227,7 +227,13 @@ public final class RunOptions {
   }
 
   /** One new virtual thread per task, named "weft" for thread dumps. */
-  private static final class VirtualThreads implements Executor {
+  private static final class VirtualThreads implements Executor,
+      dev.weft.internal.Run.StartsAtOnce {
+    @Override
+    public boolean startsAtOnce() {
+      return true;
+    }
+
     private static final ThreadFactory FACTORY = Thread.ofVirtual().name("weft").factory();
 
     @Override

@@ -162,34 +162,117 @@ class LoaderCancellationTest {
   }
 
   @Test
-  void aCallThatIgnoresTheInterrupt_isAStragglerOfTheRun_namedByItsLoader() throws Exception {
-    var entered = new CountDownLatch(1);
+  void aCallThatIgnoresTheInterrupt_isAStraggler_onTheWaitingTasksThreadOrItsOwn()
+      throws Exception {
+    var entered = new CountDownLatch(2);
     var release = new CountDownLatch(1);
-    var sawInterrupt = new AtomicBoolean();
-    var returned = new CountDownLatch(1);
+    var interrupts = new AtomicInteger();
+    var returned = new CountDownLatch(2);
     var loader = BatchLoader.<Integer, String>of("stubborn", keys -> {
       entered.countDown();
-      sawInterrupt.set(awaitIgnoringInterrupts(release));
+      if (awaitIgnoringInterrupts(release)) {
+        interrupts.incrementAndGet();
+      }
       returned.countDown();
       return values(keys);
-    });
+    }).maxBatchSize(1);
     var g = Graph.builder("straggler").options(options().withDeadline(Duration.ofSeconds(1)));
-    Node<String> a = g.task("a", () -> loader.load(1));
+    // two keys, two calls: one made on the task's own thread as it waits (the run went quiet
+    // there), the other on a thread of its own
+    Node<Map<Integer, String>> a = g.task("a", () -> loader.loadMany(List.of(1, 2)));
     var future = g.build().runAsync(Inputs.empty());
     assertTrue(entered.await(10, SECONDS));
 
-    fake.advance(Duration.ofSeconds(1)); // the deadline: the load leaves, the call is interrupted
-    fake.awaitTimers(2); // the run's cut-off, and the call's grace once its last waiter left
+    fake.advance(Duration.ofSeconds(1)); // the deadline: the task and both calls interrupted
+    fake.awaitTimers(1); // the run's cut-off
     fake.advance(Duration.ofMillis(10)); // its grace passes
     var result = within(future);
     release.countDown();
     assertTrue(returned.await(10, SECONDS));
 
-    assertTrue(sawInterrupt.get(), "the call was interrupted");
+    assertEquals(2, interrupts.get(), "both calls were interrupted");
     assertInstanceOf(Outcome.Cancelled.class, result.outcome(a));
-    assertTrue(result.stragglers().containsKey("loader stubborn#1"),
-        result.stragglers().toString());
-    assertEquals(Outcome.Status.CANCELLED, result.batches().get(0).status());
+    // The call made on the task's thread (if the run went quiet there, not on the caller's
+    // thread as it let go) shows as the task; one on its own thread, by its label.
+    var names = result.stragglers().keySet();
+    assertTrue(names.equals(java.util.Set.of("a", "loader stubborn#2"))
+        || names.equals(java.util.Set.of("loader stubborn#1", "loader stubborn#2")),
+        names.toString());
+    assertTrue(result.batches().stream().anyMatch(b -> b.status() == Outcome.Status.CANCELLED));
+  }
+
+  @Test
+  void aCallNobodyWaitsFor_thatIgnoresTheInterrupt_isCutOffAfterTheGrace() throws Exception {
+    var entered = new CountDownLatch(1);
+    var release = new CountDownLatch(1);
+    var loader = BatchLoader.<Integer, String>of("stubborn", keys -> {
+      entered.countDown();
+      awaitIgnoringInterrupts(release);
+      return values(keys);
+    });
+    var g = Graph.builder("abandoned").options(options());
+    // the task times out waiting; the run goes on without the call and must not wait for it
+    Node<String> a = g.node("a").timeout(Duration.ofMillis(50)).call(() -> loader.load(1));
+    Node<String> b = g.task("b", () -> "independent");
+    var future = g.build().runAsync(Inputs.empty());
+    assertTrue(entered.await(10, SECONDS));
+
+    fake.advance(Duration.ofMillis(50)); // a times out; nobody waits for the call: its grace
+    fake.awaitTimers(1);
+    fake.advance(Duration.ofMillis(10));
+    var result = within(future);
+    release.countDown();
+
+    assertInstanceOf(NodeTimeoutException.class, ((Outcome.Failed<?>) result.outcome(a)).error());
+    assertEquals("independent", result.get(b));
+    assertEquals(java.util.Set.of("loader stubborn#1"), result.stragglers().keySet());
+  }
+
+  @Test
+  void aCallMadeOnAWaitingTasksThread_thatItsStopFails_isSentAgainForTheOthers()
+      throws Exception {
+    var kCalls = new java.util.concurrent.CopyOnWriteArrayList<String>();
+    var kEntered = new CountDownLatch(1);
+    var users = BatchLoader.<Integer, String>of("users", keys -> {
+      if (kCalls.isEmpty()) {
+        kCalls.add(Thread.currentThread().getName());
+        kEntered.countDown();
+        new CountDownLatch(1).await(10, SECONDS); // until interrupted
+      } else {
+        kCalls.add(Thread.currentThread().getName());
+      }
+      return values(keys);
+    });
+    var gate = BatchLoader.<Integer, String>of("gate", keys -> {
+      assertTrue(kEntered.await(10, SECONDS));
+      return values(keys);
+    });
+    var waiting = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
+    var g = Graph.builder("disturbed").options(options().withFailureMode(FailureMode.CONTINUE));
+    Node<String> other = g.task("other", () -> {
+      waiting.add(Thread.currentThread());
+      return users.load(7);
+    });
+    Input<List<Integer>> ids = g.input("ids");
+    Node<List<String>> each = g.forEach("each", ids, i -> {
+      if (i == 1) {
+        waiting.add(Thread.currentThread());
+        gate.load(0);
+        throw new IllegalStateException("element 1 fails: the fan-out stops element 0");
+      }
+      // the last to wait, so the run goes quiet on this thread, which makes the call itself
+      BatchLoaderTest.until(() -> waiting.size() == 2 && waiting.stream()
+          .allMatch(t -> t.getState() == Thread.State.WAITING), "the others waiting");
+      return users.load(7);
+    });
+    var result = within(g.build().runAsync(Inputs.of(ids, List.of(0, 1))));
+
+    assertEquals("v7", result.get(other), "the other task still got its value");
+    assertInstanceOf(Outcome.Failed.class, result.outcome(each));
+    assertEquals(2, kCalls.size(), "sent again after the element's stop failed it: " + kCalls);
+    var statuses = result.batches().stream().filter(b -> b.loader().equals("users"))
+        .map(Batch::status).toList();
+    assertEquals(List.of(Outcome.Status.CANCELLED, Outcome.Status.SUCCEEDED), statuses);
   }
 
   // ---- the loader's own policies ----

@@ -320,6 +320,20 @@ public class Attempts {
     return s == INTERRUPTED || s >= SUCCEEDED;
   }
 
+  /**
+   * {@return whether task {@code key} has been interrupted for good or for its current attempt:
+   * stopped, being stopped, or timed out} Its own thread asks.
+   */
+  public boolean disturbed(int key) {
+    int s = (int) INTS.getVolatile(state, key);
+    return s == INTERRUPTING || s == TIMED_OUT || stopped(key);
+  }
+
+  /** {@return whether the current attempt of {@code key} has a timeout of its own} */
+  public boolean timed(int key) {
+    return until != null && until[key] != 0;
+  }
+
   /** {@return whether no new attempt may start: the run, or what holds the table, stopped} */
   public boolean halted() {
     return run.cancelled() != null;

@@ -35,6 +35,8 @@ public final class BatchCall extends Attempts {
   private final Body body;
   private final Elements.Policies policies;
   private final boolean shared;
+  // for a call made on a waiting task's thread: whether that task has been interrupted
+  private final java.util.function.BooleanSupplier runnerDisturbed;
   private volatile String stopReason;
 
   /**
@@ -43,11 +45,27 @@ public final class BatchCall extends Attempts {
    */
   public BatchCall(Run<?> run, String label, Body body, Elements.Policies policies,
       boolean shared) {
+    this(run, label, body, policies, shared, null);
+  }
+
+  /**
+   * A call made on the thread of a task that waits for its keys: {@code runnerDisturbed} says
+   * whether that task has been interrupted since, which stops the call's retries too (the
+   * interrupt was the task's, and may have failed the attempt).
+   */
+  public BatchCall(Run<?> run, String label, Body body, Elements.Policies policies,
+      boolean shared, java.util.function.BooleanSupplier runnerDisturbed) {
     super(run, new int[] {SCHEDULED}, new Thread[1], policies != null);
     this.label = label;
     this.body = body;
     this.policies = policies;
     this.shared = shared;
+    this.runnerDisturbed = runnerDisturbed;
+  }
+
+  /** {@return whether the task whose thread makes the call has been interrupted} */
+  public boolean runnerDisturbed() {
+    return runnerDisturbed != null && runnerDisturbed.getAsBoolean();
   }
 
   /**
@@ -158,12 +176,12 @@ public final class BatchCall extends Attempts {
 
   @Override
   public boolean halted() {
-    return stopReason != null || !shared && super.halted();
+    return stopReason != null || !shared && super.halted() || runnerDisturbed();
   }
 
   @Override
   public boolean stopped(int key) {
-    return super.stopped(key) || stopReason != null;
+    return super.stopped(key) || stopReason != null || runnerDisturbed();
   }
 
   @Override

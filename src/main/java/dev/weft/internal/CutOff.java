@@ -168,6 +168,15 @@ final class CutOff {
           }
         }
       }
+      // calls of the request's loaders that hold it open (one waiting task's thread may be stuck
+      // in another's call), after the tasks, so that no hold outlives the cut-off
+      var loads = run.root == run ? run.loadsIfAny() : null;
+      if (loads != null) {
+        var calls = new LinkedHashMap<String, Thread>();
+        var release = loads.cutOff(calls);
+        addInnerStragglers(calls);
+        release.run();
+      }
       if (!cut.isEmpty()) {
         addInnerStragglers(within);
         stragglers = Collections.unmodifiableMap(cut); // listeners of other nodes may read it

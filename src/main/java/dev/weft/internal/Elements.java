@@ -119,11 +119,15 @@ public final class Elements extends Attempts {
     }
     int lanes = inline ? 1 : Math.min(maxConcurrency, elements.size);
     for (int l = 1; l < lanes && elements.next.get() < elements.size; l++) {
-      run.enter(1); // the lane is active from now until it ends (see Run.enter)
+      if (run.countQueued) {
+        run.enter(1); // the lane is active from now until it ends (see Run.submit)
+      }
       try {
         run.executor.execute(elements::submittedLane);
       } catch (Throwable refused) {
-        run.exit();
+        if (run.countQueued) {
+          run.exit();
+        }
         break; // the lanes already running, the node's own thread included, take its elements
       }
     }
@@ -181,6 +185,17 @@ public final class Elements extends Attempts {
 
   /** A lane handed to the executor, counted as active when it was (see Run.enter). */
   private void submittedLane() {
+    if (Thread.currentThread() == coordinator) {
+      // run inside execute() by the node's own thread (a synchronous executor): counted already
+      if (run.countQueued) {
+        run.exit();
+      }
+      lane();
+      return;
+    }
+    if (!run.countQueued) {
+      run.enter(1); // counted from its start (see Run.submit)
+    }
     try {
       lane();
     } finally {

@@ -164,7 +164,9 @@ final class Frame {
       // back to the submitter's loop instead of recursing.
       if (frame != null && submitter == Thread.currentThread()) {
         frame.handBack(vertex);
-        run.exit(); // the submitter's loop runs it, and is counted already
+        if (run.countQueued) {
+          run.exit(); // the submitter's loop runs it, and is counted already
+        }
       } else {
         run.work(vertex);
       }

@@ -14,13 +14,18 @@ import java.util.concurrent.locks.LockSupport;
  * whose threads all wait for subgraphs therefore cannot deadlock, and a task the waiting thread
  * runs saves a thread hop. Thread-safe; one per inner run, created on the waiting thread.
  */
-public final class Helping implements Executor {
+public final class Helping implements Executor, Run.StartsAtOnce {
   private final Executor delegate;
   private final Thread waiter = Thread.currentThread();
   private final ConcurrentLinkedQueue<Once> queue = new ConcurrentLinkedQueue<>();
 
   public Helping(Executor delegate) {
     this.delegate = delegate;
+  }
+
+  @Override
+  public boolean startsAtOnce() {
+    return Run.startsAtOnce(delegate); // the waiting thread may be busy with one of them
   }
 
   @Override

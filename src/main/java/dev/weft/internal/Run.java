@@ -104,6 +104,9 @@ public final class Run<R> {
   final Plan plan;
   final long id;
   final Executor executor;
+  // whether a task handed to the executor counts as active from then (the executor starts every
+  // task at once) or only from its start (it may queue tasks behind threads that wait on keys)
+  final boolean countQueued;
   private final boolean failFast;
   final RunHooks<R> hooks;
   final Scheduler scheduler;
@@ -156,6 +159,7 @@ public final class Run<R> {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
     this.executor = settings.executor();
+    this.countQueued = startsAtOnce(executor);
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
     this.hooks = settings.hooks();
@@ -225,9 +229,15 @@ public final class Run<R> {
    * adopted by its node there, and a node already stopped cancels it at once, as a run begun.
    */
   private void begin(Object[] inputValues, Runnable started) {
+    // this thread, while it starts the run and runs its inline roots; unless it is counted
+    // already, as a task's of the same request starting a subgraph's run
+    var outer = Frame.current();
+    boolean count = outer == null || outer.run.root != root;
     var frame = new Frame(this, false);
     frame.enter(); // a task of another run may be starting this one, on this thread
-    enter(1); // this thread, while it starts the run and runs its inline roots
+    if (count) {
+      enter(1);
+    }
     try {
       for (int v : plan.inputs) {
         slot[v] = inputValues[v];
@@ -259,12 +269,17 @@ public final class Run<R> {
     } finally {
       frame.returnCallerThread();
       frame.leave();
-      exit();
+      if (count) {
+        exit();
+      }
     }
   }
 
   /** Runs {@code first} on the current thread, then whatever this thread should continue with. */
   void work(int first) {
+    if (!countQueued) {
+      enter(1); // counted from its start: see submit
+    }
     var frame = new Frame(this, true);
     frame.enter();
     try {
@@ -274,7 +289,7 @@ public final class Run<R> {
     } finally {
       Thread.interrupted(); // the executor's thread goes back as it came: nothing a task left
       frame.leave();
-      exit(); // counted when it was handed to the executor (see submit)
+      exit(); // counted since it was handed to the executor, or since it started (see submit)
     }
   }
 
@@ -539,11 +554,18 @@ public final class Run<R> {
 
   private void submit(int v, Frame frame) {
     var worker = new Frame.Worker(this, v, Thread.currentThread(), frame);
-    enter(1); // before it can run: its thread is active from now until its loop ends
+    // An executor that starts every task at once: active from now until its loop ends, so the
+    // request cannot go quiet while it is on its way. Any other only from its start: one that
+    // queues it behind threads waiting on keys must not keep the request from going quiet.
+    if (countQueued) {
+      enter(1);
+    }
     try {
       executor.execute(worker);
     } catch (Throwable t) {
-      exit();
+      if (countQueued) {
+        exit();
+      }
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
         startAt[v] = endAt[v] = clock();
@@ -720,6 +742,13 @@ public final class Run<R> {
   public interface Quiet {
     /** Sends the keys the loaders hold; called on the thread that brought the count to zero. */
     void quiescent();
+
+    /**
+     * The run's cut-off: ends the loaders' calls that still hold the run open, as stragglers
+     * recorded in {@code into} by label ({@code loader users#2}). {@return what releases their
+     * holds, to run once they are published}
+     */
+    Runnable cutOff(java.util.Map<String, Thread> into);
   }
 
   /**
@@ -733,6 +762,23 @@ public final class Run<R> {
    */
   public void enter(int n) {
     ACTIVE.getAndAdd(root, n);
+  }
+
+  /**
+   * {@return whether {@code executor} starts every task at once on a thread of its own} Weft's
+   * default (a virtual thread per task), the JDK's thread-per-task executors, and a subgraph's
+   * executor over one of those.
+   */
+  static boolean startsAtOnce(Executor executor) {
+    return executor instanceof StartsAtOnce at ? at.startsAtOnce()
+        : executor != null
+            && executor.getClass().getName().equals("java.util.concurrent.ThreadPerTaskExecutor");
+  }
+
+  /** An executor that says whether it starts every task at once on a thread of its own. */
+  public interface StartsAtOnce {
+    /** {@return whether it does} */
+    boolean startsAtOnce();
   }
 
   /** Counts one thread less; the one that brings the count to zero tells the loaders. */

@@ -42,20 +42,37 @@ public final class Waiting {
    * wait was over, or the loaders were told}
    */
   public boolean pause(BooleanSupplier over) {
+    int how = pauseQuietly(over);
+    if (how == QUIET) {
+      run.quiescent();
+    }
+    return how != ACTIVE;
+  }
+
+  /** {@link #pauseQuietly}: the request still has active threads. */
+  public static final int ACTIVE = 0;
+  /** {@link #pauseQuietly}: the wait was over already. */
+  public static final int OVER = 1;
+  /** {@link #pauseQuietly}: this thread was the last active one; it must tell the loaders. */
+  public static final int QUIET = 2;
+
+  /**
+   * {@link #pause}, except that a thread that leaves the request quiet tells no loader itself:
+   * its caller does, and may make one of their calls on this thread while it would wait.
+   * {@return ACTIVE, OVER or QUIET}
+   */
+  public int pauseQuietly(BooleanSupplier over) {
     uncounted = true;
     if (over.getAsBoolean()) {
       if (!UNCOUNTED.compareAndSet(this, true, false)) {
         run.exit(); // a waker counted this thread again already, and it had not stopped: undo one
       }
-      return true;
+      return OVER;
     }
     if (run.exitQuietly()) {
-      if (!over.getAsBoolean()) {
-        run.quiescent();
-      }
-      return true;
+      return over.getAsBoolean() ? OVER : QUIET;
     }
-    return false;
+    return ACTIVE;
   }
 
   /** The waiting thread goes on: counts it again, unless its waker did. */

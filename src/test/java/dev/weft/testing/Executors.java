@@ -21,10 +21,32 @@ public final class Executors {
 
   private Executors() {}
 
-  /** {@return a new virtual thread per task} */
+  /**
+   * {@return a new virtual thread per task} It says it starts every task at once, as Weft's
+   * default executor does, so a run counts a task handed to it as active at once (see
+   * Run.submit); the pool and the caller's thread are counted from each task's start.
+   */
   public static Executor virtual() {
     ThreadFactory factory = Thread.ofVirtual().name("weft-test-vt").factory();
-    return named("virtual", task -> factory.newThread(task).start());
+    return new VirtualPerTask(factory);
+  }
+
+  private record VirtualPerTask(ThreadFactory factory) implements Executor,
+      dev.weft.internal.Run.StartsAtOnce {
+    @Override
+    public void execute(Runnable command) {
+      factory.newThread(command).start();
+    }
+
+    @Override
+    public boolean startsAtOnce() {
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return "virtual";
+    }
   }
 
   /** {@return a shared pool of 4 platform threads} */
