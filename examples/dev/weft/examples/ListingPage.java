@@ -1,8 +1,10 @@
 package dev.weft.examples;
 
+import dev.weft.BatchLoader;
 import dev.weft.Graph;
 import dev.weft.Input;
 import dev.weft.Inputs;
+import dev.weft.LoaderStats;
 import dev.weft.Node;
 import dev.weft.Outcome;
 import dev.weft.RunResult;
@@ -20,20 +22,27 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A listing page hydrated from simulated downstreams ({@link Downstreams}), its shape set by the
  * data: the listing's photos fetched one element per id, each under its own timeout with a
  * placeholder as fallback (photo 13 hangs); the host section a subgraph ({@link HostSection})
- * that {@link HostPage} reuses; the reviews section reading the reviews' whole outcome (the
- * service is down); an upsell only for premium viewers.
+ * that {@link HostPage} reuses; the reviews section reading the reviews' whole outcome; an upsell
+ * only for premium viewers. Users (the viewer, the reviews' authors, the similar listings' hosts)
+ * and listings come through two {@link BatchLoader}s: each round of keys is one call to the
+ * service, and a key is fetched once per run (user 9 is gone: only the review that names them
+ * shows a former guest).
  *
  * <p>{@code main} renders the page for a viewer who is not premium, then for one who is, then the
- * host page; prints the first run's waterfall (elements and the nested subgraph included) and
- * critical path; and writes its HTML waterfall to {@code target/listing-page.html}. Run it with
+ * host page, each page's run with the calls its loaders made; prints the first run's waterfall
+ * (elements and the nested subgraph included) and critical path; and writes its HTML waterfall to
+ * {@code target/listing-page.html}. A JVM's first run is slow to start, and can split or merge a
+ * round. Run it with
  * {@code mvn -q test-compile exec:exec}; add {@code -Dexample.args=--trace} to also write every
  * export of the run (Chrome JSON, Graphviz DOT, Mermaid, HTML) into {@code target/weft-trace/}.
  */
@@ -42,13 +51,30 @@ public final class ListingPage {
 
   /** What the page shows. */
   public record Page(Listing listing, HostCard host, Quote price, List<Photo> photos,
-      String reviews, Optional<Upsell> upsell) {}
+      String reviews, List<Similar> similar, Optional<Upsell> upsell) {}
+
+  /** A listing like this one, with its host's name. */
+  public record Similar(String title, String host) {
+    @Override
+    public String toString() {
+      return title + " (" + host + ")";
+    }
+  }
+
+  // Loaders, declared once like the graph: the keys a run's tasks ask for go out together, one
+  // call per loader, once every task is waiting on a loader or done, or once the run has made no
+  // progress for 1 ms (these services sleep where Weft cannot see, as a socket read would). Each
+  // key is fetched once a run.
+  public static final BatchLoader<Long, User> USERS = BatchLoader.of("users", Downstreams::users);
+  public static final BatchLoader<Long, Listing> LISTINGS =
+      BatchLoader.of("listings", Downstreams::listings);
 
   // The graph, declared once at start-up and shared by every request.
   public static final Input<Long> LISTING_ID;
   public static final Input<Long> VIEWER_ID;
   public static final Node<List<Photo>> PHOTOS;
   public static final Node<HostCard> HOST;
+  public static final Node<List<Similar>> SIMILAR;
   public static final Node<Upsell> UPSELL;
   public static final Node<Page> PAGE;
   /** The host section as this graph binds it: {@link HostSection#SUBGRAPH} on its host id. */
@@ -59,7 +85,7 @@ public final class ListingPage {
     var g = Graph.builder("listing-page");
     LISTING_ID = g.input("listingId", Long.class);
     VIEWER_ID = g.input("viewerId", Long.class);
-    Node<Listing> listing = g.task("listing", LISTING_ID, Downstreams::listing);
+    Node<Listing> listing = g.task("listing", LISTING_ID, LISTINGS::load);
 
     // Fan-out: one element per photo id, every policy applied per element.
     Node<List<Long>> photoIds = g.task("photoIds", listing, Listing::photoIds);
@@ -76,23 +102,35 @@ public final class ListingPage {
 
     Node<Quote> price = g.task("price", listing, Downstreams::price);
 
-    // Outcome edge: the section always renders, and knows why there are no reviews.
+    // Loads from a fan-out: one call to the user service for every author; one the service no
+    // longer knows fails only its own element, which falls back.
     Node<List<Review>> reviews = g.task("reviews", LISTING_ID, Downstreams::reviews);
-    Node<String> reviewsSection = g.task("reviewsSection", reviews.outcome(), outcome ->
-        switch (outcome) {
-          case Outcome.Succeeded<List<Review>> s -> s.value().size() + " reviews";
+    Node<List<User>> authors = g.node("authors").fallback(User.FORMER_GUEST)
+        .forEach(reviews, review -> USERS.load(review.authorId()));
+    // Outcome edge: the section always renders, and knows why there are no reviews.
+    Node<String> reviewsSection = g.task("reviewsSection", reviews.outcome(),
+        authors.orElse(List.of()), (outcome, by) -> switch (outcome) {
+          case Outcome.Succeeded<List<Review>> s -> s.value().size() + " reviews, by "
+              + by.stream().map(User::name).collect(Collectors.joining(", "));
           case Outcome.Failed<?> f -> "unavailable (" + f.error().getMessage() + ")";
           default -> "unavailable";
         });
 
+    // Two levels of data, two rounds: the listings in one call, then their hosts in one.
+    Node<List<Long>> similarIds = g.task("similarIds", LISTING_ID, Downstreams::similar);
+    SIMILAR = g.forEach("similar", similarIds, id -> {
+      Listing other = LISTINGS.load(id);
+      return new Similar(other.title(), USERS.load(other.hostId()).name());
+    });
+
     // Condition: the upsell runs only for premium viewers; otherwise it is Omitted.
-    Node<User> viewer = g.task("viewer", VIEWER_ID, Downstreams::user);
+    Node<User> viewer = g.task("viewer", VIEWER_ID, USERS::load);
     UPSELL = g.node("upsell").when(viewer, User::premium).call(listing, Downstreams::upsell);
 
     var upsell = UPSELL.optional(); // empty when omitted
-    PAGE = g.task("page", List.of(listing, HOST, price, PHOTOS, reviewsSection, upsell),
+    PAGE = g.task("page", List.of(listing, HOST, price, PHOTOS, reviewsSection, SIMILAR, upsell),
         ctx -> new Page(ctx.get(listing), ctx.get(HOST), ctx.get(price), ctx.get(PHOTOS),
-            ctx.get(reviewsSection), ctx.get(upsell)));
+            ctx.get(reviewsSection), ctx.get(SIMILAR), ctx.get(upsell)));
     GRAPH = g.build();
   }
 
@@ -112,12 +150,15 @@ public final class ListingPage {
     System.out.println("photos:  " + page.photos().stream().map(Photo::url).toList()
         + (placeholders == 0 ? "" : ", " + placeholders + " timed out: placeholder shown"));
     System.out.println("reviews: " + page.reviews());
+    System.out.println("similar: " + page.similar());
     System.out.println("upsell:  " + page.upsell().map(Upsell::offer).orElse("none")
         + " (" + result.outcome(UPSELL) + ")");
+    System.out.print(calls(result));
 
     RunResult premium = render(42, 2);
     System.out.println("== the same listing for viewer 2, premium");
     System.out.println("upsell:  " + premium.get(PAGE).upsell().map(Upsell::offer).orElse("none"));
+    System.out.print(calls(premium));
 
     RunResult hostRun = HostPage.render(7);
     HostPage.Page hostPage = hostRun.get(HostPage.PAGE);
@@ -140,6 +181,25 @@ public final class ListingPage {
     if (List.of(args).contains("--trace")) {
       writeTrace(trace);
     }
+  }
+
+  /**
+   * {@return what the run's loaders did: the calls they made, against the calls one per load
+   * would have made; and per loader its calls, loads and distinct keys}
+   */
+  public static String calls(RunResult result) {
+    var stats = result.loaders().stream().sorted(Comparator.comparing(LoaderStats::loader))
+        .toList();
+    return String.format(Locale.ROOT, "loaders: %s to the services, %d without batching (one per"
+        + " load)%n         %s%n", calls(stats.stream().mapToInt(LoaderStats::batches).sum()),
+        stats.stream().mapToLong(LoaderStats::keysRequested).sum(), stats.stream()
+            .map(s -> s.loader() + " " + calls(s.batches()) + " for " + s.keysRequested()
+                + " loads of " + s.keysFetched() + " keys")
+            .collect(Collectors.joining(", ")));
+  }
+
+  private static String calls(int n) {
+    return n + (n == 1 ? " call" : " calls");
   }
 
   /**

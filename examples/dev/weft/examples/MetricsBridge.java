@@ -1,5 +1,6 @@
 package dev.weft.examples;
 
+import dev.weft.BatchLoader;
 import dev.weft.Bulkhead;
 import dev.weft.CircuitBreaker;
 import dev.weft.Graph;
@@ -36,17 +37,25 @@ import java.util.function.DoubleSupplier;
  *       0 for the others (as resilience4j's Micrometer binding does), tagged {@code breaker},
  *       {@code state}; and {@code weft.breaker.failure.rate};
  *   <li>{@code weft.bulkhead.in.use}, {@code weft.bulkhead.limit} and {@code
- *       weft.bulkhead.saturation} (in use over limit, 0 to 1), tagged {@code bulkhead}.
+ *       weft.bulkhead.saturation} (in use over limit, 0 to 1), tagged {@code bulkhead};
+ *   <li>{@code weft.loader.batch.size}: a distribution of the keys per call of a {@link
+ *       BatchLoader}'s batch function, tagged {@code loader}; and {@code weft.loader.calls}, a
+ *       counter of those calls, tagged {@code loader}, {@code outcome} ({@code succeeded}, {@code
+ *       failed} or {@code cancelled}). Both come from {@link RunEvent.BatchEnded}, one per call
+ *       and run: a call shared across runs counts once per run that waited for it, with that
+ *       run's keys.
  * </ul>
  *
- * Not here because Weft has none yet: batch sizes (loaders, issue 12), hedges sent (issue 13) and
- * adaptive-limit saturation; each will be an event or an accessor to bind the same way.
+ * Not here because Weft has none yet: hedges sent (issue 13) and adaptive-limit saturation; each
+ * will be an event or an accessor to bind the same way.
  *
  * <p>The registry is a tiny stand-in defined below ({@link FakeRegistry}); with Micrometer,
  * {@code timer(name, tags).record(d)} is {@code Timer.builder(name).tags(tags)
- * .publishPercentileHistogram().register(registry).record(d)}, {@code counter} is {@code
- * registry.counter(name, tags).increment()}, and {@code gauge} is {@code Gauge.builder(name,
- * supplier).tags(tags).register(registry)}.
+ * .publishPercentileHistogram().register(registry).record(d)}, {@code summary(name, tags)
+ * .record(n)} is {@code DistributionSummary.builder(name).baseUnit("keys").tags(tags)
+ * .register(registry).record(n)}, {@code counter} is {@code registry.counter(name, tags)
+ * .increment()}, and {@code gauge} is {@code Gauge.builder(name, supplier).tags(tags)
+ * .register(registry)}.
  *
  * <p>Run it with {@code mvn -q test-compile exec:exec -Dexample=dev.weft.examples.MetricsBridge}.
  */
@@ -66,6 +75,13 @@ public final class MetricsBridge {
             registry.counter("weft.node.retries", "graph", e.graph(), "node", e.node());
         case RunEvent.RunEnded e -> registry.timer("weft.run.duration", "graph", e.graph(),
             "outcome", e.result().succeeded() ? "succeeded" : "partial").record(e.at());
+        case RunEvent.BatchEnded e -> {
+          var batch = e.batch();
+          registry.summary("weft.loader.batch.size", "loader", batch.loader())
+              .record(batch.keys().size());
+          registry.counter("weft.loader.calls", "loader", batch.loader(), "outcome",
+              batch.status().label());
+        }
         default -> {}
       }
     };
@@ -91,6 +107,9 @@ public final class MetricsBridge {
 
   // ---- a service using it ----
 
+  static final BatchLoader<Long, String> USERS =
+      BatchLoader.ofList("users", ids -> ids.stream().map(id -> "user " + id).toList());
+
   public static void main(String[] args) {
     var registry = new FakeRegistry();
     var pricing = CircuitBreaker.builder("pricing").build();
@@ -103,7 +122,9 @@ public final class MetricsBridge {
     Node<String> listing = g.task("listing", id, i -> "listing " + i);
     Node<String> price = g.node("price").circuitBreaker(pricing).call(listing, l -> "price");
     Node<String> top = g.node("reviews").bulkhead(reviews).call(listing, l -> "reviews");
-    g.task("page", price, top, (p, r) -> p + " | " + r);
+    Node<List<Long>> authorIds = g.task("authorIds", listing, l -> List.of(3L, 4L, 3L, 5L));
+    Node<List<String>> authors = g.forEach("authors", authorIds, USERS::load); // 1 call, 3 keys
+    g.task("page", price, top, authors, (p, r, a) -> p + " | " + r + " by " + a);
     Graph graph = g.options(metered(RunOptions.defaults(), registry)).build();
     for (long i = 0; i < 10; i++) {
       graph.run(Inputs.of(id, i));
@@ -129,14 +150,22 @@ public final class MetricsBridge {
     }
   }
 
-  /** A registry: timers keep every value (in seconds), counters count, gauges are read live. */
+  /**
+   * A registry: timers keep every value (in seconds), summaries every value, counters count,
+   * gauges are read live.
+   */
   public static final class FakeRegistry {
     private final Map<MeterId, FakeTimer> timers = new ConcurrentHashMap<>();
+    private final Map<MeterId, FakeSummary> summaries = new ConcurrentHashMap<>();
     private final Map<MeterId, Long> counters = new ConcurrentHashMap<>();
     private final Map<MeterId, DoubleSupplier> gauges = new ConcurrentHashMap<>();
 
     FakeTimer timer(String name, String... tags) {
       return timers.computeIfAbsent(MeterId.of(name, tags), k -> new FakeTimer());
+    }
+
+    FakeSummary summary(String name, String... tags) {
+      return summaries.computeIfAbsent(MeterId.of(name, tags), k -> new FakeSummary());
     }
 
     void counter(String name, String... tags) {
@@ -153,6 +182,12 @@ public final class MetricsBridge {
       return timer == null ? List.of() : timer.values();
     }
 
+    /** {@return the values a distribution summary recorded; empty if it has none} */
+    public List<Double> values(String name, String... tags) {
+      var summary = summaries.get(MeterId.of(name, tags));
+      return summary == null ? List.of() : summary.values();
+    }
+
     /** {@return a counter's count} */
     public long count(String name, String... tags) {
       return counters.getOrDefault(MeterId.of(name, tags), 0L);
@@ -166,18 +201,27 @@ public final class MetricsBridge {
     /** {@return the ids of every meter registered} */
     public List<MeterId> ids() {
       var ids = new ArrayList<MeterId>(timers.keySet());
+      ids.addAll(summaries.keySet());
       ids.addAll(counters.keySet());
       ids.addAll(gauges.keySet());
       return ids;
     }
 
-    /** {@return one line per meter, sorted: count and sum of timers, counts, gauge values} */
+    /**
+     * {@return one line per meter, sorted: count and sum of timers and summaries, counts, gauge
+     * values}
+     */
     public String scrape() {
       var lines = new TreeMap<String, String>();
       timers.forEach((id, t) -> {
         var values = t.values();
         lines.put(id.toString(), "count=" + values.size() + " sum=" + String.format(Locale.ROOT,
             "%.6f", values.stream().mapToDouble(Double::doubleValue).sum()) + " seconds");
+      });
+      summaries.forEach((id, s) -> {
+        var values = s.values();
+        lines.put(id.toString(), "count=" + values.size() + " sum=" + String.format(Locale.ROOT,
+            "%.1f", values.stream().mapToDouble(Double::doubleValue).sum()));
       });
       counters.forEach((id, c) -> lines.put(id.toString(), "count=" + c));
       gauges.forEach((id, g) -> lines.put(id.toString(), "value=" + g.getAsDouble()));
@@ -193,6 +237,19 @@ public final class MetricsBridge {
 
     synchronized void record(Duration duration) {
       values.add(duration.toNanos() / 1e9);
+    }
+
+    synchronized List<Double> values() {
+      return List.copyOf(values);
+    }
+  }
+
+  /** A distribution of amounts (a batch's keys), kept whole. Thread-safe. */
+  static final class FakeSummary {
+    private final List<Double> values = new ArrayList<>();
+
+    synchronized void record(double amount) {
+      values.add(amount);
     }
 
     synchronized List<Double> values() {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.weft.examples.MetricsBridge;
 import dev.weft.examples.MetricsBridge.FakeRegistry;
+import dev.weft.testing.FakeScheduler;
 import dev.weft.testing.StdOut;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -103,6 +105,49 @@ class MetricsBridgeExampleTest {
     assertEquals(0, registry.gauge("weft.bulkhead.saturation", "bulkhead", "reviews"));
   }
 
+  /**
+   * A loader's calls, from {@code BatchEnded}: their sizes in keys and their count by outcome.
+   * Only the run going quiet sends keys here (the scheduler's timers never fire), so the rounds
+   * are exact.
+   */
+  @Test
+  void loaderBatchSizes_andCalls_taggedLoaderAndOutcome() {
+    var registry = new FakeRegistry();
+    var users = BatchLoader.<Integer, String>ofList("users",
+        ids -> ids.stream().map(id -> "u" + id).toList());
+    var reviews = BatchLoader.<Integer, String>of("reviews", ids -> {
+      throw new IOException("reviews service is down");
+    });
+    var g = Graph.builder("page");
+    Node<List<Integer>> ids = g.task("ids", () -> List.of(1, 2, 3, 2));
+    Node<List<String>> names = g.forEach("names", ids, users::load); // one call: 1, 2, 3
+    g.task("friends", names, n -> users.loadMany(List.of(3, 4, 5))); // one call: 4, 5
+    g.task("reviews", () -> reviews.load(7)); // fails
+    var graph = g.options(MetricsBridge.metered(RunOptions.defaults(), registry)
+        .withExecutor(dev.weft.testing.Executors.virtual())
+        .withScheduler(new FakeScheduler())).build();
+
+    for (int i = 0; i < 2; i++) {
+      graph.run(Inputs.empty());
+    }
+
+    assertEquals(List.of(3.0, 2.0, 3.0, 2.0), registry.values("weft.loader.batch.size", "loader",
+        "users"));
+    assertEquals(4, registry.count("weft.loader.calls", "loader", "users", "outcome",
+        "succeeded"));
+    assertEquals(List.of(1.0, 1.0), registry.values("weft.loader.batch.size", "loader",
+        "reviews"));
+    assertEquals(2, registry.count("weft.loader.calls", "loader", "reviews", "outcome",
+        "failed"));
+    assertEquals(0, registry.count("weft.loader.calls", "loader", "reviews", "outcome",
+        "succeeded"));
+    for (var id : registry.ids()) {
+      assertTrue(NAME.matcher(id.name()).matches(), "lower-case dotted: " + id);
+      assertTrue(List.of("graph", "node", "outcome", "loader").containsAll(id.tags().keySet()),
+          "low-cardinality tags only: " + id);
+    }
+  }
+
   @Test
   void main_printsOneLinePerMeter() throws Exception {
     var output = StdOut.of(() -> MetricsBridge.main(new String[0]));
@@ -113,5 +158,10 @@ class MetricsBridgeExampleTest {
     assertTrue(output.contains("weft.breaker.state{breaker=pricing, state=closed} value=1.0"),
         output);
     assertTrue(output.contains("weft.bulkhead.saturation{bulkhead=reviews} value=0.0"), output);
+    // 3 distinct keys a run, however the calls split them
+    assertTrue(Pattern.compile("weft\\.loader\\.batch\\.size\\{loader=users} count=\\d+"
+        + " sum=30\\.0\n").matcher(output).find(), output);
+    assertTrue(Pattern.compile("weft\\.loader\\.calls\\{loader=users, outcome=succeeded}"
+        + " count=\\d+\n").matcher(output).find(), output);
   }
 }

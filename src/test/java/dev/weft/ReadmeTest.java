@@ -155,6 +155,63 @@ class ReadmeTest {
         + "warnings:\n" + Files.readString(source));
   }
 
+  /**
+   * The README's "Batching" snippet is a fragment like the policy one: its {@code static}
+   * declarations (up to the line that ends in {@code ;}, a trailing comment aside) go into a
+   * class, the rest into a method whose parameters are the nodes it uses; then it must compile
+   * without a warning against Weft alone.
+   */
+  @Test
+  void batchingSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
+    var readme = Files.readString(README);
+    int start = readme.indexOf("\n## Batching\n");
+    assertTrue(start >= 0, "README.md should have a section 'Batching'");
+    int end = readme.indexOf("\n## ", start + 1);
+    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
+        .map(m -> m.group(1)).toList();
+    assertEquals(1, blocks.size(), "one snippet: the loaders and the nodes that load");
+    var fields = new StringBuilder();
+    var body = new StringBuilder();
+    boolean inField = false;
+    for (var line : blocks.get(0).lines().toList()) {
+      inField |= line.startsWith("static ");
+      (inField ? fields : body).append("  ").append(line).append('\n');
+      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
+    }
+    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var source = dir.resolve("BatchingSnippet.java");
+    Files.writeString(source, """
+        import dev.weft.*;
+        import java.io.IOException;
+        import java.time.Duration;
+        import java.util.List;
+        import java.util.Map;
+
+        class BatchingSnippet {
+          record User(long id, String name) {}
+          record Review(long authorId, int stars) {}
+          record Listing(long id, long hostId) {}
+          interface UserService { Map<Long, User> fetchMany(List<Long> ids) throws IOException; }
+          interface ListingService {
+            Map<Long, Listing> fetchMany(List<Long> ids) throws IOException;
+          }
+          static UserService userService;
+          static ListingService listingService;
+        """ + fields + """
+          static void declare(GraphBuilder g, Node<List<Review>> reviews,
+              Node<List<Long>> similarIds) {
+        """ + body + """
+          }
+        }
+        """);
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
+        dir.toString(), source.toString()), "the batching snippet should compile without "
+        + "warnings:\n" + Files.readString(source));
+  }
+
   private static String run(String... command) throws Exception {
     var log = Files.createTempFile("weft-readme", ".log");
     var process = new ProcessBuilder(command).redirectErrorStream(true)
