@@ -8,6 +8,9 @@ import java.util.List;
  * RunResult#batches()}, {@link RunEvent.BatchEnded} and the trace show it.
  *
  * @param loader the loader's name
+ * @param call the call's name, as traces and stragglers show it: the loader's name, {@code #},
+ *     and its number among the loader's calls for the run ({@code users#2}; for a loader shared
+ *     across runs, among all its calls)
  * @param round the run's round for this loader, from 1: calls of one round went out together
  * @param keys the run's keys in the call, in the order they were asked for (a call shared across
  *     runs may hold other runs' keys too)
@@ -22,7 +25,7 @@ import java.util.List;
  * @param shared whether the call was shared with other runs ({@link
  *     BatchLoader#sharedAcrossRuns()}); it then ran outside any run
  */
-public record Batch(String loader, int round, List<Object> keys, Duration started,
+public record Batch(String loader, String call, int round, List<Object> keys, Duration started,
     Duration ended, Outcome.Status status, Throwable failure, int attempts,
     List<String> waiters, boolean shared) {
   /** Copies the lists. */

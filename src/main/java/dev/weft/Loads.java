@@ -608,7 +608,7 @@ final class Loads implements Run.Quiet {
           mine = List.copyOf(cells);
         }
         long now = root.scheduler().nanoTime();
-        var record = new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+        var record = new Batch(loader.name, label, round, keys, since(root, startAt), since(root, now),
             Outcome.Status.CANCELLED, failure, call.attempts(), sender.waiters(mine), false);
         sender.record(record);
         if (root.hooks() instanceof Emitter emitter) {
@@ -726,7 +726,7 @@ final class Loads implements Run.Quiet {
             for (var cell : theirs) {
               ownKeys.add(cell.key);
             }
-            record = new Batch(loader.name, owner == sender ? round : round(owner),
+            record = new Batch(loader.name, label, owner == sender ? round : round(owner),
                 ownKeys, since(run, startAt == 0 ? endAt : startAt), since(run, endAt), status,
                 failure, call == null ? 0 : call.attempts(), owner.waiters(theirs),
                 loader.shared);
@@ -806,7 +806,7 @@ final class Loads implements Run.Quiet {
       var thread = c.cutOff();
       if (thread != null && released.compareAndSet(false, true)) {
         long now = root.scheduler().nanoTime();
-        var record = new Batch(loader.name, round, keys, since(root, startAt), since(root, now),
+        var record = new Batch(loader.name, label, round, keys, since(root, startAt), since(root, now),
             Outcome.Status.CANCELLED, new CancellationException("cut off: the call ignored its"
                 + " interrupt"), c.attempts(), sender.waiters(cellsNow()), false);
         sender.record(record);

@@ -145,7 +145,7 @@ public final class RunResult {
         spans[v] = out.span(v);
       }
     }
-    return new Trace(graph.shape(), runId(), elapsed(), spans);
+    return new Trace(graph.shape(), runId(), elapsed(), spans, batches());
   }
 
   /** {@return whether the run's deadline passed before it ended} */

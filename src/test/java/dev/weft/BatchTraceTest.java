@@ -39,9 +39,8 @@ import org.junit.jupiter.api.Test;
  */
 class BatchTraceTest {
   /**
-   * {@return the trace of {@code result}, a run of {@code graph}, with its batch calls} As
-   * {@link RunResult#trace()} would build it if it handed the trace its {@link
-   * RunResult#batches()}.
+   * {@return {@link RunResult#trace()} of {@code result}, a run of {@code graph}} Checked to be
+   * the trace of its spans and its {@link RunResult#batches()}.
    */
   static Trace traced(Graph graph, RunResult result) {
     var shape = graph.shape();
@@ -49,7 +48,10 @@ class BatchTraceTest {
     for (var s : result.spans()) {
       spans[shape.indexOf(s.node())] = s;
     }
-    return new Trace(shape, result.runId(), result.elapsed(), spans, result.batches());
+    var built = new Trace(shape, result.runId(), result.elapsed(), spans, result.batches());
+    var trace = result.trace();
+    org.junit.jupiter.api.Assertions.assertEquals(built.toChromeJson(), trace.toChromeJson());
+    return trace;
   }
 
   private static List<Map<String, Object>> events(Trace trace) {
@@ -308,7 +310,12 @@ class BatchTraceTest {
     g.forEach("each", ids, i -> i + 1);
     var graph = g.build();
     var result = graph.run(Inputs.empty());
-    var plain = result.trace();
+    var shape = graph.shape();
+    var spans = new Span[shape.size()];
+    for (var s : result.spans()) {
+      spans[shape.indexOf(s.node())] = s;
+    }
+    var plain = new Trace(shape, result.runId(), result.elapsed(), spans); // as before loaders
     var traced = traced(graph, result);
 
     assertEquals(List.of(), result.batches());
@@ -397,7 +404,7 @@ class BatchTraceTest {
           1, "t");
       var keys = List.<Object>of(new Key(name), new Key(null), new Key("null"),
           new Key("x" + "\ud83e\uddf5".repeat(80)), i);
-      batches.add(new Batch(name, 1, keys, ms(i), ms(i + 1.5),
+      batches.add(new Batch(name, name + "#1", 1, keys, ms(i), ms(i + 1.5),
           i % 2 == 0 ? Outcome.Status.FAILED : Outcome.Status.SUCCEEDED,
           i % 2 == 0 ? error : null, 1, List.of(name), false));
     }
@@ -479,10 +486,10 @@ class BatchTraceTest {
         new Span("b", new Outcome.Succeeded<>("b", 1), ms(0), ms(0), ms(10), 1, 5, "t5")};
     var ok = Outcome.Status.SUCCEEDED;
     var batches = List.of(
-        new Batch("users", 1, List.of(1, 2), ms(1), ms(6), ok, null, 1, List.of("a"), false),
-        new Batch("users", 1, List.of(3), ms(2), ms(4), ok, null, 1, List.of("b"), false),
-        new Batch("users", 2, List.of(4), ms(6), ms(9), ok, null, 1, List.of("a", "b"), false),
-        new Batch("photos", 1, List.of(4), ms(1), ms(9), ok, null, 1, List.of("b"), false));
+        new Batch("users", "users#1", 1, List.of(1, 2), ms(1), ms(6), ok, null, 1, List.of("a"), false),
+        new Batch("users", "users#2", 1, List.of(3), ms(2), ms(4), ok, null, 1, List.of("b"), false),
+        new Batch("users", "users#3", 2, List.of(4), ms(6), ms(9), ok, null, 1, List.of("a", "b"), false),
+        new Batch("photos", "photos#1", 1, List.of(4), ms(1), ms(9), ok, null, 1, List.of("b"), false));
     var root = StrictJson.object(StrictJson.parse(ChromeJson.render(
         Timeline.of(shape, 4, ms(10), spans, batches))), "root");
     var events = StrictJson.array(root.get("traceEvents"), "traceEvents").stream()

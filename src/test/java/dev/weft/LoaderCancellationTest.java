@@ -235,11 +235,14 @@ class LoaderCancellationTest {
       throws Exception {
     var kCalls = new java.util.concurrent.CopyOnWriteArrayList<String>();
     var kEntered = new CountDownLatch(1);
+    var fanOutEnded = new CountDownLatch(1);
     var users = BatchLoader.<Integer, String>of("users", keys -> {
       if (kCalls.isEmpty()) {
         kCalls.add(Thread.currentThread().getName());
         kEntered.countDown();
-        new CountDownLatch(1).await(10, SECONDS); // until interrupted
+        // until interrupted: made on element 0's thread, its stop interrupts it; made elsewhere
+        // (the run went quiet on another thread first, which happens), until the fan-out ended
+        fanOutEnded.await(10, SECONDS);
       } else {
         kCalls.add(Thread.currentThread().getName());
       }
@@ -250,7 +253,12 @@ class LoaderCancellationTest {
       return values(keys);
     });
     var waiting = java.util.concurrent.ConcurrentHashMap.<Thread>newKeySet();
-    var g = Graph.builder("disturbed").options(options().withFailureMode(FailureMode.CONTINUE));
+    var g = Graph.builder("disturbed").options(options().withFailureMode(FailureMode.CONTINUE)
+        .withListener(e -> {
+          if (e instanceof RunEvent.NodeEnded end && end.node().equals("each")) {
+            fanOutEnded.countDown();
+          }
+        }));
     Node<String> other = g.task("other", () -> {
       waiting.add(Thread.currentThread());
       return users.load(7);
@@ -271,10 +279,14 @@ class LoaderCancellationTest {
 
     assertEquals("v7", result.get(other), "the other task still got its value");
     assertInstanceOf(Outcome.Failed.class, result.outcome(each));
-    assertEquals(2, kCalls.size(), "sent again after the element's stop failed it: " + kCalls);
     var statuses = result.batches().stream().filter(b -> b.loader().equals("users"))
         .map(Batch::status).toList();
-    assertEquals(List.of(Outcome.Status.CANCELLED, Outcome.Status.SUCCEEDED), statuses);
+    if (kCalls.get(0).equals("weft-loader-users")) {
+      assertEquals(List.of(Outcome.Status.SUCCEEDED), statuses, "made elsewhere: " + kCalls);
+    } else {
+      assertEquals(2, kCalls.size(), "sent again after the element's stop failed it: " + kCalls);
+      assertEquals(List.of(Outcome.Status.CANCELLED, Outcome.Status.SUCCEEDED), statuses);
+    }
   }
 
   // ---- the loader's own policies ----
@@ -352,13 +364,19 @@ class LoaderCancellationTest {
       assertTrue(release.await(10, SECONDS));
       return values(keys);
     }).bulkhead(bulkhead).maxBatchSize(1);
-    var g = Graph.builder("bulkhead").options(options().withFailureMode(FailureMode.CONTINUE));
+    var rejected = new CountDownLatch(1);
+    var g = Graph.builder("bulkhead").options(options().withFailureMode(FailureMode.CONTINUE)
+        .withListener(e -> {
+          if (e instanceof RunEvent.BatchEnded b && b.batch().status() == Outcome.Status.FAILED) {
+            rejected.countDown();
+          }
+        }));
     // two keys in one round, two calls at once: one takes the only place, the other finds none
     Node<String> a = g.task("a", () -> loader.load(1));
     Node<String> b = g.task("b", () -> loader.load(2));
     var future = g.build().runAsync(Inputs.empty());
     assertTrue(entered.await(10, SECONDS));
-    BatchLoaderTest.until(() -> future.isDone() || bulkhead.inUse() == 1, "a call in the bulkhead");
+    assertTrue(rejected.await(10, SECONDS), "the other call found no place");
     release.countDown();
     var result = within(future);
 

@@ -165,7 +165,8 @@ public final class Calls {
           }
         }
       }
-      list.add(new Call(b, b.loader() + "#" + number, List.copyOf(labels),
+      list.add(new Call(b, b.call() != null ? b.call() : b.loader() + "#" + number,
+          List.copyOf(labels),
           List.copyOf(vertices)));
       perLoader.computeIfAbsent(b.loader(), k -> new ArrayList<>()).add(i);
     }
