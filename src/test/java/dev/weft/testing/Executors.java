@@ -24,19 +24,7 @@ public final class Executors {
   /** {@return a new virtual thread per task} */
   public static Executor virtual() {
     ThreadFactory factory = Thread.ofVirtual().name("weft-test-vt").factory();
-    return new VirtualPerTask(factory);
-  }
-
-  private record VirtualPerTask(ThreadFactory factory) implements Executor {
-    @Override
-    public void execute(Runnable command) {
-      factory.newThread(command).start();
-    }
-
-    @Override
-    public String toString() {
-      return "virtual";
-    }
+    return named("virtual", task -> factory.newThread(task).start());
   }
 
   /** {@return a shared pool of 4 platform threads} */
