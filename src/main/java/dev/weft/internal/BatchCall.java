@@ -163,12 +163,6 @@ public final class BatchCall extends Attempts {
     }
   }
 
-  /** {@return whether the call is still running} */
-  public boolean running() {
-    int s = (int) INTS.getVolatile(state, 0);
-    return s >= RUNNING && s <= PAUSED;
-  }
-
   /** {@return how many attempts the call made} */
   public int attempts() {
     return count(0);
