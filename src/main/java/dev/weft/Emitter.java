@@ -1,6 +1,7 @@
 package dev.weft;
 
 import dev.weft.internal.Elements;
+import dev.weft.internal.Hedges;
 import dev.weft.internal.Faults;
 import dev.weft.internal.Run;
 import dev.weft.internal.RunHooks;
@@ -74,6 +75,20 @@ final class Emitter implements RunHooks<RunResult> {
     var span = ((Elements) run.attempts().child(vertex)).span(element);
     emit(run, new RunEvent.ElementEnded(graph.name(), run.id(), span.ended(), span.node(),
         element, span));
+  }
+
+  @Override
+  public void hedgeStarted(Run<RunResult> run, Hedges hedges, int k, long at) {
+    var thread = Thread.currentThread();
+    emit(run, new RunEvent.HedgeStarted(graph.name(), run.id(), run.readout().since(at),
+        hedges.node(), hedges.outerElement(), k, thread.threadId(), thread.getName()));
+  }
+
+  @Override
+  public void hedgeEnded(Run<RunResult> run, Hedges hedges, int k) {
+    var span = hedges.span(k);
+    emit(run, new RunEvent.HedgeEnded(graph.name(), run.id(), span.ended(), span.node(),
+        span.element(), k, span));
   }
 
   /** A loader's call made for {@code run} ended. */

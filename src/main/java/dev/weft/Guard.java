@@ -4,7 +4,9 @@ import dev.weft.internal.AttemptEnd;
 import dev.weft.internal.Attempts;
 import dev.weft.internal.Elements;
 import dev.weft.internal.Failures;
+import dev.weft.internal.Hedges;
 import dev.weft.internal.Invoker;
+import dev.weft.internal.LatencyHistogram;
 import dev.weft.internal.Run;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,19 +16,32 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A task body wrapped in its node's policies, nested as Failsafe writes it:
- * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}.
+ * {@code Fallback(Retry(CircuitBreaker(Bulkhead(Timeout(task)))))}; for a hedged node, {@code
+ * Fallback(Retry(Timeout(Hedge(CircuitBreaker(Bulkhead(task))))))}.
  *
  * <p>Why this order: the timeout is innermost so that every attempt gets its own limit and a
  * bulkhead place is held only while an attempt runs; the bulkhead sits inside the breaker so that a
  * call the breaker rejects never takes a place, and a call the bulkhead rejects is not counted
  * against the downstream; the breaker sits inside the retry so that every attempt is counted and
  * an opening breaker stops further attempts at once; the fallback is outermost so that it sees the
- * failure that is left once everything else has been tried.
+ * failure that is left once everything else has been tried. Hedging sits inside the retry, so a
+ * retry starts a fresh set of hedged attempts; the timeout bounds all of one set together (a hedge
+ * sent late must still end in time); every hedged attempt is a call of its own to the downstream,
+ * so each is admitted by the breaker, counted by it, and holds a bulkhead place.
  */
 final class Guard implements Invoker, Elements.Policies {
   /** The node's policies; any may be absent (0 or null). */
   record Policies(long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker, Bulkhead bulkhead,
-      Fn.F1<? super Throwable, ?> fallback) {}
+      Fn.F1<? super Throwable, ?> fallback, HedgePolicy hedge, RetryBudget budget,
+      LatencyHistogram history) {
+    Policies(long timeoutNanos, RetryPolicy retry, CircuitBreaker breaker, Bulkhead bulkhead,
+        Fn.F1<? super Throwable, ?> fallback) {
+      this(timeoutNanos, retry, breaker, bulkhead, fallback, null, null, null);
+    }
+  }
+
+  /** How far back a node's recent latencies reach: between one and two of these. */
+  static final long HISTORY_WINDOW_NANOS = 10_000_000_000L;
 
   private final String node;
   // the node's body, for a node's attempts; null for a fan-out's, whose table runs each element
@@ -37,6 +52,20 @@ final class Guard implements Invoker, Elements.Policies {
     this.node = node;
     this.body = body;
     this.p = policies;
+  }
+
+  /**
+   * {@return whether a node whose recent latencies are {@code recent} can still make it in
+   * {@code run}: the run has no deadline, or at least the node's median left, or the node has too
+   * short a history to say}
+   */
+  static boolean inTime(LatencyHistogram recent, Run<?> run) {
+    long left = run.untilDeadlineNanos();
+    if (left == Long.MAX_VALUE) {
+      return true;
+    }
+    long median = recent.percentile(0.5, 20, run.scheduler().nanoTime());
+    return median < 0 || left >= median;
   }
 
   @Override
@@ -80,6 +109,9 @@ final class Guard implements Invoker, Elements.Policies {
     Throwable failure = null;
     try {
       long first = clock.nanoTime();
+      if (p.budget != null) {
+        p.budget.deposit(); // one request: its retries and hedges withdraw from what it adds
+      }
       for (int attempt = 1; ; attempt++) {
         if (attempt > 1 && site.stopped(v)) {
           throw failure; // cancelled between attempts, its interrupt swallowed: no more attempts
@@ -117,11 +149,16 @@ final class Guard implements Invoker, Elements.Policies {
     boolean countable = false;
     attempts.begin(v, attempt);
     var jfr = Attempts.beginJfr();
+    long began = p.history != null && p.hedge == null ? attempts.scheduler().nanoTime() : 0;
     try {
-      if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
-        throw new CircuitOpenException(p.breaker.name(), node);
+      if (p.hedge != null) {
+        value = hedged(attempts, v); // the breaker admits and counts each hedged attempt
+      } else {
+        if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+          throw new CircuitOpenException(p.breaker.name(), node);
+        }
+        value = bulkheadAndTimeout(attempts, v, true);
       }
-      value = bulkheadAndTimeout(attempts, v);
       countable = true;
     } catch (Throwable t) {
       failure = t;
@@ -145,6 +182,10 @@ final class Guard implements Invoker, Elements.Policies {
       failure = new NodeTimeoutException(node, Duration.ofNanos(p.timeoutNanos), attempt,
           failure);
       countable = true;
+    }
+    if (began != 0 && how == AttemptEnd.COMPLETED && failure == null) {
+      long now = attempts.scheduler().nanoTime();
+      p.history.record(now - began, now); // what skipping a late node reads
     }
     if (p.breaker != null && ticket >= 0) {
       if (how == AttemptEnd.CANCELLED || !countable) {
@@ -184,6 +225,11 @@ final class Guard implements Invoker, Elements.Policies {
     if (delay > retry.maxDurationNanos() - (now - first) || delay >= untilDeadline) {
       return false; // the retry could not even start in time
     }
+    if (p.budget != null && !p.budget.tryWithdraw()) {
+      Failures.suppress(failure, new BudgetExhaustedException(p.budget.name(), node,
+          "retry " + (attempt + 1), p.budget.terms()));
+      return false;
+    }
     if (!site.retried(v, attempt, failure, delay) || site.stopped(v)) {
       return false; // cut off or cancelled while it was reported
     }
@@ -193,7 +239,66 @@ final class Guard implements Invoker, Elements.Policies {
     return true;
   }
 
-  private Object bulkheadAndTimeout(Attempts site, int v) throws Throwable {
+  /** Runs one set of hedged attempts of task {@code v}, all within the node's timeout. */
+  private Object hedged(Attempts site, int v) throws Throwable {
+    Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)
+        ? site.timeout(v, p.timeoutNanos) : null;
+    try {
+      return Hedges.run(site, v, p.hedge.maxHedges(), this::hedgedAttempt, hedging);
+    } finally {
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+  }
+
+  /** One hedged attempt {@code k}: a call of its own, admitted and counted by the breaker. */
+  private Object hedgedAttempt(Hedges hedges, int k) throws Throwable {
+    long ticket = -1;
+    if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+      throw new CircuitOpenException(p.breaker.name(), node);
+    }
+    Throwable failure = null;
+    Object value = null;
+    try {
+      value = bulkheadAndTimeout(hedges, k, false);
+    } catch (Throwable t) {
+      failure = t;
+    }
+    if (ticket >= 0) {
+      // a loser, or an attempt of a cancelled run, says nothing about the downstream; one the
+      // node's timeout stopped does: it was too slow
+      if (failure instanceof BulkheadFullException || !hedges.countable(k)) {
+        p.breaker.release(ticket);
+      } else {
+        p.breaker.record(ticket, failure == null);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return value;
+  }
+
+  // what the hedged attempts of this node read: delay, budget, history
+  private final Hedges.Policy hedging = new Hedges.Policy() {
+    @Override
+    public long delayNanos(long now) {
+      return p.hedge.delayNanos(p.history, now);
+    }
+
+    @Override
+    public boolean mayHedge(int k) {
+      return p.budget == null || p.budget.tryWithdraw();
+    }
+
+    @Override
+    public void sample(long nanos, long now) {
+      p.history.record(nanos, now);
+    }
+  };
+
+  private Object bulkheadAndTimeout(Attempts site, int v, boolean timed) throws Throwable {
     var bulkhead = p.bulkhead;
     if (bulkhead != null) {
       long budget = site.remainingNanos(v);
@@ -204,7 +309,7 @@ final class Guard implements Invoker, Elements.Policies {
     }
     try {
       // A timeout past the deadline is moot: the deadline cancels the run first.
-      Future<?> timer = p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)
+      Future<?> timer = timed && p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)
           ? site.timeout(v, p.timeoutNanos) : null;
       try {
         return site.call(v, body);

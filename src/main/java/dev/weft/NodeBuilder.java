@@ -6,6 +6,7 @@ import dev.weft.internal.Check;
 import dev.weft.internal.Elements;
 import dev.weft.internal.EdgeKind;
 import dev.weft.internal.Invoker;
+import dev.weft.internal.LatencyHistogram;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,6 +74,9 @@ public final class NodeBuilder<T> {
   private CircuitBreaker breaker;
   private Bulkhead bulkhead;
   private Fn.F1<? super Throwable, ?> fallback;
+  private HedgePolicy hedge;
+  private RetryBudget budget;
+  private boolean skipWhenLate;
   private boolean inline;
   private int maxConcurrency = Integer.MAX_VALUE;
   private int maxElements = Integer.MAX_VALUE;
@@ -143,6 +147,52 @@ public final class NodeBuilder<T> {
    */
   public NodeBuilder<T> circuitBreaker(CircuitBreaker breaker) {
     this.breaker = requireNonNull(breaker, "breaker");
+    return this;
+  }
+
+  /**
+   * Hedges the node's calls as {@code policy} says: after a delay, a second attempt starts beside
+   * the first, and the first to succeed wins (see {@link HedgePolicy}). Declares the call
+   * idempotent: two of its attempts may both reach the downstream. On a fan-out, each element is
+   * hedged on its own. The node's {@link #timeout} bounds all of one attempt's hedges together;
+   * each hedged attempt is admitted by the node's circuit breaker and holds a bulkhead place of
+   * its own; a {@link #retryBudget} pays for every hedge.
+   *
+   * @return this builder
+   * @throws InvalidGraphException (at definition) for a subgraph node (hedge the nodes inside
+   *     it) or an {@link #inline()} one (inline tasks do not block, so there is nothing to hedge)
+   */
+  public NodeBuilder<T> hedge(HedgePolicy policy) {
+    this.hedge = requireNonNull(policy, "policy");
+    return this;
+  }
+
+  /**
+   * Makes the node's retries and hedges withdraw from {@code budget}, shared with other nodes
+   * that call the same downstream; every first attempt deposits into it. A retry the budget
+   * refuses is not sent: the node fails with its failure, a {@link BudgetExhaustedException}
+   * attached; a hedge it refuses is not sent. See {@link RetryBudget}.
+   *
+   * @return this builder
+   */
+  public NodeBuilder<T> retryBudget(RetryBudget budget) {
+    this.budget = requireNonNull(budget, "budget");
+    return this;
+  }
+
+  /**
+   * Omits the node ({@link Outcome.Omitted}, as a false {@link #when} condition does) when it
+   * becomes ready with less of the run's deadline left than its own recent median time: a
+   * "good enough" page without a section that would not have made it, instead of a whole page
+   * late. Its recent times are its successful attempts' in the last 10 to 20 seconds, in every run
+   * of the graph; until 20 are known, and in runs without a deadline, it always runs.
+   *
+   * @return this builder
+   * @throws InvalidGraphException when the graph is built, if a dependent requires the node (take
+   *     it with {@code optional()} or {@code orElse(...)}) or it is the graph's output
+   */
+  public NodeBuilder<T> skipWhenLate() {
+    this.skipWhenLate = true;
     return this;
   }
 
@@ -388,6 +438,11 @@ public final class NodeBuilder<T> {
    */
   public <R extends T> Node<R> subgraph(Subgraph<R> subgraph) {
     requireNonNull(subgraph, "subgraph");
+    if (hedge != null) {
+      throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name
+          + "' of graph '" + graph.name() + "' runs a subgraph and is hedged: hedge the nodes "
+          + "inside the subgraph that call downstreams instead");
+    }
     checkBound(subgraph, null);
     Node<R> node = define(subgraph.dependencies(),
         (run, v) -> subgraph.invoke(run.attempts(), v, 0, null, null));
@@ -454,11 +509,18 @@ public final class NodeBuilder<T> {
 
   private boolean hasPolicies() {
     return timeoutNanos > 0 || retry != null || breaker != null || bulkhead != null
-        || fallback != null;
+        || fallback != null || hedge != null || budget != null || skipWhenLate;
   }
 
+  // the node's recent latencies, shared by all its runs: what hedges and skipWhenLate read
+  private LatencyHistogram history;
+
   private Guard.Policies policies() {
-    return new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback);
+    if ((hedge != null || skipWhenLate) && history == null) {
+      history = new LatencyHistogram(Guard.HISTORY_WINDOW_NANOS);
+    }
+    return new Guard.Policies(timeoutNanos, retry, breaker, bulkhead, fallback, hedge, budget,
+        history);
   }
 
   /**
@@ -562,6 +624,11 @@ public final class NodeBuilder<T> {
           + "' of graph '" + graph.name() + "' sets maxConcurrency or maxElements, which only a "
           + "fan-out has: define it with forEach(...)");
     }
+    if (hedge != null && inline) {
+      throw new InvalidGraphException(graph.name(), List.of(name), "node '" + name
+          + "' of graph '" + graph.name() + "' is inline() and hedged: an inline task must not "
+          + "block, so there is nothing to hedge; drop one of them");
+    }
     var order = new ArrayList<Dep<?>>(after);
     order.addAll(whenDeps);
     int n = values.size() + order.size();
@@ -585,6 +652,11 @@ public final class NodeBuilder<T> {
     if (hasPolicies() && !fanOut) { // a fan-out's policies are its elements'
       var policies = policies();
       plan.guard(node.index, body -> new Guard(name, body, policies));
+    }
+    if (skipWhenLate) {
+      var recent = policies().history();
+      plan.skippable(node.index);
+      plan.condition(node.index, (run, v) -> Guard.inTime(recent, run));
     }
     for (int j = 0; j < whenDeps.size(); j++) {
       int position = values.size() + after.size() + j;

@@ -169,6 +169,38 @@ public sealed interface RunEvent {
       Span span) implements RunEvent {}
 
   /**
+   * One attempt of a hedged task ({@link NodeBuilder#hedge}) started: the first on the task's
+   * own thread, a hedge on one of its own.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the node's name
+   * @param element the element's index, for a fan-out's element; -1 for a node's own task
+   * @param hedge which attempt: 0 the first, 1, 2, ... the hedges
+   * @param threadId the id of the thread it runs on
+   * @param threadName that thread's name
+   */
+  record HedgeStarted(String graph, long runId, Duration at, String node, int element, int hedge,
+      long threadId, String threadName) implements RunEvent {}
+
+  /**
+   * One attempt of a hedged task ended, before the task does: the winner succeeded, the others
+   * were cancelled (they lost) or failed, which is not the task's failure while another attempt
+   * may succeed.
+   *
+   * @param graph the graph's name
+   * @param runId the run's id
+   * @param at when
+   * @param node the node's name
+   * @param element the element's index, for a fan-out's element; -1 for a node's own task
+   * @param hedge which attempt: 0 the first, 1, 2, ... the hedges
+   * @param span its timings, thread and outcome ({@link Span#hedge()} is {@code hedge})
+   */
+  record HedgeEnded(String graph, long runId, Duration at, String node, int element, int hedge,
+      Span span) implements RunEvent {}
+
+  /**
    * A run ended; its result is complete.
    *
    * @param graph the graph's name

@@ -25,13 +25,16 @@ import java.util.List;
  * @param threadName that thread's name when the attempt started; empty if it never ran
  * @param element for one element of a fan-out ({@link NodeBuilder#forEach}), its index in the
  *     list; -1 for a node. An element's span is named by its node, never as a node of its own
- * @param children what ran inside: a fan-out node's elements in index order, or a subgraph
- *     node's tasks (of its last attempt) in start order, timed from the same origin as this
- *     span; empty for other nodes. The list is immutable
+ * @param children what ran inside: a fan-out node's elements in index order, a subgraph
+ *     node's tasks (of its last attempt) in start order, or a hedged task's attempts in the
+ *     order they were sent (of its last attempt), timed from the same origin as this span;
+ *     empty for other nodes. The list is immutable
+ * @param hedge for one of a hedged task's attempts ({@link NodeBuilder#hedge}), which: 0 for
+ *     the first, 1, 2, ... for the hedges; -1 for a span that is not one
  */
 public record Span(String node, Outcome<?> outcome, Duration ready, Duration started,
     Duration ended, int attempts, long threadId, String threadName, int element,
-    List<Span> children) {
+    List<Span> children, int hedge) {
   public Span {
     requireNonNull(node, "node");
     requireNonNull(threadName, "threadName");
@@ -42,15 +45,26 @@ public record Span(String node, Outcome<?> outcome, Duration ready, Duration sta
     requireNonNull(ended, "ended");
   }
 
+  /** A span that is not a hedged attempt ({@code hedge} -1). */
+  public Span(String node, Outcome<?> outcome, Duration ready, Duration started, Duration ended,
+      int attempts, long threadId, String threadName, int element, List<Span> children) {
+    this(node, outcome, ready, started, ended, attempts, threadId, threadName, element, children,
+        -1);
+  }
+
   /** A node's span, with nothing inside it. */
   public Span(String node, Outcome<?> outcome, Duration ready, Duration started, Duration ended,
       int attempts, long threadId, String threadName) {
     this(node, outcome, ready, started, ended, attempts, threadId, threadName, -1, List.of());
   }
 
-  /** {@return the node's name, and for an element its index: {@code photos[3]}} */
+  /**
+   * {@return the node's name, for an element its index, and for a hedged attempt which it is:
+   * {@code photos}, {@code photos[3]}, {@code photos (first)}, {@code photos[3] (hedge 1)}}
+   */
   public String label() {
-    return element < 0 ? node : node + "[" + element + "]";
+    var base = element < 0 ? node : node + "[" + element + "]";
+    return hedge < 0 ? base : hedge == 0 ? base + " (first)" : base + " (hedge " + hedge + ")";
   }
 
   /** {@return how long the node waited between becoming ready and starting} */

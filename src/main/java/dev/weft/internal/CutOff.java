@@ -158,6 +158,8 @@ final class CutOff {
               var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
                 elements.cutOff(now, within); // each element ends with one outcome too
+              } else if (inside instanceof Hedges hedges) {
+                hedges.cutOff(now, within); // and each hedged attempt
               } else if (inside instanceof Run<?> inner) {
                 inner.attempts.collectRunning(run.attempts.label(v) + "/", within);
               }

@@ -373,6 +373,8 @@ public final class Elements extends Attempts {
             var inside = close(i); // before its ElementEnded: the span is fixed from then on
             if (inside instanceof Run<?> inner) {
               inner.attempts.collectRunning(label(i) + "/", stragglers);
+            } else if (inside instanceof Hedges hedges) {
+              hedges.cutOff(now, stragglers);
             }
             ended(i);
             break;

@@ -28,6 +28,7 @@ public final class PlanBuilder {
     Invoker invoker;
     boolean guarded;
     boolean inline;
+    boolean skippable;
     Condition condition;
 
     Vertex(String name, boolean input, Class<?> type) {
@@ -111,6 +112,14 @@ public final class PlanBuilder {
     v.guarded = true;
   }
 
+  /**
+   * Marks a task that may be omitted for lack of time: no dependent may require it, which
+   * {@link #compile} checks.
+   */
+  public void skippable(int index) {
+    vertices.get(index).skippable = true;
+  }
+
   /** Validates the graph and compiles it to arrays; the builder must not be used afterwards. */
   public Plan compile() {
     int n = vertices.size();
@@ -126,6 +135,16 @@ public final class PlanBuilder {
     if (!undefined.isEmpty()) {
       throw new InvalidGraphException(graph, undefined, "graph '" + graph
           + "' has nodes declared but never defined: " + quoted(undefined));
+    }
+    for (var v : vertices) {
+      for (int k = 0; !v.input && k < v.deps.length; k++) {
+        var up = vertices.get(v.deps[k]);
+        if (up.skippable && v.kinds[k].required()) {
+          throw new InvalidGraphException(graph, List.of(up.name, v.name), "node '" + up.name
+              + "' of graph '" + graph + "' may be omitted when late (skipWhenLate), but '"
+              + v.name + "' requires it: take it with optional() or orElse(...)");
+        }
+      }
     }
 
     var names = new String[n];

@@ -108,6 +108,9 @@ public final class Readout {
     if (child instanceof Elements elements) {
       return elements.spans(origin);
     }
+    if (child instanceof Hedges hedges) {
+      return hedges.spans(origin);
+    }
     // A run still going when its task was cut off was detached from it then (Attempts.detach),
     // so what a span shows is fixed when its task ends: in its NodeEnded event and ever after.
     if (child instanceof Run<?> inner && inner.done) {

@@ -801,6 +801,12 @@ public final class Run<R> {
     faults.keep(new Faults.SchedulerFault(t));
   }
 
+  /** {@return the time left until the run's deadline, on its clock; Long.MAX_VALUE for none} */
+  public long untilDeadlineNanos() {
+    long at = cutOff.deadlineAt;
+    return at == Long.MAX_VALUE ? Long.MAX_VALUE : at - scheduler.nanoTime();
+  }
+
   /** {@return when the run started, on its scheduler's clock} */
   public long startNanos() {
     return startNanos;

@@ -28,5 +28,11 @@ public interface RunHooks<R> {
   /** Element {@code element} of the fan-out of {@code vertex} ended. */
   void elementEnded(Run<R> run, int vertex, int element);
 
+  /** Attempt {@code k} (0 the first, then the hedges) of a hedged task started. */
+  void hedgeStarted(Run<R> run, Hedges hedges, int k, long at);
+
+  /** Attempt {@code k} of a hedged task ended. */
+  void hedgeEnded(Run<R> run, Hedges hedges, int k);
+
   void runEnded(Run<R> run, R result);
 }

@@ -103,6 +103,7 @@ public final class EventLog implements RunListener {
     }
     var byNode = new HashMap<String, List<Entry>>();
     var byElement = new HashMap<String, List<Entry>>();
+    var byHedge = new java.util.LinkedHashMap<String, List<RunEvent>>();
     int runStarts = 0;
     int runEnds = 0;
     // the runs of subgraph nodes, by id: their RunStarted names a known parent run
@@ -159,8 +160,19 @@ public final class EventLog implements RunListener {
             out.add("BatchEnded after RunEnded: " + SafeText.of(event));
           }
         }
+        case RunEvent.HedgeStarted e -> byHedge.computeIfAbsent(e.node() + "[" + e.element()
+            + "]~" + e.hedge(), k -> new ArrayList<>()).add(event);
+        case RunEvent.HedgeEnded e -> byHedge.computeIfAbsent(e.node() + "[" + e.element()
+            + "]~" + e.hedge(), k -> new ArrayList<>()).add(event);
       }
     }
+    // every hedged attempt: one HedgeStarted, then one HedgeEnded
+    byHedge.forEach((attempt, events) -> {
+      if (events.size() != 2 || !(events.get(0) instanceof RunEvent.HedgeStarted)
+          || !(events.get(1) instanceof RunEvent.HedgeEnded)) {
+        out.add("hedged attempt " + attempt + " has events " + SafeText.of(events));
+      }
+    });
     if (runStarts != 1 || runEnds != 1) {
       out.add(runStarts + " RunStarted and " + runEnds + " RunEnded events");
     }

@@ -55,6 +55,8 @@ public final class Events {
       case RunEvent.ElementStarted e -> e.node();
       case RunEvent.ElementRetried e -> e.node();
       case RunEvent.ElementEnded e -> e.node();
+      case RunEvent.HedgeStarted e -> e.node();
+      case RunEvent.HedgeEnded e -> e.node();
       case RunEvent.BatchEnded e -> null;
       case RunStarted e -> null;
       case RunEnded e -> null;
@@ -76,6 +78,8 @@ public final class Events {
       case RunEvent.ElementStarted s -> "element " + s.element() + " started " + s.attempt();
       case RunEvent.ElementRetried r -> "element " + r.element() + " retried " + r.attempt();
       case RunEvent.ElementEnded n -> "element " + n.element() + " ended";
+      case RunEvent.HedgeStarted s -> "hedge " + s.hedge() + " started";
+      case RunEvent.HedgeEnded n -> "hedge " + n.hedge() + " ended";
       default -> throw new AssertionError(e);
     }).toList();
   }
