@@ -2,12 +2,14 @@ package dev.weft;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.LatencyHistogram;
 import dev.weft.internal.Plan;
 import dev.weft.internal.Run;
 import dev.weft.internal.Settings;
 import dev.weft.internal.trace.Dot;
 import dev.weft.internal.trace.Mermaid;
 import dev.weft.internal.trace.Shape;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -119,7 +121,12 @@ public final class Graph {
     this.options = options;
     this.inputs = owner.inputs();
     this.nested = owner.nested();
+    this.runTimes = owner.refusesUnreachableDeadlines()
+        ? new LatencyHistogram(Guard.HISTORY_WINDOW_NANOS) : null;
   }
+
+  // the graph's recent run times, when it refuses runs that cannot make their deadline
+  private final LatencyHistogram runTimes;
 
   /**
    * Starts declaring a graph.
@@ -169,6 +176,8 @@ public final class Graph {
    *
    * @return the outcome of every node
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws DeadlineUnreachableException if the graph {@link
+   *     GraphBuilder#refuseUnreachableDeadlines refuses unreachable deadlines} and this one is
    * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
    * @throws IllegalStateException if Weft itself, or the {@link Scheduler} it was given, failed
    *     (never for a task's failure, which is an outcome); the cause is what was thrown
@@ -185,6 +194,8 @@ public final class Graph {
    * @param configure receives the graph's options and returns the run's
    * @return the outcome of every node
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws DeadlineUnreachableException if the graph {@link
+   *     GraphBuilder#refuseUnreachableDeadlines refuses unreachable deadlines} and this one is
    * @throws CancellationException if the calling thread is interrupted; the run is cancelled first
    * @throws IllegalStateException if Weft itself, or the {@link Scheduler} it was given, failed
    *     (never for a task's failure, which is an outcome); the cause is what was thrown
@@ -221,6 +232,8 @@ public final class Graph {
    *
    * @return a future of the outcome of every node; see {@link #runAsync(Inputs, UnaryOperator)}
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws DeadlineUnreachableException if the graph {@link
+   *     GraphBuilder#refuseUnreachableDeadlines refuses unreachable deadlines} and this one is
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs) {
     return start(inputs, options);
@@ -238,6 +251,8 @@ public final class Graph {
    *     IllegalStateException} whose cause is what was thrown, only if Weft itself or the {@link
    *     Scheduler} it was given failed; tasks' failures are outcomes
    * @throws IllegalArgumentException if an input is missing, of another graph or of the wrong type
+   * @throws DeadlineUnreachableException if the graph {@link
+   *     GraphBuilder#refuseUnreachableDeadlines refuses unreachable deadlines} and this one is
    * @throws NullPointerException if {@code configure} returns null
    */
   public CompletableFuture<RunResult> runAsync(Inputs inputs,
@@ -251,13 +266,37 @@ public final class Graph {
   private CompletableFuture<RunResult> start(Inputs inputs, RunOptions options) {
     requireNonNull(inputs, "inputs");
     var values = bind(inputs);
+    if (runTimes != null && options.deadline().isPresent()) {
+      admit(options);
+    }
     return Run.start(plan, values, settings(options), results);
+  }
+
+  private void admit(RunOptions options) {
+    long median = runTimes.percentile(0.5, 20, options.scheduler().nanoTime());
+    long deadline = options.deadlineNanos();
+    if (median >= 0 && deadline < median) {
+      throw new DeadlineUnreachableException(name, options.deadline().get(),
+          Duration.ofNanos(median));
+    }
   }
 
   // How a run's result is made, and the settings for the graph's own options: made once, since
   // they are the same for every run (other options get their own per run).
-  private final java.util.function.Function<Run<RunResult>, RunResult> results =
-      run -> new RunResult(this, run);
+  private final java.util.function.Function<Run<RunResult>, RunResult> results = this::result;
+
+  private RunResult result(Run<RunResult> run) {
+    var result = new RunResult(this, run);
+    if (runTimes != null && result.succeeded()) {
+      try {
+        runTimes.record(result.elapsed().toNanos(), run.scheduler().nanoTime());
+      } catch (Throwable ignored) {
+        // a statistic: a failing clock must not fail the run it measured
+      }
+    }
+    return result;
+  }
+
   private Settings<RunResult> settings;
 
   private Settings<RunResult> settings(RunOptions options) {

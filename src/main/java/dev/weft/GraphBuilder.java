@@ -42,6 +42,7 @@ public final class GraphBuilder {
   private final String name;
   private PlanBuilder plan;
   private RunOptions options = RunOptions.defaults();
+  private boolean refuseUnreachable;
   private final List<Input<?>> inputs = new ArrayList<>(); // in declaration order
   // per node that runs another graph (subgraph node, or fan-out of a subgraph), that graph
   private final Map<Integer, Graph> nested = new HashMap<>();
@@ -228,6 +229,26 @@ public final class GraphBuilder {
     plan();
     this.options = options;
     return this;
+  }
+
+  /**
+   * Refuses, at its start, a run whose deadline is shorter than the graph's recent median run
+   * time: {@code run} and {@code runAsync} throw {@link DeadlineUnreachableException} and start
+   * nothing, rather than spend downstream capacity on a page that cannot make it. The median is
+   * of the graph's runs that succeeded in the last 10 to 20 seconds (at least 20 of them; until
+   * then every run starts), measured on each run's scheduler. Runs without a deadline always
+   * start. Opt-in; off by default.
+   *
+   * @return this builder
+   */
+  public GraphBuilder refuseUnreachableDeadlines() {
+    plan();
+    this.refuseUnreachable = true;
+    return this;
+  }
+
+  boolean refusesUnreachableDeadlines() {
+    return refuseUnreachable;
   }
 
   /**

@@ -389,4 +389,41 @@ class HedgeTest {
     await(ended, "both attempts ended, interrupted");
     assertFalse(Thread.currentThread().isInterrupted());
   }
+
+  @Test
+  void aPercentilePolicy_hedgesAtTheNodesOwnRecentP95_onceItsHistoryIsWarm() throws Exception {
+    var clock = new FakeScheduler();
+    var blockNext = new java.util.concurrent.atomic.AtomicBoolean();
+    var firstStarted = new CountDownLatch(1);
+    var hedgeStarted = new CountDownLatch(1);
+    var graph = hedged(HedgePolicy.percentile(0.95), hedge -> {
+      if (!blockNext.get()) {
+        clock.advance(Duration.ofMillis(10)); // the warm-up: every attempt takes 10 ms
+        return "warm";
+      }
+      if (hedge == 1) {
+        hedgeStarted.countDown();
+        return "hedge";
+      }
+      firstStarted.countDown();
+      new CountDownLatch(1).await();
+      return "never";
+    }, null);
+    for (int i = 0; i < 20; i++) {
+      assertEquals(List.of("search (first)=succeeded"),
+          children(only(graph.run(Inputs.empty(), o -> o.withScheduler(clock)))),
+          "a cold percentile policy sends no hedge");
+    }
+    blockNext.set(true);
+
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
+    await(firstStarted, "the first attempt started");
+    clock.awaitTimers(1);
+    clock.advance(Duration.ofMillis(9));
+    assertEquals(1, hedgeStarted.getCount(), "hedged before the p95 of 10 ms");
+    clock.advance(Duration.ofMillis(3)); // p95 reads at most an eighth above 10 ms
+    var result = future.get(10, SECONDS);
+
+    assertEquals("hedge", result.get(graph.search()));
+  }
 }
