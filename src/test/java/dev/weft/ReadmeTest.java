@@ -212,6 +212,60 @@ class ReadmeTest {
         + "warnings:\n" + Files.readString(source));
   }
 
+  /**
+   * The README's "Tail latency and overload" snippet is a fragment like the batching one; it must
+   * compile without a warning against Weft alone.
+   */
+  @Test
+  void tailLatencySnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
+    var readme = Files.readString(README);
+    int start = readme.indexOf("\n## Tail latency and overload\n");
+    assertTrue(start >= 0, "README.md should have a section 'Tail latency and overload'");
+    int end = readme.indexOf("\n## ", start + 1);
+    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
+        .map(m -> m.group(1)).toList();
+    assertTrue(blocks.size() >= 1, "a snippet: the budget, and hedged and skippable nodes");
+    var fields = new StringBuilder();
+    var body = new StringBuilder();
+    boolean inField = false;
+    for (var line : blocks.get(0).lines().toList()) {
+      inField |= line.startsWith("static ");
+      (inField ? fields : body).append("  ").append(line).append('\n');
+      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
+    }
+    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var source = dir.resolve("TailSnippet.java");
+    Files.writeString(source, """
+        import dev.weft.*;
+        import java.io.IOException;
+        import java.time.Duration;
+        import java.util.List;
+        import java.util.Optional;
+
+        class TailSnippet {
+          record Shard(int id) {}
+          record Hits(List<String> ids) {}
+          record Ad(String text) {}
+          record Page(List<Outcome<Hits>> hits, Optional<List<Ad>> ads) {}
+          interface Index { Hits search(Shard shard, boolean hedge) throws IOException; }
+          interface AdService { List<Ad> fetch(String query) throws IOException; }
+          static Index index;
+          static AdService adService;
+        """ + fields + """
+          static Node<Page> declare(GraphBuilder g, Node<List<Shard>> shards, Input<String> query) {
+        """ + body + """
+            return page;
+          }
+        }
+        """);
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
+        dir.toString(), source.toString()), "the tail-latency snippet should compile without "
+        + "warnings:\n" + Files.readString(source));
+  }
+
   private static String run(String... command) throws Exception {
     var log = Files.createTempFile("weft-readme", ".log");
     var process = new ProcessBuilder(command).redirectErrorStream(true)
