@@ -7,6 +7,7 @@ import dev.weft.Graph;
 import dev.weft.Input;
 import dev.weft.Inputs;
 import dev.weft.Node;
+import dev.weft.RetryBudget;
 import dev.weft.RunEvent;
 import dev.weft.RunListener;
 import dev.weft.RunOptions;
@@ -46,8 +47,12 @@ import java.util.function.DoubleSupplier;
  *       run's keys.
  * </ul>
  *
- * Not here because Weft has none yet: hedges sent (issue 13) and adaptive-limit saturation; each
- * will be an event or an accessor to bind the same way.
+ * <ul>
+ *   <li>{@code weft.node.hedges}: a counter of hedges sent ({@link RunEvent.HedgeStarted} past
+ *       the first attempt), tagged {@code graph}, {@code node}; and {@code
+ *       weft.retry.budget.available} and {@code weft.retry.budget.refused}, gauges of a {@link
+ *       RetryBudget}, tagged {@code budget}.
+ * </ul>
  *
  * <p>The registry is a tiny stand-in defined below ({@link FakeRegistry}); with Micrometer,
  * {@code timer(name, tags).record(d)} is {@code Timer.builder(name).tags(tags)
@@ -73,6 +78,8 @@ public final class MetricsBridge {
             .record(e.span().ran());
         case RunEvent.NodeRetried e ->
             registry.counter("weft.node.retries", "graph", e.graph(), "node", e.node());
+        case RunEvent.HedgeStarted e when e.hedge() > 0 ->
+            registry.counter("weft.node.hedges", "graph", e.graph(), "node", e.node());
         case RunEvent.RunEnded e -> registry.timer("weft.run.duration", "graph", e.graph(),
             "outcome", e.result().succeeded() ? "succeeded" : "partial").record(e.at());
         case RunEvent.BatchEnded e -> {
@@ -103,6 +110,12 @@ public final class MetricsBridge {
     registry.gauge("weft.bulkhead.limit", bulkhead::maxConcurrent, "bulkhead", bulkhead.name());
     registry.gauge("weft.bulkhead.saturation",
         () -> (double) bulkhead.inUse() / bulkhead.maxConcurrent(), "bulkhead", bulkhead.name());
+  }
+
+  /** Registers the gauges of a retry budget shared by many nodes (once, where it is built). */
+  public static void bind(RetryBudget budget, FakeRegistry registry) {
+    registry.gauge("weft.retry.budget.available", budget::available, "budget", budget.name());
+    registry.gauge("weft.retry.budget.refused", budget::refused, "budget", budget.name());
   }
 
   // ---- a service using it ----

@@ -106,6 +106,15 @@ class HedgeTest {
     assertEquals(0, span.children().get(0).hedge());
     assertEquals(1, span.children().get(1).hedge());
     assertEquals(0, clock.pendingTimers(), "a timer was left behind");
+
+    // the trace names the attempts after their node, and its critical path runs through the
+    // winner
+    var text = result.trace().toText();
+    assertTrue(text.contains("\n    search (first)") && text.contains("\n*   search (hedge 1)"),
+        text);
+    var json = result.trace().toChromeJson();
+    assertTrue(json.contains("\"hedge\":1") && json.contains("\"hedge\":0"), json);
+    assertTrue(result.trace().toHtml().contains("2 attempts"), "the HTML names the attempts");
   }
 
   @Test

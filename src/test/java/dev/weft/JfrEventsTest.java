@@ -374,4 +374,37 @@ class JfrEventsTest {
       assertEquals(result.runId(), capture.of("twice").get(0).getLong("parentRunId"));
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void eachHedgedCall_isRecordedOnItsOwnThread_withWhichHedgeItIs() throws Exception {
+    var name = graphName("jfr-hedges");
+    var threads = new ConcurrentHashMap<Integer, Thread>();
+    var g = Graph.builder(name);
+    g.node("search").hedge(HedgePolicy.after(Duration.ofMillis(1))).call(java.util.List.of(),
+        deps -> {
+          int hedge = TaskContext.current().hedge();
+          threads.put(hedge, Thread.currentThread());
+          if (hedge == 0) {
+            NEVER.await(); // the first hangs until the hedge wins and interrupts it
+          }
+          return "hedged";
+        });
+    var graph = g.build();
+    // the attempt set on the node's thread, its first call there, and the hedge
+    try (var capture = new Capture(name, 3)) {
+      graph.run(Inputs.empty());
+      capture.awaitEvents();
+      var events = capture.of("search");
+      var byHedge = new java.util.TreeMap<Integer, RecordedEvent>();
+      for (var e : events) {
+        byHedge.put(e.getInt("hedge"), e);
+      }
+      assertEquals(java.util.Set.of(-1, 0, 1), byHedge.keySet(), events::toString);
+      assertEquals("cancelled", byHedge.get(0).getString("outcome"));
+      assertEquals("succeeded", byHedge.get(1).getString("outcome"));
+      assertEquals("succeeded", byHedge.get(-1).getString("outcome"), "the node's attempt");
+      assertEquals(threads.get(1).threadId(), byHedge.get(1).getThread().getJavaThreadId());
+      assertEquals(threads.get(0).threadId(), byHedge.get(0).getThread().getJavaThreadId());
+    }
+  }
 }

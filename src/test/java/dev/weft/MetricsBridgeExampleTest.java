@@ -149,6 +149,31 @@ class MetricsBridgeExampleTest {
   }
 
   @Test
+  void hedgesSent_andTheBudgetsGauges() {
+    var registry = new FakeRegistry();
+    var budget = RetryBudget.builder("search").ratio(0).minPerSecond(0.2).build(); // 2 in 10 s
+    MetricsBridge.bind(budget, registry);
+    var g = Graph.builder("page");
+    // the first attempt fails at once, so each run sends its hedge at once
+    g.node("search").hedge(HedgePolicy.after(Duration.ofHours(1))).retryBudget(budget)
+        .call(java.util.List.of(), deps -> {
+          if (TaskContext.current().hedge() == 0) {
+            throw new java.io.IOException("reset");
+          }
+          return "hits";
+        });
+    var graph = g.options(MetricsBridge.metered(RunOptions.defaults(), registry)).build();
+    for (int i = 0; i < 3; i++) {
+      graph.run(Inputs.empty());
+    }
+
+    assertEquals(2, registry.count("weft.node.hedges", "graph", "page", "node", "search"),
+        "the budget pays for two hedges, the third run sends none");
+    assertEquals(0, registry.gauge("weft.retry.budget.available", "budget", "search"));
+    assertEquals(1, registry.gauge("weft.retry.budget.refused", "budget", "search"));
+  }
+
+  @Test
   void main_printsOneLinePerMeter() throws Exception {
     var output = StdOut.of(() -> MetricsBridge.main(new String[0]));
     assertTrue(output.contains("weft.node.duration{graph=listing-page, node=price,"

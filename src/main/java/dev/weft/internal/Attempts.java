@@ -504,6 +504,7 @@ public class Attempts {
       event.runId = run.id;
       event.parentRunId = run.parentRunId();
       event.attempt = attempt;
+      event.hedge = this instanceof Hedges ? key : -1;
       event.outcome = outcome.label();
       event.commit();
     }

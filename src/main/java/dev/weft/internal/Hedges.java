@@ -254,6 +254,7 @@ public final class Hedges extends Attempts {
     single(k);
     Object result;
     int outcome;
+    NodeExecutionEvent jfr = null;
     ContextPropagator.Scope[] scopes = null;
     try {
       scopes = own && run.context != null ? run.context.restore() : null;
@@ -270,6 +271,7 @@ public final class Hedges extends Attempts {
       }
       frame.site = this;
       frame.current = k;
+      jfr = beginJfr();
       result = call.run(this, k);
       outcome = SUCCEEDED;
     } catch (Throwable t) {
@@ -296,6 +298,9 @@ public final class Hedges extends Attempts {
     Thread.interrupted();
     slot[k] = result;
     endAt[k] = now;
+    if (jfr != null) {
+      commitJfr(jfr, k, outer.current(outerKey), Outcome.Status.values()[end - SUCCEEDED]);
+    }
     boolean won = false;
     if (end == SUCCEEDED) {
       synchronized (this) {

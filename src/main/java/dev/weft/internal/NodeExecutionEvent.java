@@ -39,6 +39,11 @@ public final class NodeExecutionEvent extends jdk.jfr.Event {
   @Label("Attempt")
   public int attempt;
 
+  @Label("Hedge")
+  @Description("Which of a hedged attempt's calls this is: 0 the first, 1, 2, ... the hedges; "
+      + "-1 when the node is not hedged")
+  public int hedge;
+
   @Label("Outcome")
   @Description("succeeded, failed or cancelled")
   public String outcome;

@@ -203,7 +203,7 @@ public final class Calls {
     byPath.computeIfAbsent(path + s.label(), p -> new ArrayList<>(1))
         .add(new Target(s, label, vertex));
     for (var c : s.children()) {
-      var p = c.element() >= 0 ? path : path + s.node() + "/";
+      var p = c.element() >= 0 || c.hedge() >= 0 ? path : path + s.node() + "/";
       var shown = Timeline.prefix(prefix, s, c);
       index(byPath, c, shown + c.label(), p, shown, vertex);
     }

@@ -116,6 +116,9 @@ public final class ChromeJson {
     if (s.element() >= 0) {
       args.append(",\"element\":").append(s.element());
     }
+    if (s.hedge() >= 0) {
+      args.append(",\"hedge\":").append(s.hedge());
+    }
     var waited = run.calls().waitedFor(s);
     if (waited.length > 0) {
       args.append(",\"waited_for\":[");

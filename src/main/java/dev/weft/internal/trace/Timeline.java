@@ -85,7 +85,9 @@ public final class Timeline {
    * photos[3]}); a subgraph's task is named after its node ({@code host › profile}).
    */
   public static String prefix(String prefix, Span parent, Span child) {
-    return child.element() >= 0 ? prefix : prefix + parent.label() + " \u203a ";
+    // an element, or a hedged attempt, names its node itself: photos[3], search (hedge 1)
+    return child.element() >= 0 || child.hedge() >= 0 ? prefix
+        : prefix + parent.label() + " \u203a ";
   }
 
   /**
@@ -260,6 +262,20 @@ public final class Timeline {
   private void descend(Span s, Shape runs, String prefix, int depth, List<Step> out) {
     var children = s.children();
     if (children.isEmpty()) {
+      return;
+    }
+    if (children.getFirst().hedge() >= 0) { // hedged attempts: the path goes through the winner
+      Span through = null;
+      for (var a : children) {
+        boolean won = a.outcome().status() == dev.weft.Outcome.Status.SUCCEEDED;
+        boolean throughWon = through != null
+            && through.outcome().status() == dev.weft.Outcome.Status.SUCCEEDED;
+        if (through == null || won && (!throughWon || a.ended().compareTo(through.ended()) < 0)
+            || !won && !throughWon && endsLater(a, through)) {
+          through = a;
+        }
+      }
+      step(through, prefix(prefix, s, through), depth, out);
       return;
     }
     if (children.getFirst().element() >= 0) { // a fan-out: each element runs what s runs

@@ -314,10 +314,12 @@ public final class Waterfall {
     }
     sb.append(html(s.label()));
     if (inside >= 0) {
-      boolean elements = s.children().getFirst().element() >= 0;
+      var first = s.children().getFirst();
       int n = s.children().size();
       sb.append("<span class=\"more\">").append(n)
-          .append(elements ? (n == 1 ? " element" : " elements") : (n == 1 ? " task" : " tasks"))
+          .append(first.hedge() >= 0 ? (n == 1 ? " attempt" : " attempts")
+              : first.element() >= 0 ? (n == 1 ? " element" : " elements")
+              : (n == 1 ? " task" : " tasks"))
           .append("</span></label>");
     }
     sb.append("</td>")
