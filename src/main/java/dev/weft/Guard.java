@@ -2,6 +2,7 @@ package dev.weft;
 
 import dev.weft.internal.AttemptEnd;
 import dev.weft.internal.Attempts;
+import dev.weft.internal.Breaker;
 import dev.weft.internal.Elements;
 import dev.weft.internal.Failures;
 import dev.weft.internal.Invoker;
@@ -113,12 +114,12 @@ final class Guard implements Invoker, Elements.Policies {
   private Object attempt(Attempts attempts, int v, int attempt) throws Throwable {
     Throwable failure = null;
     Object value = null;
-    long ticket = -1;
+    Breaker.Permit permit = null;
     boolean countable = false;
     attempts.begin(v, attempt);
     var jfr = Attempts.beginJfr();
     try {
-      if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+      if (p.breaker != null && (permit = p.breaker.tryAcquire()) == null) {
         throw new CircuitOpenException(p.breaker.name(), node);
       }
       value = bulkheadAndTimeout(attempts, v);
@@ -136,8 +137,8 @@ final class Guard implements Invoker, Elements.Policies {
       });
     }
     if (how == AttemptEnd.CUT_OFF) {
-      if (ticket >= 0) {
-        p.breaker.release(ticket); // a cut-off probe must give its place back
+      if (permit != null) {
+        p.breaker.release(permit); // a cut-off probe must give its place back
       }
       throw new CancellationException("cut off at the run's cancellation");
     }
@@ -146,11 +147,11 @@ final class Guard implements Invoker, Elements.Policies {
           failure);
       countable = true;
     }
-    if (p.breaker != null && ticket >= 0) {
+    if (permit != null) {
       if (how == AttemptEnd.CANCELLED || !countable) {
-        p.breaker.release(ticket);
+        p.breaker.release(permit);
       } else {
-        p.breaker.record(ticket, failure == null);
+        p.breaker.record(permit, failure, value); // may attach to failure, or throw the clock's
       }
     }
     if (failure != null) {

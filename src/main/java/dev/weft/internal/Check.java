@@ -3,6 +3,7 @@ package dev.weft.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The argument checks the public API shares, so that one kind of mistake reads the same wherever
@@ -49,6 +50,37 @@ public final class Check {
       throw new IllegalArgumentException(name + " must be at least 1, not " + value);
     }
     return value;
+  }
+
+  /**
+   * {@return {@code value}}
+   *
+   * @throws IllegalArgumentException if {@code value} is not in (0, 1] (NaN included)
+   */
+  public static double rate(double value, String name) {
+    if (!(value > 0 && value <= 1)) {
+      throw new IllegalArgumentException(name + " must be in (0, 1], not " + value);
+    }
+    return value;
+  }
+
+  /**
+   * {@return {@code types} as a list}
+   *
+   * @throws IllegalArgumentException if {@code types} is empty
+   * @throws NullPointerException if {@code types} or one of them is null
+   */
+  @SafeVarargs
+  public static List<Class<? extends Throwable>> types(String name,
+      Class<? extends Throwable>... types) {
+    requireNonNull(types, name);
+    if (types.length == 0) {
+      throw new IllegalArgumentException(name + " must name at least one exception type");
+    }
+    for (var type : types) {
+      requireNonNull(type, name + "[]");
+    }
+    return List.of(types);
   }
 
   private static long saturatedNanos(Duration d) {
