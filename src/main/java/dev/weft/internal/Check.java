@@ -3,6 +3,7 @@ package dev.weft.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -65,7 +66,7 @@ public final class Check {
   }
 
   /**
-   * {@return {@code types} as a list}
+   * {@return {@code types} in a new list}
    *
    * @throws IllegalArgumentException if {@code types} is empty
    * @throws NullPointerException if {@code types} or one of them is null
@@ -77,10 +78,11 @@ public final class Check {
     if (types.length == 0) {
       throw new IllegalArgumentException(name + " must name at least one exception type");
     }
+    var list = new ArrayList<Class<? extends Throwable>>(types.length);
     for (var type : types) {
-      requireNonNull(type, name + "[]");
+      list.add(requireNonNull(type, name + "[]"));
     }
-    return List.of(types);
+    return list;
   }
 
   private static long saturatedNanos(Duration d) {
