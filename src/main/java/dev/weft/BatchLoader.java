@@ -329,29 +329,41 @@ public final class BatchLoader<K, V> {
     return Loads.of(run).of(this);
   }
 
-  /** Calls the batch function once; {@return the values, indexed like {@code keys}} */
-  Object[] call(List<Object> keys) throws Exception {
+  /**
+   * Calls the batch function once. {@return what it returned, a map or a list (never null, a
+   * list of one value per key): the value a breaker's {@code recordResultIf} sees}
+   */
+  Object fetch(List<Object> keys) throws Exception {
     @SuppressWarnings("unchecked")
     var typed = (List<K>) (List<?>) keys;
-    var values = new Object[keys.size()];
     if (function != null) {
       var map = function.load(typed);
       if (map == null) {
         throw new IllegalStateException("loader '" + name + "': the batch function returned null"
             + " for " + keys.size() + " keys");
       }
+      return map;
+    }
+    var list = listFunction.load(typed);
+    if (list == null || list.size() != keys.size()) {
+      throw new IllegalStateException("loader '" + name + "': the batch function returned "
+          + (list == null ? "null" : list.size() + " values") + " for " + keys.size()
+          + " keys; a list must hold one value per key, in their order");
+    }
+    return list;
+  }
+
+  /** {@return the values of {@code keys} in what {@link #fetch} returned, indexed like them} */
+  Object[] values(List<Object> keys, Object fetched) {
+    var values = new Object[keys.size()];
+    if (fetched instanceof Map<?, ?> map) {
       for (int i = 0; i < values.length; i++) {
         var key = keys.get(i);
         var value = map.get(key);
         values[i] = value != null || map.containsKey(key) ? value : Loads.MISSING;
       }
     } else {
-      var list = listFunction.load(typed);
-      if (list == null || list.size() != keys.size()) {
-        throw new IllegalStateException("loader '" + name + "': the batch function returned "
-            + (list == null ? "null" : list.size() + " values") + " for " + keys.size()
-            + " keys; a list must hold one value per key, in their order");
-      }
+      var list = (List<?>) fetched;
       for (int i = 0; i < values.length; i++) {
         values[i] = list.get(i);
       }

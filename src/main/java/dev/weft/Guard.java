@@ -2,6 +2,7 @@ package dev.weft;
 
 import dev.weft.internal.AttemptEnd;
 import dev.weft.internal.Attempts;
+import dev.weft.internal.Breaker;
 import dev.weft.internal.Elements;
 import dev.weft.internal.Failures;
 import dev.weft.internal.Hedges;
@@ -145,7 +146,7 @@ final class Guard implements Invoker, Elements.Policies {
   private Object attempt(Attempts attempts, int v, int attempt) throws Throwable {
     Throwable failure = null;
     Object value = null;
-    long ticket = -1;
+    Breaker.Permit permit = null;
     boolean countable = false;
     attempts.begin(v, attempt);
     var jfr = Attempts.beginJfr();
@@ -154,7 +155,7 @@ final class Guard implements Invoker, Elements.Policies {
       if (p.hedge != null) {
         value = hedged(attempts, v); // the breaker admits and counts each hedged attempt
       } else {
-        if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+        if (p.breaker != null && (permit = p.breaker.tryAcquire()) == null) {
           throw new CircuitOpenException(p.breaker.name(), node);
         }
         value = bulkheadAndTimeout(attempts, v, true);
@@ -173,8 +174,8 @@ final class Guard implements Invoker, Elements.Policies {
       });
     }
     if (how == AttemptEnd.CUT_OFF) {
-      if (ticket >= 0) {
-        p.breaker.release(ticket); // a cut-off probe must give its place back
+      if (permit != null) {
+        p.breaker.release(permit); // a cut-off probe must give its place back
       }
       throw new CancellationException("cut off at the run's cancellation");
     }
@@ -187,11 +188,11 @@ final class Guard implements Invoker, Elements.Policies {
       long now = attempts.scheduler().nanoTime();
       p.history.record(now - began, now); // what skipping a late node reads
     }
-    if (p.breaker != null && ticket >= 0) {
+    if (permit != null) {
       if (how == AttemptEnd.CANCELLED || !countable) {
-        p.breaker.release(ticket);
+        p.breaker.release(permit);
       } else {
-        p.breaker.record(ticket, failure == null);
+        p.breaker.record(permit, failure, value); // may attach to failure, or throw the clock's
       }
     }
     if (failure != null) {
@@ -254,8 +255,8 @@ final class Guard implements Invoker, Elements.Policies {
 
   /** One hedged attempt {@code k}: a call of its own, admitted and counted by the breaker. */
   private Object hedgedAttempt(Hedges hedges, int k) throws Throwable {
-    long ticket = -1;
-    if (p.breaker != null && (ticket = p.breaker.tryAcquire()) < 0) {
+    Breaker.Permit permit = null;
+    if (p.breaker != null && (permit = p.breaker.tryAcquire()) == null) {
       throw new CircuitOpenException(p.breaker.name(), node);
     }
     Throwable failure = null;
@@ -265,13 +266,13 @@ final class Guard implements Invoker, Elements.Policies {
     } catch (Throwable t) {
       failure = t;
     }
-    if (ticket >= 0) {
+    if (permit != null) {
       // a loser, or an attempt of a cancelled run, says nothing about the downstream; one the
       // node's timeout stopped does: it was too slow
       if (failure instanceof BulkheadFullException || !hedges.countable(k)) {
-        p.breaker.release(ticket);
+        p.breaker.release(permit);
       } else {
-        p.breaker.record(ticket, failure == null);
+        p.breaker.record(permit, failure, value); // may attach to failure, or throw the clock's
       }
     }
     if (failure != null) {

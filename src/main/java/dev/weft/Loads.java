@@ -579,7 +579,7 @@ final class Loads implements Run.Quiet {
     /** Makes the call on the current thread, the thread of {@code waiter}'s task. */
     void runInline(Waiter waiter) {
       inline = true;
-      var body = (BatchCall.Body) () -> loader.call(keys);
+      var body = (BatchCall.Body) () -> loader.fetch(keys);
       call = new BatchCall(root, label, body, loader.guard, false, waiter::disturbed);
       sender.flying(this, true); // the run's cut-off may end its task, and it with it
       Object[] values = null;
@@ -590,7 +590,7 @@ final class Loads implements Run.Quiet {
         jfr.begin();
       }
       try {
-        values = (Object[]) call.call();
+        values = loader.values(keys, call.call());
       } catch (Throwable t) {
         failure = t;
       }
@@ -652,7 +652,7 @@ final class Loads implements Run.Quiet {
         }
         sender.flying(this, true);
       }
-      var body = (BatchCall.Body) () -> loader.call(keys);
+      var body = (BatchCall.Body) () -> loader.fetch(keys);
       call = new BatchCall(root, label, body, loader.guard, loader.shared);
       boolean idle;
       synchronized (this) {
@@ -677,7 +677,7 @@ final class Loads implements Run.Quiet {
       Object[] values = null;
       Throwable failure = null;
       try {
-        values = (Object[]) call.call();
+        values = loader.values(keys, call.call());
       } catch (Throwable t) {
         failure = t;
       }

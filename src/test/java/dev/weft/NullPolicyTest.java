@@ -31,7 +31,8 @@ class NullPolicyTest {
   void nullInAnyParameterOfThePublicApi_throwsNpe_andLeavesTheBuilderUsable() throws Exception {
     assertNullsRefused(List.of(Graph.class, GraphBuilder.class, NodeBuilder.class, Node.class,
         Input.class, Inputs.class, RunOptions.class, RunResult.class, RetryPolicy.class,
-        CircuitBreaker.class, CircuitBreaker.Builder.class, Bulkhead.class, Bulkhead.Builder.class,
+        CircuitBreaker.class, CircuitBreaker.Builder.class, CircuitBreaker.Transition.class,
+        Bulkhead.class, Bulkhead.Builder.class,
         NodeException.class,
         Outcome.Succeeded.class, Outcome.Failed.class, Outcome.Skipped.class,
         Outcome.Cancelled.class, Outcome.Omitted.class, Span.class, Subgraph.class), 80);
@@ -149,6 +150,9 @@ class NullPolicyTest {
       }
       if (type == FailureMode.class) {
         return FailureMode.CONTINUE;
+      }
+      if (type.isEnum()) { // a breaker's State, a transition's Reason
+        return type.getEnumConstants()[0];
       }
       if (type == Outcome.class) {
         return new Outcome.Cancelled<>("x", "a test");

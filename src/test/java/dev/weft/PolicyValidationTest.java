@@ -153,6 +153,56 @@ class PolicyValidationTest {
     assertNpe("name", () -> CircuitBreaker.builder(null));
   }
 
+  @ParameterizedTest
+  @ValueSource(doubles = {0, -0.1, 1.1, Double.NaN, Double.POSITIVE_INFINITY})
+  void slowCallRateThreshold_mustBeInZeroExclusiveToOneInclusive(double threshold) {
+    assertIae("slowCallRateThreshold",
+        () -> CircuitBreaker.builder("b").slowCallRateThreshold(threshold));
+  }
+
+  @Test
+  void slowCallDurationThreshold_andTimeWindow_mustBePositive_theWindowAtLeastOneMillisecond() {
+    assertIae("slowCallDurationThreshold",
+        () -> CircuitBreaker.builder("b").slowCallDurationThreshold(ZERO));
+    assertIae("slowCallDurationThreshold",
+        () -> CircuitBreaker.builder("b").slowCallDurationThreshold(NEGATIVE));
+    assertNpe("slowCallDurationThreshold",
+        () -> CircuitBreaker.builder("b").slowCallDurationThreshold(null));
+    assertIae("timeWindow", () -> CircuitBreaker.builder("b").timeWindow(ZERO));
+    assertIae("timeWindow", () -> CircuitBreaker.builder("b").timeWindow(ONE_MS.minusNanos(1)));
+    assertNpe("timeWindow", () -> CircuitBreaker.builder("b").timeWindow(null));
+    assertDoesNotThrow(() -> CircuitBreaker.builder("b").timeWindow(ONE_MS).build());
+  }
+
+  @Test
+  void slowCallRateThreshold_withoutADurationThreshold_isRefusedAtBuild_namingIt() {
+    var builder = CircuitBreaker.builder("b").slowCallRateThreshold(0.5);
+
+    assertIae("slowCallRateThreshold", builder::build);
+    assertDoesNotThrow(() -> builder.slowCallDurationThreshold(ONE_MS).build());
+  }
+
+  @Test
+  void minimumCalls_mayExceedAnyCountInATimeWindow() {
+    assertDoesNotThrow(() -> CircuitBreaker.builder("b").slidingWindow(10).minimumCalls(50)
+        .timeWindow(Duration.ofSeconds(1)).build());
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void breakerClassifiersAndListeners_needArguments() {
+    var builder = CircuitBreaker.builder("b");
+    assertIae("recordOn", () -> builder.recordOn());
+    assertIae("ignoreOn", () -> builder.ignoreOn());
+    assertNpe("recordOn", () -> builder.recordOn((Class<? extends Throwable>[]) null));
+    assertNpe("recordOn[]", () -> builder.recordOn(IOException.class, null));
+    assertNpe("ignoreOn[]", () -> builder.ignoreOn((Class<? extends Throwable>) null));
+    assertNpe("recordIf", () -> builder.recordIf(null));
+    assertNpe("ignoreIf", () -> builder.ignoreIf(null));
+    assertNpe("recordResultIf", () -> builder.recordResultIf(null));
+    assertNpe("onStateChange", () -> builder.onStateChange(null));
+  }
+
   // ---- bulkhead ----
 
   @Test

@@ -3,6 +3,8 @@ package dev.weft.internal;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The argument checks the public API shares, so that one kind of mistake reads the same wherever
@@ -49,6 +51,38 @@ public final class Check {
       throw new IllegalArgumentException(name + " must be at least 1, not " + value);
     }
     return value;
+  }
+
+  /**
+   * {@return {@code value}}
+   *
+   * @throws IllegalArgumentException if {@code value} is not in (0, 1] (NaN included)
+   */
+  public static double rate(double value, String name) {
+    if (!(value > 0 && value <= 1)) {
+      throw new IllegalArgumentException(name + " must be in (0, 1], not " + value);
+    }
+    return value;
+  }
+
+  /**
+   * {@return {@code types} in a new list}
+   *
+   * @throws IllegalArgumentException if {@code types} is empty
+   * @throws NullPointerException if {@code types} or one of them is null
+   */
+  @SafeVarargs
+  public static List<Class<? extends Throwable>> types(String name,
+      Class<? extends Throwable>... types) {
+    requireNonNull(types, name);
+    if (types.length == 0) {
+      throw new IllegalArgumentException(name + " must name at least one exception type");
+    }
+    var list = new ArrayList<Class<? extends Throwable>>(types.length);
+    for (var type : types) {
+      list.add(requireNonNull(type, name + "[]"));
+    }
+    return list;
   }
 
   private static long saturatedNanos(Duration d) {

@@ -22,6 +22,8 @@ public final class FakeScheduler implements Scheduler {
   private final PriorityQueue<Timer> timers = new PriorityQueue<>();
   private final List<Long> sleeps = new ArrayList<>();
   private long now = 1_000_000_000L;
+  // the furthest any advance() has set out for: where the next one starts from
+  private long horizon;
   private long sequence;
   private int sleepers;
 
@@ -70,12 +72,16 @@ public final class FakeScheduler implements Scheduler {
     }
   }
 
-  /** Moves the clock forward by {@code d}, firing due timers in order and waking sleepers. */
+  /**
+   * Moves the clock forward by {@code d}, firing due timers in order and waking sleepers.
+   * Concurrent calls add up (two advances of 1 ns move the clock 2 ns) and never move it back.
+   */
   public void advance(Duration d) {
     long target;
     lock.lock();
     try {
-      target = now + d.toNanos();
+      target = Math.max(now, horizon) + d.toNanos();
+      horizon = target;
     } finally {
       lock.unlock();
     }
@@ -85,7 +91,7 @@ public final class FakeScheduler implements Scheduler {
       try {
         due = timers.peek();
         if (due == null || due.due > target) {
-          now = target;
+          now = Math.max(now, target);
           changed.signalAll();
           return;
         }

@@ -80,6 +80,17 @@ public final class LogCapture implements AutoCloseable {
     return counts.getOrDefault(runId, 0);
   }
 
+  /** {@return everything captured so far, or "" if not capturing} */
+  public String text() {
+    if (handler == null) {
+      return "";
+    }
+    invoke(handler, "flush");
+    synchronized (sink) {
+      return sink.toString(StandardCharsets.UTF_8);
+    }
+  }
+
   @Override
   public void close() {
     if (handler != null) {
