@@ -5,8 +5,8 @@ import static dev.weft.internal.Check.nonNegative;
 import static dev.weft.internal.Check.positive;
 import static java.util.Objects.requireNonNull;
 
+import dev.weft.internal.Check;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
@@ -117,7 +117,7 @@ public final class RetryPolicy {
   /** {@return a copy that retries only failures that are instances of one of {@code types}} */
   @SafeVarargs
   public final RetryPolicy retryOn(Class<? extends Throwable>... types) {
-    var list = classes(types, "types");
+    var list = Check.types("types", types);
     return retryIf(t -> list.stream().anyMatch(c -> c.isInstance(t)));
   }
 
@@ -130,7 +130,7 @@ public final class RetryPolicy {
   /** {@return a copy that never retries failures that are instances of one of {@code types}} */
   @SafeVarargs
   public final RetryPolicy abortOn(Class<? extends Throwable>... types) {
-    var list = classes(types, "types");
+    var list = Check.types("types", types);
     return abortIf(t -> list.stream().anyMatch(c -> c.isInstance(t)));
   }
 
@@ -178,17 +178,5 @@ public final class RetryPolicy {
         + (exponential ? "..." + Duration.ofNanos(maxDelayNanos) : "") + (jitter ? ", jitter" : "")
         + (maxDurationNanos == Long.MAX_VALUE ? "" : ", maxDuration="
         + Duration.ofNanos(maxDurationNanos)) + "]";
-  }
-
-  private static List<Class<? extends Throwable>> classes(Class<? extends Throwable>[] types,
-      String name) {
-    requireNonNull(types, name);
-    if (types.length == 0) {
-      throw new IllegalArgumentException(name + " must name at least one exception type");
-    }
-    for (var type : types) {
-      requireNonNull(type, name + "[]");
-    }
-    return List.of(types);
   }
 }
