@@ -435,4 +435,71 @@ class HedgeTest {
 
     assertEquals("hedge", result.get(graph.search()));
   }
+
+  @Test
+  void attemptsThatIgnoreTheInterrupt_areCutOffAtTheDeadline_andNamedAsStragglers()
+      throws Exception {
+    var release = new CountDownLatch(1);
+    var both = new CountDownLatch(2);
+    var ended = new CountDownLatch(2);
+    var graph = hedged(HedgePolicy.after(Duration.ofMillis(1)), hedge -> {
+      both.countDown();
+      try {
+        while (!release.await(10, SECONDS)) {
+          Thread.onSpinWait(); // bounded: released by the test
+        }
+      } catch (InterruptedException swallowed) {
+        // this call ignores interruption: it goes on until released
+        release.await(10, SECONDS);
+      } finally {
+        ended.countDown();
+      }
+      return "late";
+    }, null);
+
+    try {
+      var result = graph.runAsync(Inputs.empty(),
+          o -> o.withDeadline(Duration.ofMillis(200))).get(10, SECONDS);
+      await(both, "both attempts started");
+
+      assertEquals(Outcome.Status.CANCELLED, result.outcome(graph.search()).status());
+      assertEquals(java.util.Set.of("search", "search (hedge 1)"), result.stragglers().keySet(),
+          "the node's own thread is its straggler, the hedge's thread the hedge's");
+      assertEquals(List.of("search (first)=cancelled", "search (hedge 1)=cancelled"),
+          children(only(result)));
+    } finally {
+      release.countDown();
+    }
+    await(ended, "the stragglers ended once released");
+  }
+
+  @Test
+  void failFast_stopsEveryAttemptOfAHedgedNode() throws Exception {
+    var both = new CountDownLatch(2);
+    var interrupted = new AtomicInteger();
+    var g = Graph.builder("hedging");
+    var search = g.node("search").hedge(HedgePolicy.after(Duration.ofMillis(1)))
+        .call(List.of(), deps -> {
+          both.countDown();
+          try {
+            new CountDownLatch(1).await();
+            return "never";
+          } catch (InterruptedException e) {
+            interrupted.incrementAndGet();
+            throw e;
+          }
+        });
+    g.task("broken", () -> {
+      await(both, "both attempts of search started");
+      throw new IOException("broken");
+    });
+    var graph = g.build();
+
+    var result = graph.runAsync(Inputs.empty(), o -> o.withFailureMode(FailureMode.FAIL_FAST))
+        .get(10, SECONDS);
+
+    assertEquals(Outcome.Status.CANCELLED, result.outcome(search).status());
+    assertEquals(2, interrupted.get(), "both attempts are interrupted when the run fails fast");
+    assertTrue(result.stragglers().isEmpty(), result.stragglers().toString());
+  }
 }

@@ -153,6 +153,50 @@ class RetryBudgetTest {
   }
 
   @Test
+  void concurrentRunsOfSeveralGraphs_shareOneBudget_withinItsBound() throws Exception {
+    var clock = new FakeScheduler();
+    var budget = RetryBudget.builder("search").ratio(0.2).minPerSecond(1).scheduler(clock)
+        .build();
+    var calls = new AtomicInteger();
+    var graphs = new ArrayList<Graph>();
+    for (int i = 0; i < 2; i++) { // two graphs calling the same downstream
+      var g = Graph.builder("outage-" + i);
+      g.node("search").retry(RetryPolicy.fixed(3, Duration.ZERO)).retryBudget(budget)
+          .hedge(HedgePolicy.after(Duration.ofHours(1))) // a failed first call hedges at once
+          .call(() -> {
+            calls.incrementAndGet();
+            throw new IOException("down");
+          });
+      graphs.add(g.build());
+    }
+    int threads = 8;
+    int runsEach = 100;
+    var start = new CountDownLatch(1);
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      var done = new ArrayList<java.util.concurrent.Future<?>>();
+      for (int t = 0; t < threads; t++) {
+        var graph = graphs.get(t % 2);
+        done.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < runsEach; i++) {
+            graph.run(Inputs.empty(), o -> o.withScheduler(clock));
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (var f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    }
+    int requests = threads * runsEach;
+    int extra = calls.get() - requests;
+    assertTrue(extra <= 0.2 * requests + 10, extra + " retries and hedges for " + requests
+        + " requests; the budget allows " + (0.2 * requests + 10));
+    assertTrue(extra >= 0.2 * requests + 10 - threads, "the budget went unused: " + extra);
+  }
+
+  @Test
   void badSettings_failAtOnce_namingTheParameter() {
     var b = RetryBudget.builder("search");
     assertTrue(assertThrows(IllegalArgumentException.class, () -> b.ratio(-0.1)).getMessage()
