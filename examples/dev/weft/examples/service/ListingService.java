@@ -59,6 +59,15 @@ public final class ListingService implements AutoCloseable {
     return new ListingService(downstreams);
   }
 
+  /** Starts the service against the downstreams of {@code fleet}. */
+  public static ListingService start(Fleet fleet) throws IOException {
+    var uris = new LinkedHashMap<String, URI>();
+    for (var name : Fleet.NAMES) {
+      uris.put(name, fleet.uri(name));
+    }
+    return start(uris);
+  }
+
   /** {@return the service's base URI, {@code http://127.0.0.1:port/}} */
   public URI uri() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");

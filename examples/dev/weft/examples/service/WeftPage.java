@@ -69,6 +69,7 @@ public final class WeftPage {
   private final Node<Map<String, Object>> page;
   private final Map<String, Node<?>> sections = new LinkedHashMap<>();
   private final Node<Listing> listing;
+  private final Node<Map<String, Object>> price;
   private final Node<List<Map<String, Object>>> photos;
 
   WeftPage(Calls calls) {
@@ -92,7 +93,7 @@ public final class WeftPage {
         id -> Listing.of(calls.get("listing", "/listings/" + id, budget())));
     Node<Map<String, Object>> host = guarded(g, "host", 50).call(listing,
         l -> Json.object(calls.get("host", "/hosts/" + l.hostId(), budget())));
-    Node<Map<String, Object>> price = guarded(g, "price", 60).call(listing,
+    price = guarded(g, "price", 60).call(listing,
         l -> Json.object(calls.get("price", "/prices/" + l.id(), budget())));
     Node<List<Long>> photoIds = g.node("photoIds").inline().call(listing, Listing::photoIds);
     photos = g.node("photos").timeout(Duration.ofMillis(40))
@@ -200,8 +201,13 @@ public final class WeftPage {
       return new Answer(504, Json.write(Map.of("error", "deadline of " + deadline.toMillis()
           + " ms exceeded")), List.of());
     }
-    var why = result.failures().isEmpty() ? "page failed" : result.failures().get(0).error()
-        .toString();
+    var why = "page failed";
+    for (var required : List.of(listing, price, photos, page)) { // what the page could not lack
+      if (result.outcome(required) instanceof Outcome.Failed<?> f) {
+        why = f.error().toString();
+        break;
+      }
+    }
     return new Answer(502, Json.write(Map.of("error", why)), List.of());
   }
 
