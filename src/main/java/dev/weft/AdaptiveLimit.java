@@ -21,34 +21,44 @@ import java.util.function.Predicate;
  * }</pre>
  *
  * <h2>The algorithm</h2>
- * It follows the gradient limit of Netflix's concurrency-limits ({@code Gradient2Limit}, and
- * the article "Performance Under Load", Netflix Technology Blog, 2018), with the TCP-style slow
- * start, drop back-off and baseline of TCP Vegas (Brakmo and Peterson, 1995) as that library's
- * {@code VegasLimit} applies them. Each guarded attempt gives one sample: how long it ran (on the
- * run's {@link Scheduler} clock, so it works on a fake clock too) and whether it succeeded,
- * failed, or was <em>dropped</em>: it timed out, or failed with what {@link #dropIf} names (a
- * downstream's "too many requests"). Samples are gathered in windows of at least {@link
- * #withWindow 100 ms and 20 samples}; at the end of each window:
+ * It follows the gradient limit of Netflix's concurrency-limits ({@code Gradient2Limit}, and the
+ * article "Performance Under Load", Netflix Technology Blog, 2018), with the slow start and loss
+ * back-off of TCP as that library's {@code VegasLimit} and {@code AIMDLimit} apply them (TCP
+ * Vegas: Brakmo and Peterson, 1995), and BBR's probe of the idle round trip ({@code ProbeRTT};
+ * Cardwell et al., "BBR: Congestion-Based Congestion Control", ACM Queue, 2016). Each guarded
+ * attempt gives one sample: how long it ran (on the run's {@link Scheduler} clock, so it works on
+ * a fake clock too) and whether it succeeded, failed, or was <em>dropped</em>: it timed out, or
+ * failed with what {@link #dropIf} names (a downstream's "too many requests"). Samples are
+ * gathered in windows of at least {@link #withWindow 100 ms and 20 samples}; at the end of each
+ * window:
  * <ol>
  *   <li><b>Drops.</b> If at least 1% of the window's attempts (and at least one) were dropped,
  *       the limit is multiplied by the {@link #withBackoff back-off} (0.9), as AIMD and Vegas
  *       do on a loss.
- *   <li><b>Baseline.</b> Otherwise the window's mean latency {@code rtt} of successful attempts is
- *       set against the <em>baseline</em>, the latency of the idle downstream: the first window's
- *       at first, then following lower windows down (a fifth of the way each window); it follows
- *       a window up only when that window used less than half the limit (its latency was not
- *       made by a queue at the limit), or when the limit has been halved since latency rose and
- *       latency did not come down (the downstream got slower, not busier: the baseline is reset
- *       to the latency now, and the limit starts afresh in slow start).
+ *   <li><b>Baseline.</b> Otherwise the window's mean latency {@code rtt} of successful attempts
+ *       is set against the <em>baseline</em>, the latency of the idle downstream: the first
+ *       window's at first, then following lower windows down (a fifth of the way each window).
+ *       It follows a window up only when that window used less than half the limit (its latency
+ *       was not made by a queue at the limit), or when latency stayed up although the limit has
+ *       been halved since it rose (by less than a quarter: the downstream got slower, not
+ *       busier): then the baseline is reset to the latency now, and the limit starts afresh in
+ *       slow start.
  *   <li><b>Within tolerance</b> ({@code rtt <= baseline * tolerance}, {@link #withTolerance}
  *       1.1): the limit grows, but only if the window used it, its busiest moment at least 90% of
- *       the limit in use; in <em>slow start</em>, from the first window until latency first
+ *       the limit in use. In <em>slow start</em>, from the first window until latency first
  *       rises, it doubles; after that it grows by {@code smoothing * sqrt(limit)} (the
  *       square-root queue allowance of concurrency-limits' first gradient limit).
  *   <li><b>Latency rose</b>: with {@code gradient = max(0.5, baseline * tolerance / rtt)}, the
  *       limit becomes {@code limit * (1 - smoothing + smoothing * gradient)} ({@link
  *       #withSmoothing smoothing} 0.2); the window that ends slow start applies the gradient
- *       unsmoothed, as TCP halves its window when slow start overshoots.
+ *       unsmoothed, as TCP cuts its window when slow start overshoots.
+ *   <li><b>Probe.</b> Every 100 windows that used the limit, it is lowered to {@code 1 /
+ *       tolerance²} of itself (between half and 90%) for two windows: the queue the limit keeps
+ *       at the downstream drains in the first, the second measures the idle latency, and the
+ *       baseline moves half-way down to it if it is lower; then the limit is back where it was.
+ *       A probe that finds markedly lower latency is repeated 10 windows later. Without it a
+ *       downstream that got faster would leave the baseline above its new idle latency, held
+ *       there by the limiter's own queue.
  * </ol>
  * The limit stays between its minimum and maximum. A window that used less than half the limit
  * changes only the baseline: a quiet period never inflates the limit.
@@ -62,9 +72,10 @@ import java.util.function.Predicate;
  * and #134). Here three things break that loop: the queue term (the growth) is added only when
  * latency is within tolerance, never while it is above; the baseline never follows latency up
  * from windows that used the limit, so a queue the limiter itself built cannot become the new
- * normal; and a limit that is not used does not grow. Under steady load the limit therefore
- * settles where the downstream's latency is {@code tolerance} times its idle latency, and stays
- * there (see BENCHMARKS.md, "Adaptive limit": ten simulated minutes without drift).
+ * normal (only a latency that does not respond to halving the limit can); and a limit that is
+ * not used does not grow. Under steady load the limit therefore settles where the downstream's
+ * latency is {@code tolerance} times its idle latency, and stays there (see BENCHMARKS.md,
+ * "Adaptive limit": ten simulated minutes without drift).
  *
  * <h2>Limits of the method</h2>
  * A downstream kept slow by other clients looks to this limiter like one that got slower: once

@@ -447,7 +447,12 @@ public final class Bulkhead {
        * Latency stayed up although the limit was halved: the baseline was reset to it, and the
        * limit doubled from where it was, as in slow start.
        */
-      REBASE
+      REBASE,
+      /**
+       * A probe of the idle latency: the limit lowered for two windows so that the queue at the
+       * limit drains, or brought back after them.
+       */
+      PROBE
     }
   }
 

@@ -23,7 +23,13 @@ public final class GradientLimit {
   /** The share of a window's attempts that must be dropped for the drop back-off. */
   private static final double DROP_SHARE = 0.01;
   /** How far latency must fall, once the limit is halved, to show the limit was the cause. */
-  private static final double RESPONDED = 0.9;
+  private static final double RESPONDED = 0.75;
+  /** How many windows that used the limit pass between two probes. */
+  private static final int PROBE_EVERY = 100;
+  /** After a probe that found the idle latency lower, how many windows pass to the next. */
+  private static final int PROBE_AGAIN = 10;
+  /** How far a probe window moves the baseline down toward its latency. */
+  private static final double PROBE_GAIN = 0.5;
 
   private final String name;
   private final int min;
@@ -40,6 +46,11 @@ public final class GradientLimit {
   // since latency last rose above tolerance: the limit and the latency then; NaN when it has not
   private double episodeLimit = Double.NaN;
   private double episodeRtt;
+  // windows that used the limit since the last probe; the probe's windows still to close (2, 1,
+  // or 0 for none), and the limit to come back to after it
+  private int sinceProbe;
+  private int probing;
+  private double beforeProbe;
 
   // the window being gathered
   private boolean open;
@@ -123,6 +134,46 @@ public final class GradientLimit {
 
   /** Moves the estimate for the window that just closed. {@return why, if it moved} */
   private Cause decide(int old, double rtt) {
+    if (probing > 0) {
+      return probed(rtt);
+    }
+    var cause = rules(old, rtt);
+    if (peakInUse >= APP_LIMITED * old && !slowStart && ++sinceProbe >= PROBE_EVERY) {
+      // Below the limit latency reads to the idle downstream, the queue at the limit drained:
+      // a baseline that holds some of that queue (a downstream got faster) comes down.
+      sinceProbe = 0;
+      probing = 2;
+      beforeProbe = estimate;
+      double depth = Math.min(0.9, Math.max(0.5, 1 / (tolerance * tolerance)));
+      estimate = Math.max(min, estimate * depth);
+      return Cause.PROBE;
+    }
+    return cause;
+  }
+
+  /**
+   * Closes one of the probe's two windows: the first lets the queue drain, the second measures;
+   * then the limit comes back to where it was (times the back-off, if the probe saw drops).
+   */
+  private Cause probed(double rtt) {
+    if (--probing > 0) {
+      return null;
+    }
+    boolean dropped = drops > 0 && drops >= DROP_SHARE * (samples + drops);
+    if (!dropped && samples > 0 && rtt < baseline) {
+      // Found markedly lower (by more than half the tolerance), the baseline may be lower still:
+      // probe again soon. Half-way only, so that one window's noise moves it little.
+      if (rtt * (1 + (tolerance - 1) / 2) < baseline) {
+        sinceProbe = PROBE_EVERY - PROBE_AGAIN;
+      }
+      baseline += PROBE_GAIN * (rtt - baseline);
+    }
+    estimate = dropped ? Math.max(min, beforeProbe * backoff) : beforeProbe;
+    return Cause.PROBE;
+  }
+
+  /** The rules of a window outside probes. {@return why the estimate moved, if it did} */
+  private Cause rules(int old, double rtt) {
     if (drops > 0 && drops >= DROP_SHARE * (samples + drops)) {
       slowStart = false;
       estimate = Math.max(min, estimate * backoff);
@@ -151,7 +202,7 @@ public final class GradientLimit {
       episodeRtt = rtt;
     } else if ((estimate <= episodeLimit / 2 || estimate <= min)
         && rtt >= RESPONDED * episodeRtt) {
-      // The limit was halved and latency did not come down: not our queue, a slower downstream.
+      // The limit was halved and latency hardly came down: not our queue, a slower downstream.
       baseline = rtt;
       episodeLimit = Double.NaN;
       slowStart = true;
