@@ -176,6 +176,15 @@ public final class Bulkhead {
     return adaptive;
   }
 
+  /** {@return how many callers wait for a place now} For tests. */
+  int waiters() {
+    int n = 0;
+    for (int i = 0; i < LEVELS.length; i++) {
+      n += waiting.get(i);
+    }
+    return n;
+  }
+
   // ---- admission ----
 
   /**
@@ -370,9 +379,9 @@ public final class Bulkhead {
       try {
         change = switch (sample) {
           case SUCCEEDED -> estimator.succeeded(startNanos, endNanos, was);
-          case DROPPED -> estimator.dropped(endNanos, was);
+          case DROPPED -> estimator.dropped(startNanos, endNanos, was);
           default -> {
-            estimator.failed(endNanos, was);
+            estimator.failed(startNanos, endNanos, was);
             yield null;
           }
         };

@@ -85,29 +85,30 @@ public final class GradientLimit {
    * the change of the limit if this sample closed a window that changed it, or null}
    */
   public LimitChange succeeded(long start, long end, int inUse) {
-    begin(end, inUse);
+    begin(start, end, inUse);
     samples++;
     rttSum += Math.max(0, end - start);
     return closeIfDue(end);
   }
 
   /** Counts an attempt that timed out or was rejected downstream; as {@link #succeeded}. */
-  public LimitChange dropped(long end, int inUse) {
-    begin(end, inUse);
+  public LimitChange dropped(long start, long end, int inUse) {
+    begin(start, end, inUse);
     drops++;
     return closeIfDue(end);
   }
 
   /** Counts an attempt that failed otherwise: it shows how many places were in use, no more. */
-  public void failed(long end, int inUse) {
-    begin(end, inUse);
+  public void failed(long start, long end, int inUse) {
+    begin(start, end, inUse);
   }
 
-  private void begin(long end, int inUse) {
+  /** Opens a window at the first sample's start, if none is open; notes the places in use. */
+  private void begin(long start, long end, int inUse) {
     // a clock far behind the window's (another origin) starts a new window rather than wait
     if (!open || end < windowStart - windowNanos) {
       open = true;
-      windowStart = end;
+      windowStart = Math.min(start, end);
       samples = 0;
       rttSum = 0;
       drops = 0;
