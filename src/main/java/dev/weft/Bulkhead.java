@@ -370,7 +370,7 @@ public final class Bulkhead {
     release(0, 0, Sample.IGNORED);
   }
 
-  /** Gives back a place, an adaptive limit learning {@code sample} of {@code start}..{@code end}. */
+  /** Gives back a place; an adaptive limit learns {@code sample}, from start to end. */
   void release(long startNanos, long endNanos, Sample sample) {
     int was = inUse.getAndDecrement();
     LimitChange change = null;

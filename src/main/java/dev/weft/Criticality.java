@@ -17,6 +17,8 @@ package dev.weft;
  * {@code CRITICAL} and {@code DEFAULT} calls share the whole limit, {@code CRITICAL} ones first in
  * line for a place that frees, and {@code SHEDDABLE} calls run only while fewer than half of the
  * places are taken.
+ *
+ * <p>An enum: immutable and thread-safe.
  */
 public enum Criticality {
   /** Needed to answer at all (the price on a checkout page): refused only at the full limit. */

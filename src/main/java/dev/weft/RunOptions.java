@@ -14,9 +14,10 @@ import java.util.concurrent.ThreadFactory;
 /**
  * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline,
  * the {@link Scheduler} it reads time from, its {@link RunListener}s and {@link
- * ContextPropagator}s, its {@link Criticality}. A graph has defaults ({@link GraphBuilder#options}); a run changes what it
- * needs on top of them, keeping the rest (listeners and propagators included): {@code
- * graph.run(inputs, options -> options.withDeadline(Duration.ofMillis(200)))}.
+ * ContextPropagator}s, its {@link Criticality}. A graph has defaults ({@link
+ * GraphBuilder#options}); a run changes what it needs on top of them, keeping the rest
+ * (listeners and propagators included): {@code graph.run(inputs, options ->
+ * options.withDeadline(Duration.ofMillis(200)))}.
  *
  * <h2>Executors</h2>
  * The default starts one virtual thread per task, so tasks may block freely. Any {@code

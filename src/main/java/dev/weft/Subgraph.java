@@ -35,9 +35,9 @@ import java.util.concurrent.ExecutionException;
  *       timeout) cancels it at once, its tasks interrupted, their reason naming the node;
  *   <li>it uses the outer run's executor, scheduler, failure mode (unless {@link
  *       #withFailureMode} says otherwise), {@link Criticality}, listeners, context propagators
- *       and {@link RunOptions#withScopedValue ScopedValues}. Listeners see its events under the inner
- *       graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent run
- *       and node. What listeners throw on its events is in the inner result's {@link
+ *       and {@link RunOptions#withScopedValue ScopedValues}. Listeners see its events under the
+ *       inner graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent
+ *       run and node. What listeners throw on its events is in the inner result's {@link
  *       RunResult#listenerFailures()}, and in the outer result's too;
  *   <li>its spans are the node's {@link Span#children() children}, so the outer trace shows one
  *       waterfall with the subgraph inside, and the critical path descends into it.

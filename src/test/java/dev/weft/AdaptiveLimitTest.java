@@ -433,7 +433,8 @@ class AdaptiveLimitTest {
   void invalidSettings_areRefusedNamingTheParameter() {
     assertIae("min must be at least 1, not 0", () -> AdaptiveLimit.of(1, 0, 4));
     assertIae("max must be at least min (5), not 4", () -> AdaptiveLimit.of(5, 5, 4));
-    assertIae("initial must be between min (2) and max (4), not 5", () -> AdaptiveLimit.of(5, 2, 4));
+    assertIae("initial must be between min (2) and max (4), not 5",
+        () -> AdaptiveLimit.of(5, 2, 4));
     var limit = AdaptiveLimit.of(2, 1, 4);
     assertIae("tolerance must be at least 1.0 and finite, not 0.9", () -> limit.withTolerance(0.9));
     assertIae("tolerance must be at least 1.0 and finite, not NaN",

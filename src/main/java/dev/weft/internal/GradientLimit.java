@@ -18,7 +18,7 @@ public final class GradientLimit {
   private static final double BASELINE_GAIN = 0.2;
   /** The share of the limit a window's busiest moment must reach for the limit to grow. */
   private static final double IN_USE = 0.9;
-  /** Below this share of the limit in use, a window is app-limited: it only teaches the baseline. */
+  /** Below this share of the limit in use a window is app-limited: it teaches the baseline only. */
   private static final double APP_LIMITED = 0.5;
   /** The share of a window's attempts that must be dropped for the drop back-off. */
   private static final double DROP_SHARE = 0.01;
