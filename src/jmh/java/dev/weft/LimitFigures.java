@@ -159,9 +159,9 @@ public final class LimitFigures {
         int i = c.ordinal();
         long offered = sim.offered[i];
         System.out.println(String.format(Locale.ROOT,
-            "| %d ms | %s | %d | %.2f%% | %.2f%% | %.2f%% | %.2f |", wait / MS, c, offered / 50,
+            "| %d ms | %s | %d | %.2f%% | %.2f%% | %.2f%% | %s |", wait / MS, c, offered / 50,
             100.0 * sim.served[i] / offered, 100.0 * sim.refused[i] / offered,
-            100.0 * sim.timedOut[i] / offered, sim.p99(sim.endToEndByLevel[i]) / 1e6));
+            100.0 * sim.timedOut[i] / offered, ms(sim.p99(sim.endToEndByLevel[i]))));
       }
       System.out.println("maxWait " + wait / MS + " ms: " + sim.summary() + "; "
           + sim.limitStats(10 * SECOND, 60 * SECOND));
@@ -188,8 +188,8 @@ public final class LimitFigures {
       var sim = new Sim(limiters.get(i), 1.5, 0, 0, seed);
       sim.run(60 * SECOND, 10 * SECOND);
       System.out.println(String.format(Locale.ROOT,
-          "| %s | %.1f%% | %.2f | %.2f | %.1f%% | %.1f%% |", names.get(i), sim.goodput(),
-          sim.callP99() / 1e6, sim.endToEndP99() / 1e6,
+          "| %s | %.1f%% | %s | %s | %.1f%% | %.1f%% |", names.get(i), sim.goodput(),
+          ms(sim.callP99()), ms(sim.endToEndP99()),
           100.0 * sum(sim.refused) / sum(sim.offered),
           100.0 * sum(sim.timedOut) / sum(sim.offered)));
     }
@@ -219,6 +219,11 @@ public final class LimitFigures {
 
   static long sum(long[] values) {
     return Arrays.stream(values).sum();
+  }
+
+  /** {@return nanoseconds in ms with two decimals, or a dash when there is no such figure} */
+  static String ms(double nanos) {
+    return Double.isNaN(nanos) ? "–" : String.format(Locale.ROOT, "%.2f", nanos / 1e6);
   }
 
   static String secs(long nanos) {
