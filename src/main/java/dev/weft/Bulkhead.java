@@ -47,7 +47,8 @@ import java.util.function.Consumer;
  * Builder#criticalityShares}). So when the downstream is saturated, sheddable calls are refused
  * first, while critical ones still get through. Callers waiting for a place are served most
  * critical first, in arrival order within a criticality; a caller never takes a place ahead of a
- * waiting caller at least as critical.
+ * waiting caller at least as critical. A loader's call shared across runs has the criticality of
+ * the run that sent it first.
  *
  * <p>Thread-safe. Taking and giving back a place is a compare-and-set while nobody waits; a
  * waiting caller parks (a virtual thread unmounts) and an interrupted wait (its run was cancelled)
