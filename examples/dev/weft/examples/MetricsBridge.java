@@ -38,7 +38,8 @@ import java.util.function.DoubleSupplier;
  *       0 for the others (as resilience4j's Micrometer binding does), tagged {@code breaker},
  *       {@code state}; and {@code weft.breaker.failure.rate};
  *   <li>{@code weft.bulkhead.in.use}, {@code weft.bulkhead.limit} and {@code
- *       weft.bulkhead.saturation} (in use over limit, 0 to 1), tagged {@code bulkhead};
+ *       weft.bulkhead.saturation} (in use over limit, 0 to 1), tagged {@code bulkhead}; the limit
+ *       is the current one, so an adaptive limit's moves show too;
  *   <li>{@code weft.loader.batch.size}: a distribution of the keys per call of a {@link
  *       BatchLoader}'s batch function, tagged {@code loader}; and {@code weft.loader.calls}, a
  *       counter of those calls, tagged {@code loader}, {@code outcome} ({@code succeeded}, {@code
@@ -107,9 +108,9 @@ public final class MetricsBridge {
   /** Registers the gauges of a bulkhead shared by many nodes (once, where it is built). */
   public static void bind(Bulkhead bulkhead, FakeRegistry registry) {
     registry.gauge("weft.bulkhead.in.use", bulkhead::inUse, "bulkhead", bulkhead.name());
-    registry.gauge("weft.bulkhead.limit", bulkhead::maxConcurrent, "bulkhead", bulkhead.name());
+    registry.gauge("weft.bulkhead.limit", bulkhead::limit, "bulkhead", bulkhead.name());
     registry.gauge("weft.bulkhead.saturation",
-        () -> (double) bulkhead.inUse() / bulkhead.maxConcurrent(), "bulkhead", bulkhead.name());
+        () -> (double) bulkhead.inUse() / bulkhead.limit(), "bulkhead", bulkhead.name());
   }
 
   /** Registers the gauges of a retry budget shared by many nodes (once, where it is built). */

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
 public class PolicyBenchmark {
   static final int LENGTH = 100;
 
-  @Param({"none", "timeout", "retry", "breaker", "bulkhead", "fallback", "all"})
+  @Param({"none", "timeout", "retry", "breaker", "bulkhead", "adaptive", "fallback", "all"})
   public String policy;
 
   private Graph graph;
@@ -35,6 +35,8 @@ public class PolicyBenchmark {
   public void setUp() {
     var breaker = CircuitBreaker.builder("bench").build();
     var bulkhead = Bulkhead.builder("bench").maxConcurrent(64).build();
+    // every attempt reads the clock twice and takes the estimator's lock
+    var adaptive = Bulkhead.builder("bench").adaptiveLimit(AdaptiveLimit.of(64, 1, 1000)).build();
     var retry = RetryPolicy.exponential(3, Duration.ofMillis(1));
     var g = Graph.builder("policy-" + policy);
     Node<Long> node = g.task("n0", () -> 1L);
@@ -45,6 +47,7 @@ public class PolicyBenchmark {
         case "retry" -> b.retry(retry);
         case "breaker" -> b.circuitBreaker(breaker);
         case "bulkhead" -> b.bulkhead(bulkhead);
+        case "adaptive" -> b.bulkhead(adaptive);
         case "all" -> b.timeout(Duration.ofSeconds(10)).retry(retry).circuitBreaker(breaker)
             .bulkhead(bulkhead);
         default -> { }

@@ -305,7 +305,7 @@ public final class Graph {
       s = new Settings<>(options.executor(), options.failureMode() == FailureMode.FAIL_FAST,
           options.scheduler(), options.deadline().isPresent(), options.deadlineNanos(),
           hooks(options), options.propagators().toArray(ContextPropagator[]::new),
-          options.scopedValues().toArray(), null);
+          options.scopedValues().toArray(), null, options.criticality());
       if (options == this.options) {
         settings = s; // racy but idempotent: every thread makes an equal one
       }

@@ -299,29 +299,49 @@ final class Guard implements Invoker, Elements.Policies {
     }
   };
 
+  /**
+   * Runs one attempt inside its bulkhead place (taken for the run's criticality) and, if {@code
+   * timed}, under its timeout (a hedged attempt runs under its set's). An adaptive bulkhead learns
+   * from the attempt: its duration on the run's clock, and whether it returned, failed, timed out
+   * (its timer fired) or was cancelled (a hedge that lost is).
+   */
   private Object bulkheadAndTimeout(Attempts site, int v, boolean timed) throws Throwable {
     var bulkhead = p.bulkhead;
     if (bulkhead != null) {
-      long budget = site.remainingNanos(v);
-      if (!bulkhead.acquire(budget)) {
-        throw new BulkheadFullException(bulkhead.name(), node, bulkhead.maxConcurrent(),
-            Duration.ofNanos(Math.max(0, Math.min(bulkhead.maxWaitNanos(), budget))));
-      }
+      bulkhead.acquire(site.run().criticality(), site.remainingNanos(v), node);
     }
+    var clock = site.scheduler();
+    long start = Long.MIN_VALUE; // not read: the attempt's time is unknown
+    Future<?> timer = null;
+    boolean timedOut = false;
+    Throwable failure = null;
     try {
-      // A timeout past the deadline is moot: the deadline cancels the run first.
-      Future<?> timer = timed && p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)
-          ? site.timeout(v, p.timeoutNanos) : null;
-      try {
-        return site.call(v, body);
-      } finally {
-        if (timer != null) {
-          timer.cancel(false);
-        }
+      if (bulkhead != null && bulkhead.adaptive() != null) {
+        start = clock.nanoTime();
       }
+      // A timeout past the deadline is moot: the deadline cancels the run first.
+      if (timed && p.timeoutNanos > 0 && p.timeoutNanos < site.remainingNanos(v)) {
+        timer = site.timeout(v, p.timeoutNanos);
+      }
+      return site.call(v, body);
+    } catch (Throwable t) {
+      failure = t;
+      throw t;
     } finally {
-      if (bulkhead != null) {
-        bulkhead.release();
+      try {
+        if (timer != null) {
+          timedOut = !timer.cancel(false); // too late to cancel: it fired
+        }
+      } finally {
+        if (bulkhead != null) {
+          var clockFailed = bulkhead.release(clock, start, failure, timedOut, site.stopped(v));
+          if (clockFailed != null) {
+            if (failure == null) {
+              throw clockFailed; // as a clock failing anywhere in an attempt fails it
+            }
+            Failures.suppress(failure, clockFailed);
+          }
+        }
       }
     }
   }

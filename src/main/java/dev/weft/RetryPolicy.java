@@ -29,8 +29,9 @@ import java.util.function.Predicate;
  * fails with the last failure, the earlier ones attached as suppressed exceptions.
  *
  * <p>Retryable by default: every {@code Exception} except {@link CircuitOpenException} (retrying
- * into an open breaker only repeats the rejection); never an {@code Error}, nor an attempt
- * interrupted because the run was cancelled. {@link #retryOn}/{@link #retryIf} replace that
+ * into an open breaker only repeats the rejection) and a {@link BulkheadFullException} that shed
+ * a less critical run (its retry would add load where load is being shed); never an {@code
+ * Error}, nor an attempt interrupted because the run was cancelled. {@link #retryOn}/{@link #retryIf} replace that
  * choice; {@link #abortOn}/{@link #abortIf} name failures that are never retried, and win.
  *
  * <p>Immutable and thread-safe; one policy may serve any number of nodes. The {@code withX} and
@@ -39,7 +40,8 @@ import java.util.function.Predicate;
  */
 public final class RetryPolicy {
   private static final Predicate<Throwable> DEFAULT_RETRY =
-      t -> t instanceof Exception && !(t instanceof CircuitOpenException);
+      t -> t instanceof Exception && !(t instanceof CircuitOpenException)
+          && !(t instanceof BulkheadFullException full && full.shed());
 
   private final int maxAttempts;
   private final long initialDelayNanos;

@@ -14,9 +14,10 @@ import java.util.concurrent.ThreadFactory;
 /**
  * How a graph runs: its {@link FailureMode}, the {@link Executor} its tasks run on, its deadline,
  * the {@link Scheduler} it reads time from, its {@link RunListener}s and {@link
- * ContextPropagator}s. A graph has defaults ({@link GraphBuilder#options}); a run changes what it
- * needs on top of them, keeping the rest (listeners and propagators included): {@code
- * graph.run(inputs, options -> options.withDeadline(Duration.ofMillis(200)))}.
+ * ContextPropagator}s, its {@link Criticality}. A graph has defaults ({@link
+ * GraphBuilder#options}); a run changes what it needs on top of them, keeping the rest
+ * (listeners and propagators included): {@code graph.run(inputs, options ->
+ * options.withDeadline(Duration.ofMillis(200)))}.
  *
  * <h2>Executors</h2>
  * The default starts one virtual thread per task, so tasks may block freely. Any {@code
@@ -31,7 +32,8 @@ import java.util.concurrent.ThreadFactory;
  */
 public final class RunOptions {
   private static final RunOptions DEFAULTS = new RunOptions(FailureMode.CONTINUE,
-      new VirtualThreads(), null, Scheduler.system(), List.of(), List.of(), List.of());
+      new VirtualThreads(), null, Scheduler.system(), List.of(), List.of(), List.of(),
+      Criticality.DEFAULT);
 
   private final FailureMode failureMode;
   private final Executor executor;
@@ -40,10 +42,11 @@ public final class RunOptions {
   private final List<RunListener> listeners;
   private final List<ContextPropagator> propagators;
   private final List<Object> scopedValues; // java.lang.ScopedValue instances, on Java 25+
+  private final Criticality criticality;
 
   private RunOptions(FailureMode failureMode, Executor executor, Duration deadline,
       Scheduler scheduler, List<RunListener> listeners, List<ContextPropagator> propagators,
-      List<Object> scopedValues) {
+      List<Object> scopedValues, Criticality criticality) {
     this.failureMode = failureMode;
     this.executor = executor;
     this.deadline = deadline;
@@ -51,11 +54,12 @@ public final class RunOptions {
     this.listeners = listeners;
     this.propagators = propagators;
     this.scopedValues = scopedValues;
+    this.criticality = criticality;
   }
 
   /**
    * {@return the defaults: {@link FailureMode#CONTINUE}, a virtual thread per task, no deadline,
-   * the {@link Scheduler#system() system scheduler}}
+   * the {@link Scheduler#system() system scheduler}, {@link Criticality#DEFAULT}}
    */
   public static RunOptions defaults() {
     return DEFAULTS;
@@ -64,13 +68,13 @@ public final class RunOptions {
   /** {@return a copy with the given failure mode} */
   public RunOptions withFailureMode(FailureMode failureMode) {
     return new RunOptions(requireNonNull(failureMode, "failureMode"), executor, deadline,
-        scheduler, listeners, propagators, scopedValues);
+        scheduler, listeners, propagators, scopedValues, criticality);
   }
 
   /** {@return a copy whose tasks run on {@code executor}} */
   public RunOptions withExecutor(Executor executor) {
     return new RunOptions(failureMode, requireNonNull(executor, "executor"), deadline,
-        scheduler, listeners, propagators, scopedValues);
+        scheduler, listeners, propagators, scopedValues, criticality);
   }
 
   /**
@@ -89,19 +93,31 @@ public final class RunOptions {
    */
   public RunOptions withDeadline(Duration deadline) {
     return new RunOptions(failureMode, executor, requireNonNull(deadline, "deadline"),
-        scheduler, listeners, propagators, scopedValues);
+        scheduler, listeners, propagators, scopedValues, criticality);
   }
 
   /** {@return a copy without a deadline} */
   public RunOptions withoutDeadline() {
     return new RunOptions(failureMode, executor, null, scheduler, listeners, propagators,
-        scopedValues);
+        scopedValues, criticality);
+  }
+
+  /**
+   * {@return a copy whose runs have {@code criticality}} It decides which calls a saturated
+   * {@link Bulkhead} refuses first ({@link Bulkhead.Builder#criticalityShares}); the runs of the
+   * run's subgraphs and the loader calls it makes have it too. By default {@link
+   * Criticality#DEFAULT}.
+   */
+  public RunOptions withCriticality(Criticality criticality) {
+    return new RunOptions(failureMode, executor, deadline, scheduler, listeners, propagators,
+        scopedValues, requireNonNull(criticality, "criticality"));
   }
 
   /** {@return a copy that reads time and sets timers through {@code scheduler}} */
   public RunOptions withScheduler(Scheduler scheduler) {
     return new RunOptions(failureMode, executor, deadline,
-        requireNonNull(scheduler, "scheduler"), listeners, propagators, scopedValues);
+        requireNonNull(scheduler, "scheduler"), listeners, propagators, scopedValues,
+        criticality);
   }
 
   /**
@@ -110,13 +126,14 @@ public final class RunOptions {
    */
   public RunOptions withListener(RunListener listener) {
     return new RunOptions(failureMode, executor, deadline, scheduler,
-        append(listeners, requireNonNull(listener, "listener")), propagators, scopedValues);
+        append(listeners, requireNonNull(listener, "listener")), propagators, scopedValues,
+        criticality);
   }
 
   /** {@return a copy without listeners} */
   public RunOptions withoutListeners() {
     return new RunOptions(failureMode, executor, deadline, scheduler, List.of(),
-        propagators, scopedValues);
+        propagators, scopedValues, criticality);
   }
 
   /**
@@ -125,7 +142,8 @@ public final class RunOptions {
    */
   public RunOptions withPropagator(ContextPropagator propagator) {
     return new RunOptions(failureMode, executor, deadline, scheduler, listeners,
-        append(propagators, requireNonNull(propagator, "propagator")), scopedValues);
+        append(propagators, requireNonNull(propagator, "propagator")), scopedValues,
+        criticality);
   }
 
   /**
@@ -167,7 +185,7 @@ public final class RunOptions {
       }
     }
     return new RunOptions(failureMode, executor, deadline, scheduler, listeners, propagators,
-        append(scopedValues, scopedValue));
+        append(scopedValues, scopedValue), criticality);
   }
 
   /** {@return the ScopedValues re-bound around every task, in the order they were added} */
@@ -209,6 +227,11 @@ public final class RunOptions {
         ? Long.MIN_VALUE : deadline.toNanos();
   }
 
+  /** {@return the runs' criticality} */
+  public Criticality criticality() {
+    return criticality;
+  }
+
   /** {@return the failure mode} */
   public FailureMode failureMode() {
     return failureMode;
@@ -223,7 +246,8 @@ public final class RunOptions {
   public String toString() {
     return "RunOptions[failureMode=" + failureMode + ", executor=" + executor
         + deadline().map(d -> ", deadline=" + Durations.text(d)).orElse("") + ", scheduler="
-        + scheduler + "]";
+        + scheduler + (criticality == Criticality.DEFAULT ? "" : ", criticality=" + criticality)
+        + "]";
   }
 
   /** One new virtual thread per task, named "weft" for thread dumps. */

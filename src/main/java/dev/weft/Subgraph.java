@@ -34,10 +34,10 @@ import java.util.concurrent.ExecutionException;
  *   <li>stopping the node (the outer run's cancellation, fail-fast, deadline, or the node's own
  *       timeout) cancels it at once, its tasks interrupted, their reason naming the node;
  *   <li>it uses the outer run's executor, scheduler, failure mode (unless {@link
- *       #withFailureMode} says otherwise), listeners, context propagators and {@link
- *       RunOptions#withScopedValue ScopedValues}. Listeners see its events under the inner
- *       graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent run
- *       and node. What listeners throw on its events is in the inner result's {@link
+ *       #withFailureMode} says otherwise), {@link Criticality}, listeners, context propagators
+ *       and {@link RunOptions#withScopedValue ScopedValues}. Listeners see its events under the
+ *       inner graph's name and its own run id; its {@link RunEvent.RunStarted} names the parent
+ *       run and node. What listeners throw on its events is in the inner result's {@link
  *       RunResult#listenerFailures()}, and in the outer result's too;
  *   <li>its spans are the node's {@link Span#children() children}, so the outer trace shows one
  *       waterfall with the subgraph inside, and the critical path descends into it.
@@ -178,7 +178,7 @@ public final class Subgraph<R> {
         failureMode == null ? outer.failFast() : failureMode == FailureMode.FAIL_FAST,
         outer.scheduler(), remaining != Long.MAX_VALUE, remaining,
         parent == null ? null : new Emitter(graph, parent.listeners()), outer.propagators(),
-        outer.scopedValues(), new Parent(outer, outer.plan().name(v)));
+        outer.scopedValues(), new Parent(outer, outer.plan().name(v)), outer.criticality());
     var future = Run.startInside(plan, bound, settings, run -> new RunResult(graph, run),
         site, key);
     helping.await(future, outer);

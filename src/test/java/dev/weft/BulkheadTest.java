@@ -129,8 +129,8 @@ class BulkheadTest {
     assertEquals("fraud", full.bulkhead());
     assertEquals("second", full.node());
     assertEquals(Duration.ofMillis(50), full.waited());
-    assertEquals("bulkhead 'fraud' is full (1 running): node 'second' was not run after waiting "
-        + "50 ms", full.getMessage());
+    assertEquals("bulkhead 'fraud' is full (1 of 1 in use): node 'second' of a DEFAULT run was "
+        + "not run after waiting 50 ms", full.getMessage());
     assertEquals(0, second.ran.get());
     assertTrue(tookMs >= 45, "gave up after " + tookMs + " ms instead of waiting 50 ms");
     assertTrue(tookMs < 5_000, "a 50 ms wait took " + tookMs + " ms");

@@ -32,7 +32,7 @@ class NullPolicyTest {
     assertNullsRefused(List.of(Graph.class, GraphBuilder.class, NodeBuilder.class, Node.class,
         Input.class, Inputs.class, RunOptions.class, RunResult.class, RetryPolicy.class,
         CircuitBreaker.class, CircuitBreaker.Builder.class, CircuitBreaker.Transition.class,
-        Bulkhead.class, Bulkhead.Builder.class,
+        Bulkhead.class, Bulkhead.Builder.class, AdaptiveLimit.class, Bulkhead.LimitChange.class,
         NodeException.class,
         Outcome.Succeeded.class, Outcome.Failed.class, Outcome.Skipped.class,
         Outcome.Cancelled.class, Outcome.Omitted.class, Span.class, Subgraph.class), 80);
@@ -175,6 +175,15 @@ class NullPolicyTest {
       if (type == Bulkhead.class) {
         return Bulkhead.builder("bulkhead").maxConcurrent(2).build();
       }
+      if (type == AdaptiveLimit.class) {
+        return AdaptiveLimit.of(2, 1, 4);
+      }
+      if (type == Criticality.class) {
+        return Criticality.SHEDDABLE;
+      }
+      if (type == Bulkhead.LimitChange.Cause.class) {
+        return Bulkhead.LimitChange.Cause.GROWTH;
+      }
       if (type == Scheduler.class) {
         return Scheduler.system();
       }
@@ -230,7 +239,8 @@ class NullPolicyTest {
       if (type == NodeException.class) {
         return new NodeException(new Outcome.Cancelled<>("x", "a test"));
       }
-      if (type == RetryPolicy.class || type == CircuitBreaker.class || type == Bulkhead.class) {
+      if (type == RetryPolicy.class || type == CircuitBreaker.class || type == Bulkhead.class
+          || type == AdaptiveLimit.class) {
         return valueOf(type);
       }
       if (type == CircuitBreaker.Builder.class) {

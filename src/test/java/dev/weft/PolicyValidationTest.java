@@ -221,8 +221,8 @@ class PolicyValidationTest {
     var builder = Bulkhead.builder("fraud").maxWait(ONE_MS);
 
     var e = assertThrows(IllegalStateException.class, builder::build);
-    assertEquals("maxConcurrent of bulkhead 'fraud' is not set: call maxConcurrent(n) before "
-        + "build()", e.getMessage());
+    assertEquals("the limit of bulkhead 'fraud' is not set: call maxConcurrent(n) or "
+        + "adaptiveLimit(limit) before build()", e.getMessage());
   }
 
   @Test
@@ -231,7 +231,7 @@ class PolicyValidationTest {
     var first = builder.build();
     var second = builder.maxConcurrent(3).build();
 
-    assertTrue(first.acquire(0), "the first bulkhead has its one place");
+    assertTrue(first.tryAcquire(Criticality.DEFAULT), "the first bulkhead has its one place");
     assertEquals(1, first.maxConcurrent(), "a later setter changed a built bulkhead");
     assertEquals(0, second.inUse(), "two builds share their places");
     assertEquals(3, second.maxConcurrent());

@@ -156,6 +156,55 @@ class ReadmeTest {
   }
 
   /**
+   * The snippet of the README's "Adaptive limits and criticality" section is a fragment like the
+   * policy one: its {@code static} declaration goes into a class, the rest into a method whose
+   * parameters are the names it uses; then it must compile without a warning against Weft alone.
+   */
+  @Test
+  void adaptiveLimitSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
+    var readme = Files.readString(README);
+    int start = readme.indexOf("\n### Adaptive limits and criticality\n");
+    assertTrue(start >= 0, "README.md should have a section 'Adaptive limits and criticality'");
+    int end = readme.indexOf("\n## ", start + 1);
+    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
+        .map(m -> m.group(1)).toList();
+    assertEquals(1, blocks.size(), "one snippet: the bulkhead and a node and run using it");
+    var fields = new StringBuilder();
+    var body = new StringBuilder();
+    boolean inField = false;
+    for (var line : blocks.get(0).lines().toList()) {
+      inField |= line.startsWith("static ");
+      (inField ? fields : body).append("  ").append(line).append('\n');
+      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
+    }
+    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var source = dir.resolve("LimitSnippet.java");
+    Files.writeString(source, """
+        import dev.weft.*;
+        import java.io.IOException;
+        import java.time.Duration;
+        import java.util.List;
+
+        class LimitSnippet {
+          record Listing(long id) {}
+          record Review(String text) {}
+          interface ReviewService { List<Review> top(Listing listing) throws IOException; }
+          static ReviewService reviewService;
+        """ + fields + """
+          static void declare(GraphBuilder g, Node<Listing> listing, Graph graph, Inputs inputs) {
+        """ + body + """
+          }
+        }
+        """);
+    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
+        dir.toString(), source.toString()), "the adaptive-limit snippet should compile without "
+        + "warnings:\n" + Files.readString(source));
+  }
+
+  /**
    * The README's "Batching" snippet is a fragment like the policy one: its {@code static}
    * declarations (up to the line that ends in {@code ;}, a trailing comment aside) go into a
    * class, the rest into a method whose parameters are the nodes it uses; then it must compile

@@ -1,6 +1,7 @@
 package dev.weft.internal;
 
 import dev.weft.ContextPropagator;
+import dev.weft.Criticality;
 import dev.weft.Outcome;
 import dev.weft.Scheduler;
 import java.lang.invoke.MethodHandles;
@@ -107,6 +108,8 @@ public final class Run<R> {
   private final boolean failFast;
   final RunHooks<R> hooks;
   final Scheduler scheduler;
+  // what the run's guarded calls claim of a saturated bulkhead (a subgraph's run: its outer run's)
+  private final Criticality criticality;
   // the context propagators carry to every task, captured on the caller's thread; or null
   final Context context;
   // the ScopedValues bound around every task body, captured on the caller's thread; or null
@@ -158,6 +161,7 @@ public final class Run<R> {
     this.executor = settings.executor();
     this.failFast = settings.failFast();
     this.scheduler = settings.scheduler();
+    this.criticality = settings.criticality();
     this.hooks = settings.hooks();
     this.parent = settings.parent();
     this.root = parent == null ? this : parent.root;
@@ -879,6 +883,11 @@ public final class Run<R> {
   /** {@return the executor the run hands its tasks to} */
   public Executor executor() {
     return executor;
+  }
+
+  /** {@return the run's criticality: what its guarded calls claim of a saturated bulkhead} */
+  public Criticality criticality() {
+    return criticality;
   }
 
   /** {@return whether the run fails fast} */
