@@ -297,6 +297,13 @@ final class Guard implements Invoker, Elements.Policies {
     public void sample(long nanos, long now) {
       p.history.record(nanos, now);
     }
+
+    @Override
+    public void unsent(int k) {
+      if (p.budget != null) {
+        p.budget.refund();
+      }
+    }
   };
 
   /**

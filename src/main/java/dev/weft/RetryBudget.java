@@ -112,6 +112,20 @@ public final class RetryBudget {
     }
   }
 
+  /** Gives back a withdrawal whose extra call was never sent (a hedge stopped before it started). */
+  void refund() {
+    long now = clock.nanoTime();
+    lock.lock();
+    try {
+      int b = bucket(now);
+      if (withdrawals[b] > 0) {
+        withdrawals[b]--;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   // guarded by lock: the bucket of now, cleared if it held an older epoch
   private int bucket(long now) {
     long epoch = Math.floorDiv(now, bucketNanos);

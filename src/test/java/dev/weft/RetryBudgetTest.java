@@ -59,6 +59,18 @@ class RetryBudgetTest {
   }
 
   @Test
+  void aRefund_givesBackAWithdrawal() {
+    var clock = new FakeScheduler();
+    var budget = RetryBudget.builder("search").ratio(0).minPerSecond(0.1).scheduler(clock)
+        .build();
+    assertTrue(budget.tryWithdraw());
+    assertFalse(budget.tryWithdraw());
+    budget.refund(); // the hedge it paid for was stopped before it was sent
+    assertEquals(1, budget.available());
+    assertTrue(budget.tryWithdraw());
+  }
+
+  @Test
   void aRefusedRetry_isNotSent_andTheFailureSaysWhy() {
     var clock = new FakeScheduler();
     // a reserve of one extra call (0.1/s over 10 s), no share of requests

@@ -61,6 +61,9 @@ public final class Hedges extends Attempts {
 
     /** An attempt ended after {@code nanos}, at {@code now}: a latency sample. */
     void sample(long nanos, long now);
+
+    /** Hedge {@code k}, paid for by {@link #mayHedge}, was stopped before it was sent. */
+    void unsent(int k);
   }
 
   private final Attempts outer;
@@ -215,6 +218,7 @@ public final class Hedges extends Attempts {
       if (INTS.compareAndSet(state, k, SCHEDULED, FAILED)) {
         slot[k] = refused; // no thread for it: a failed attempt, not the task's failure yet
         startAt[k] = endAt[k] = run.clock();
+        unsent(k);
         ended(k);
       }
       return;
@@ -323,6 +327,14 @@ public final class Hedges extends Attempts {
     ended(k);
     if (end == FAILED) {
       launch(false); // gRPC's rule: a failed attempt sends the next hedge at once
+    }
+  }
+
+  private void unsent(int k) {
+    try {
+      policy.unsent(k); // its budget is given back: the downstream never saw it
+    } catch (Throwable ignored) {
+      // bookkeeping: its failure changes nothing about the attempts
     }
   }
 
@@ -462,6 +474,9 @@ public final class Hedges extends Attempts {
         if (s == SCHEDULED) {
           if (INTS.compareAndSet(state, k, SCHEDULED, CANCELLED)) {
             startAt[k] = endAt[k] = run.clock();
+            if (k > 0) {
+              unsent(k);
+            }
             ended(k);
             break;
           }
@@ -499,6 +514,8 @@ public final class Hedges extends Attempts {
             if (s != SCHEDULED && thread != null && thread != coordinator) {
               cut[k] = true;
               stragglers.put(label(k), thread); // the task's own thread is its task's straggler
+            } else if (s == SCHEDULED && k > 0) {
+              unsent(k);
             }
             ended(k);
             break;
