@@ -21,13 +21,13 @@ import java.util.function.Supplier;
  * write it without Weft: the same calls, timeouts, retries (2 attempts, 2 ms apart, never on a
  * 404) and fallbacks (optional sections left out, a placeholder per photo), the users fetched in
  * one batch call, and the page's deadline as an {@code orTimeout} on the whole. Each downstream has
- * a {@linkplain Breaker hand-written breaker} of a few lines: 10 failures in a row open it for 2 s,
+ * a {@linkplain Breaker hand-written breaker} of a few lines: 10 failures in a row open it for 1 s,
  * then one call probes. What it does not have, because each would be a library of its own: hedging,
  * a retry budget, skipping late sections, and cancelling the calls of a page that gave up (their
  * threads run on until their own timeouts). Thread-safe: one instance serves every request.
  */
 public final class BaselinePage {
-  /** Ten consecutive failures open it for 2 s; then one call probes. Records its transitions. */
+  /** Ten consecutive failures open it for 1 s; then one call probes. Records its transitions. */
   static final class Breaker {
     private final List<String> transitions = new CopyOnWriteArrayList<>();
     private int failures;
@@ -58,11 +58,11 @@ public final class BaselinePage {
     synchronized void failure() {
       if (probing) {
         transitions.add("HALF_OPEN->OPEN");
-        openUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        openUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         probing = false;
       } else if (openUntil == 0 && ++failures >= 10) {
         transitions.add("CLOSED->OPEN");
-        openUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        openUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
       }
     }
 
@@ -158,21 +158,21 @@ public final class BaselinePage {
   /** Serves one page within {@code deadline}. */
   WeftPage.Answer serve(long id, Duration deadline) {
     long deadlineAt = System.nanoTime() + deadline.toNanos();
-    var listing = call("listing", "/listings/" + id, 60, deadlineAt)
+    var listing = call("listing", "/listings/" + id, 100, deadlineAt)
         .thenApply(WeftPage.Listing::of);
-    var host = orNull(listing.thenCompose(l -> call("host", "/hosts/" + l.hostId(), 50,
+    var host = orNull(listing.thenCompose(l -> call("host", "/hosts/" + l.hostId(), 80,
         deadlineAt)));
-    var price = listing.thenCompose(l -> call("price", "/prices/" + l.id(), 60, deadlineAt));
+    var price = listing.thenCompose(l -> call("price", "/prices/" + l.id(), 120, deadlineAt));
     var photos = listing.thenCompose(l -> {
       var each = new ArrayList<CompletableFuture<Object>>();
       for (long p : l.photoIds()) {
-        each.add(call("photos", "/photos/" + p, 40, deadlineAt)
+        each.add(call("photos", "/photos/" + p, 80, deadlineAt)
             .exceptionally(t -> WeftPage.PLACEHOLDER));
       }
       return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
           .thenApply(x -> each.stream().map(CompletableFuture::join).toList());
     });
-    var reviews = orNull(call("reviews", "/reviews?listing=" + id, 80, deadlineAt));
+    var reviews = orNull(call("reviews", "/reviews?listing=" + id, 150, deadlineAt));
     var authors = orNull(reviews.thenCompose(rs -> {
       if (rs == null) {
         return CompletableFuture.completedFuture(null);
@@ -185,10 +185,10 @@ public final class BaselinePage {
         }
       }
       return ids.isEmpty() ? CompletableFuture.completedFuture((Object) Map.of())
-          : call("users", "/users?ids=" + String.join(",", ids), 60, deadlineAt);
+          : call("users", "/users?ids=" + String.join(",", ids), 100, deadlineAt);
     }));
-    var availability = orNull(call("availability", "/availability/" + id, 80, deadlineAt));
-    var similar = orNull(call("similar", "/similar/" + id, 100, deadlineAt));
+    var availability = orNull(call("availability", "/availability/" + id, 150, deadlineAt));
+    var similar = orNull(call("similar", "/similar/" + id, 150, deadlineAt));
     var all = CompletableFuture.allOf(listing, host, price, photos, reviews, authors,
         availability, similar);
     try {

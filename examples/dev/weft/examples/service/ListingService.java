@@ -19,7 +19,7 @@ import java.util.function.BiFunction;
  * The listing-page service: {@code GET /listings/{id}} runs the {@link WeftPage} graph, {@code GET
  * /baseline/listings/{id}} the same page hand-wired with futures ({@link BaselinePage}), side by
  * side on one {@code HttpServer} bound to the loopback interface, a virtual thread per request.
- * The page's deadline is the request's {@code x-deadline-ms} header (250 ms by default); the
+ * The page's deadline is the request's {@code x-deadline-ms} header (400 ms by default); the
  * response's {@code x-partial} header lists the optional sections it left out. {@code GET /stats}
  * reports the requests in flight on each side and every breaker transition so far.
  *
@@ -29,7 +29,7 @@ import java.util.function.BiFunction;
  */
 public final class ListingService implements AutoCloseable {
   /** The deadline of a page whose request does not say. */
-  public static final Duration DEFAULT_DEADLINE = Duration.ofMillis(250);
+  public static final Duration DEFAULT_DEADLINE = Duration.ofMillis(400);
 
   private final HttpServer server;
   private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();

@@ -78,36 +78,36 @@ public final class WeftPage {
         "availability", "similar")) {
       var log = new CopyOnWriteArrayList<String>();
       transitions.put(name, log);
-      breakers.put(name, CircuitBreaker.builder(name).slidingWindow(40).minimumCalls(20)
-          .failureRateThreshold(0.5).openDuration(Duration.ofSeconds(2)).halfOpenProbes(2)
+      breakers.put(name, CircuitBreaker.builder(name).slidingWindow(50).minimumCalls(30)
+          .failureRateThreshold(0.5).openDuration(Duration.ofSeconds(1)).halfOpenProbes(3)
           .ignoreOn(NotFound.class)
           .onStateChange(t -> log.add(t.from() + "->" + t.to())).build());
       budgets.put(name, RetryBudget.builder(name).build());
     }
-    users = BatchLoader.of("users", this::users).timeout(Duration.ofMillis(60))
+    users = BatchLoader.of("users", this::users).timeout(Duration.ofMillis(100))
         .circuitBreaker(breakers.get("users"));
 
     var g = Graph.builder("listing-page");
     listingId = g.input("listingId", Long.class);
-    listing = guarded(g, "listing", 60).call(listingId,
+    listing = guarded(g, "listing", 100).call(listingId,
         id -> Listing.of(calls.get("listing", "/listings/" + id, budget())));
-    Node<Map<String, Object>> host = guarded(g, "host", 50).call(listing,
+    Node<Map<String, Object>> host = guarded(g, "host", 80).call(listing,
         l -> Json.object(calls.get("host", "/hosts/" + l.hostId(), budget())));
-    price = guarded(g, "price", 60).call(listing,
+    price = guarded(g, "price", 120).call(listing,
         l -> Json.object(calls.get("price", "/prices/" + l.id(), budget())));
     Node<List<Long>> photoIds = g.node("photoIds").inline().call(listing, Listing::photoIds);
-    photos = g.node("photos").timeout(Duration.ofMillis(40))
+    photos = g.node("photos").timeout(Duration.ofMillis(80))
         .hedge(HedgePolicy.percentile(0.95).withMinDelay(Duration.ofMillis(2)))
         .retryBudget(budgets.get("photos")).circuitBreaker(breakers.get("photos"))
         .fallback(PLACEHOLDER)
         .forEach(photoIds, (Long p) -> Json.object(calls.get("photos", "/photos/" + p, budget())));
-    Node<List<Object>> reviews = guarded(g, "reviews", 80).call(listingId,
+    Node<List<Object>> reviews = guarded(g, "reviews", 150).call(listingId,
         id -> Json.array(calls.get("reviews", "/reviews?listing=" + id, budget())));
     Node<List<Long>> authorIds = g.node("authorIds").inline().call(reviews, WeftPage::authorIds);
     Node<Map<Long, String>> authors = g.node("authors").call(authorIds, users::loadMany);
-    Node<Object> availability = guarded(g, "availability", 80).call(listingId,
+    Node<Object> availability = guarded(g, "availability", 150).call(listingId,
         id -> calls.get("availability", "/availability/" + id, budget()));
-    Node<Object> similar = guarded(g, "similar", 100).skipWhenLate().call(listingId,
+    Node<Object> similar = guarded(g, "similar", 150).skipWhenLate().call(listingId,
         id -> calls.get("similar", "/similar/" + id, budget()));
     sections.put("host", host);
     sections.put("reviews", reviews);
@@ -146,7 +146,7 @@ public final class WeftPage {
       query.append(query.isEmpty() ? "" : ",").append(id);
     }
     // the loader's own timeout bounds the call (a batch serves several tasks, not one budget)
-    var json = Json.object(calls.get("users", "/users?ids=" + query, Duration.ofMillis(60)));
+    var json = Json.object(calls.get("users", "/users?ids=" + query, Duration.ofMillis(100)));
     var names = new LinkedHashMap<Long, String>();
     json.forEach((key, user) -> names.put(Long.parseLong(key),
         String.valueOf(Json.object(user).get("name"))));

@@ -110,7 +110,7 @@ class ServiceSmokeTest {
           try {
             var response = client.send(HttpRequest.newBuilder(
                     service.resolve(path + (1 + request % 50)))
-                .header("x-deadline-ms", "300").timeout(Duration.ofSeconds(5)).build(),
+                .header("x-deadline-ms", "500").timeout(Duration.ofSeconds(5)).build(),
                 HttpResponse.BodyHandlers.ofString());
             replies.put(request, new Reply(response.statusCode(),
                 response.headers().firstValue("x-partial").orElse(""), response.body()));
