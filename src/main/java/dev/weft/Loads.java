@@ -3,6 +3,7 @@ package dev.weft;
 import dev.weft.internal.Attempts;
 import dev.weft.internal.BatchCall;
 import dev.weft.internal.BatchExecutionEvent;
+import dev.weft.internal.Jfr;
 import dev.weft.internal.Failures;
 import dev.weft.internal.Run;
 import dev.weft.internal.Waiting;
@@ -585,7 +586,7 @@ final class Loads implements Run.Quiet {
       Object[] values = null;
       Throwable failure = null;
       startAt = root.scheduler().nanoTime();
-      var jfr = BatchExecutionEvent.recording() ? new BatchExecutionEvent() : null;
+      var jfr = Jfr.batches() ? new BatchExecutionEvent() : null;
       if (jfr != null) {
         jfr.begin();
       }
@@ -669,7 +670,7 @@ final class Loads implements Run.Quiet {
     }
 
     private void run() {
-      var jfr = BatchExecutionEvent.recording() ? new BatchExecutionEvent() : null;
+      var jfr = Jfr.batches() ? new BatchExecutionEvent() : null;
       if (jfr != null) {
         jfr.begin();
       }

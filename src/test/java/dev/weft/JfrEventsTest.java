@@ -272,7 +272,9 @@ class JfrEventsTest {
   /** Both event types declare {@code @Threshold("1 ms")}, which JFR reports as the default. */
   @Test
   void eventTypes_areEnabledByDefault_withA1msThreshold() throws Exception {
-    // run once so that both event classes are loaded and registered
+    // JFR up (as any recording brings it), then a run: Weft registers its event types once JFR
+    // is initialised, never initialising it itself (that costs most of a second: see Jfr)
+    FlightRecorder.getFlightRecorder();
     var g = Graph.builder(graphName("jfr-types"));
     g.task("a", () -> "a");
     g.build().run(Inputs.empty());

@@ -35,7 +35,6 @@ import java.util.concurrent.TimeUnit;
  * ({@link #adopt}).
  */
 public class Attempts {
-  private static final NodeExecutionEvent JFR_PROBE = new NodeExecutionEvent();
   private static final VarHandle CHILDREN =
       MethodHandles.arrayElementVarHandle(Object[].class);
   private static final VarHandle CHILD_TABLE;
@@ -485,7 +484,7 @@ public class Attempts {
 
   /** {@return a begun JFR event for one attempt, or null when JFR does not record it} */
   public static NodeExecutionEvent beginJfr() {
-    if (!JFR_PROBE.isEnabled()) {
+    if (!Jfr.nodes()) {
       return null; // no allocation per task while JFR does not record node executions
     }
     var event = new NodeExecutionEvent();

@@ -47,11 +47,4 @@ public final class BatchExecutionEvent extends jdk.jfr.Event {
   @Label("Outcome")
   @Description("succeeded, failed or cancelled")
   public String outcome;
-
-  /** {@return whether JFR records these events now} */
-  public static boolean recording() {
-    return PROBE.isEnabled();
-  }
-
-  private static final BatchExecutionEvent PROBE = new BatchExecutionEvent();
 }

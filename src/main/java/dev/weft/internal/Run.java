@@ -86,7 +86,6 @@ public final class Run<R> {
   private static final VarHandle ACTIVE;
   private static final VarHandle LOADS;
   private static final AtomicLong IDS = new AtomicLong();
-  private static final RunExecutionEvent RUN_JFR_PROBE = new RunExecutionEvent();
   private static final Outcome.Status[] STATUS = Outcome.Status.values();
 
   static {
@@ -180,7 +179,7 @@ public final class Run<R> {
     this.endAt = new long[n];
     this.future = new RunFuture<>(this);
     this.attempts = new Attempts(this, state, threads, plan.guarded);
-    if (RUN_JFR_PROBE.isEnabled()) {
+    if (Jfr.runs()) {
       this.jfrRun = new RunExecutionEvent();
       jfrRun.begin();
     } else {
