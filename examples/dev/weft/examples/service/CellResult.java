@@ -123,9 +123,12 @@ record CellResult(String cell, String fault, Mode mode, String rateLabel, double
     for (var s : samples) {
       buckets.get((int) ((s.startMicros() - t0) / 1_000_000)).add(s);
     }
+    // the last second holds only the run's tail: a few requests would make a misleading point
+    var counts = buckets.stream().mapToInt(List::size).sorted().toArray();
+    int enough = Math.max(3, counts[counts.length / 2] / 4);
     for (int i = 0; i < seconds; i++) {
       var b = buckets.get(i);
-      if (b.isEmpty()) {
+      if (b.size() < enough) {
         continue;
       }
       var lat = b.stream().filter(s -> s.status() > 0).mapToDouble(s -> s.latencyMicros() / 1e3)

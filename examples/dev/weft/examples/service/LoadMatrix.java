@@ -55,9 +55,10 @@ import java.util.regex.Pattern;
  * {@code inflight} must be back to 0 after the run (waited for up to 5 s).
  *
  * <h2>Near saturation</h2>
- * Once, before the matrix, {@code wrk} runs closed-loop (256 connections, 3 s) against each
- * side with the fleet healthy; the near-saturation rate is 80% of the lower of the two sides'
- * 2xx throughputs, so both sides are compared at the same rate.
+ * Once, before the matrix, with the fleet healthy, a closed-loop {@code wrk} ramp (8, 16, 32, 64,
+ * 128 connections, 2 s a step, until the rate passes its peak) measures each side's peak rate of
+ * complete pages (200 without {@code x-partial}); the near-saturation rate is 80% of the lower
+ * side's, so both sides are compared at the same rate (see {@link Wrk}).
  *
  * <p>Writes {@code target/load-matrix.md} and {@code target/load-matrix.html}; h2load's logs go to
  * {@code target/load-matrix/}.
@@ -145,15 +146,16 @@ public final class LoadMatrix {
     String saturation = null;
     for (var r : options.rates) {
       if (r.equals("auto")) {
-        var found = Wrk.nearSaturation(service, paths(), options.deadline, logs);
+        var found = Wrk.nearSaturation(service, paths(), options.deadline, logs, this::recover);
         saturation = found.text();
         System.out.println(saturation);
+        recover(); // the overload opened breakers
         rates.add(Map.entry("near-sat " + Math.round(found.rate()), found.rate()));
       } else {
         rates.add(Map.entry(r, Double.parseDouble(r)));
       }
     }
-    double estimate = rates.size() * cells.size() * 2 * (options.seconds + 2.5);
+    double estimate = rates.size() * cells.size() * 2 * (options.seconds + 0.9);
     System.out.printf(Locale.ROOT, "%d cells x %d rates x 2 sides, %.0f s each: about %.1f min%n",
         cells.size(), rates.size(), options.seconds, estimate / 60);
 

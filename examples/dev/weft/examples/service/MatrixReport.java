@@ -156,7 +156,9 @@ final class MatrixReport {
         break;
       }
     }
-    double yMin = 1;
+    double bottom = rs.stream().flatMap(r -> r.series().stream()).mapToDouble(p -> p[1])
+        .filter(v -> !Double.isNaN(v)).min().orElse(1);
+    double yMin = Math.max(1, Math.pow(10, Math.floor(Math.log10(bottom / 1.2))));
     int left = 72;
     int right = 16;
     int width = 1320;
@@ -211,6 +213,9 @@ final class MatrixReport {
         20000, 50000}) {
       if (v > yMax) {
         break;
+      }
+      if (v < yMin) {
+        continue;
       }
       double y = y(v, yMin, yMax, plotTop, plotH);
       b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
