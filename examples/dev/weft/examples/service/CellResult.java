@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * @param sampled how many sampled requests answered
  * @param partial by section, how many sampled pages left it out
  * @param transitions the breaker transitions during the run, by downstream
- * @param lost h2load requests not ended, plus sampled ones
+ * @param lost h2load requests never ended or cut off as hung, plus sampled ones unanswered
  * @param inflightAfter what {@code /stats} said was in flight once the run had ended
  * @param overInterval h2load responses slower than their connection's send interval
  * @param lateArrivals downstream calls that arrived with no budget left

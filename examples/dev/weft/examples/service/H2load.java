@@ -20,10 +20,11 @@ import java.util.regex.Pattern;
  * {@code h2load --rps=r} gives each connection a timer that fires every {@code 1/r} seconds and
  * sends one request per tick. On HTTP/1.1 a connection has one request in flight; a tick that
  * comes while the previous response is still awaited is remembered and its request sent as soon
- * as that response arrives, and h2load logs that request's start as the moment it was <em>sent</em>,
- * not when it was due. So h2load is open-loop only while every response on a connection comes
- * back within {@code 1/r}; beyond that it coordinates with the server and the wait before
- * sending is omitted from the latency.
+ * as that response arrives, and h2load logs that request's start as the moment it was
+ * <em>sent</em>, not when it was due. So h2load is open-loop only while every response on a
+ * connection comes back within {@code 1/r}; beyond that it coordinates with the server and the
+ * wait before sending is omitted from the latency (measured on h2load 1.52: a burst of ticks
+ * missed while a connection waited goes out back to back when it frees).
  *
  * <p>What this class does about it:
  * <ul>
@@ -33,7 +34,8 @@ import java.util.regex.Pattern;
  *       connections.)
  *   <li>It staggers the connections' start ({@code -r/--rate-period}) over one tick interval, so
  *       their timers are out of phase and the arrivals are even: without it every connection
- *       ticks at the same instant and the "rate" is a burst of {@code c} requests every {@code 1/r}.
+ *       ticks at the same instant and the "rate" is a burst of {@code c} requests every
+ *       {@code 1/r}.
  *   <li>It counts the responses slower than the tick interval ({@link Result#overInterval()}):
  *       only those can have deferred a later send, each by at most its own latency minus the
  *       interval. 0 means the run was open-loop throughout; anything else bounds the omission.
@@ -76,7 +78,7 @@ final class H2load {
     }
   }
 
-  /** One logged request: when it was sent (µs since the epoch), its status (-1: failed), latency. */
+  /** One logged request: when it was sent (µs since the epoch), status (-1: failed), latency. */
   record Sample(long startMicros, int status, long latencyMicros) {}
 
   /**
@@ -86,15 +88,16 @@ final class H2load {
    * @param total the requests planned
    * @param started the requests sent
    * @param done the requests that ended (answered, failed or timed out)
+   * @param timedOut the requests h2load gave up on: no byte on their connection for a while
    * @param seconds h2load's own elapsed time
    * @param overInterval responses slower than a connection's interval: possible deferred sends
    * @param killed whether h2load had to be stopped after its time was up
    */
-  record Result(List<Sample> samples, long total, long started, long done, double seconds,
-      long overInterval, boolean killed, String output) {
-    /** {@return requests sent but never ended, plus those h2load never got to send} */
+  record Result(List<Sample> samples, long total, long started, long done, long timedOut,
+      double seconds, long overInterval, boolean killed, String output) {
+    /** {@return requests not ended or cut off as hung, and those h2load never got to send} */
     long lost() {
-      return total - done;
+      return total - done + timedOut;
     }
   }
 
@@ -126,7 +129,8 @@ final class H2load {
     try {
       Files.deleteIfExists(log);
       var out = log.resolveSibling(log.getFileName() + ".out");
-      var p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+      var p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
+          .start();
       long bound = (long) Math.ceil(plan.seconds()) + 30;
       boolean killed = !p.waitFor(bound, TimeUnit.SECONDS);
       if (killed) {
@@ -143,12 +147,12 @@ final class H2load {
       var f = FINISHED.matcher(output);
       if (killed || !m.find()) {
         // no summary: what the log holds is what ended
-        return new Result(samples, plan.requests(), samples.size(), samples.size(), Double.NaN,
-            over, killed, output);
+        return new Result(samples, plan.requests(), samples.size(), samples.size(), 0,
+            Double.NaN, over, killed, output);
       }
       double seconds = f.find() ? seconds(f) : Double.NaN;
       return new Result(samples, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-          Long.parseLong(m.group(3)), seconds, over, false, output);
+          Long.parseLong(m.group(3)), Long.parseLong(m.group(7)), seconds, over, false, output);
     } catch (IOException e) {
       throw new UncheckedIOException("h2load failed: " + String.join(" ", cmd), e);
     }

@@ -33,8 +33,8 @@ import java.util.regex.Pattern;
  * Options: {@code --seconds=S} per cell and side (5); {@code --rates=100,auto} requests a second,
  * {@code auto} meaning near saturation (below); {@code --cells=GLOB,...} such as {@code
  * healthy,price-*,*-down} (all); {@code --modes=slow,down,flaky} (add {@code refused} for
- * connection-refused cells); {@code --ids=7,8,...} the listings asked for; {@code --deadline-ms=250};
- * {@code --service=auto|stub}; {@code --out=target}; {@code --quick}.
+ * connection-refused cells); {@code --ids=7,8,...} the listings asked for; {@code
+ * --deadline-ms=250}; {@code --service=auto|stub|listing}; {@code --out=target}; {@code --quick}.
  *
  * <h2>What a cell is</h2>
  * Cells are {@code healthy}, then for each of the eight downstreams in turn {@code NAME-slow},
@@ -51,7 +51,8 @@ import java.util.regex.Pattern;
  * requests itself with the JDK client, spread over the run, and counts the sections in their
  * {@code x-partial}; its rate is taken off h2load's, so the offered rate stays as stated.
  * Breaker transitions are the difference of {@code GET /stats} before and after the run; lost
- * requests are those h2load planned but did not see end (plus sampled ones), and the service's
+ * requests are those h2load planned but did not see end or cut off as hung after seconds without
+ * a byte (plus sampled ones that got no answer), and the service's
  * {@code inflight} must be back to 0 after the run (waited for up to 5 s).
  *
  * <h2>Near saturation</h2>
@@ -59,6 +60,8 @@ import java.util.regex.Pattern;
  * 128 connections, 2 s a step, until the rate passes its peak) measures each side's peak rate of
  * complete pages (200 without {@code x-partial}); the near-saturation rate is 80% of the lower
  * side's, so both sides are compared at the same rate (see {@link Wrk}).
+ *
+ * <p>Fails (after writing its reports) when a run lost a request or left one in flight.
  *
  * <p>Writes {@code target/load-matrix.md} and {@code target/load-matrix.html}; h2load's logs go to
  * {@code target/load-matrix/}.
@@ -183,6 +186,14 @@ public final class LoadMatrix {
     System.out.println();
     System.out.print(Files.readString(md));
     System.out.println("wrote " + md.toAbsolutePath() + " and " + html.toAbsolutePath());
+    long lost = results.stream().filter(r -> r.lost() > 0 || r.inflightAfter() > 0).count();
+    long over = results.stream().filter(r -> r.overInterval() > 0).count();
+    System.out.printf("%d of %d runs lost requests or left some in flight; %d had responses "
+        + "slower than their send interval (possible coordinated omission)%n", lost,
+        results.size(), over);
+    if (lost > 0) {
+      throw new IllegalStateException(lost + " runs lost requests or left some in flight");
+    }
   }
 
   private List<Cell> cells() {

@@ -67,9 +67,9 @@ final class MatrixReport {
     notes.add("Partial sections: from x-partial on about 50 requests per run sent by a JDK client "
         + "beside h2load (h2load records no headers), within the stated rate.");
     notes.add("Breaker transitions: GET /stats before and after the run. Lost: requests planned "
-        + "but not ended. Inflight after: /stats once the run has ended (must be 0). Late "
-        + "arrivals: downstream calls that came with x-budget-ms <= 0. Calls/req: downstream "
-        + "calls per answered request.");
+        + "that never ended or were cut off as hung. Inflight after: /stats once the run has "
+        + "ended (must be 0). Late arrivals: downstream calls that came with x-budget-ms <= 0. "
+        + "Calls/req: downstream calls per answered request.");
     return notes;
   }
 
@@ -220,7 +220,8 @@ final class MatrixReport {
       double y = y(v, yMin, yMax, plotTop, plotH);
       b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
           + "stroke=\"#eee\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", left, y,
-          width - right, y, left - 4, y + 4, v >= 1000 ? (int) (v / 1000) + " s" : (int) v + " ms"));
+          width - right, y, left - 4, y + 4,
+          v >= 1000 ? (int) (v / 1000) + " s" : (int) v + " ms"));
     }
     double dy = y(options.deadline().toMillis(), yMin, yMax, plotTop, plotH);
     b.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
@@ -277,7 +278,8 @@ final class MatrixReport {
   }
 
   private static double y(double v, double min, double max, int top, int h) {
-    double f = (Math.log10(Math.max(v, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min));
+    double f = (Math.log10(Math.max(v, min)) - Math.log10(min))
+        / (Math.log10(max) - Math.log10(min));
     return top + h - Math.min(1, f) * h;
   }
 

@@ -32,7 +32,8 @@ record Service(String kind, URI uri, AutoCloseable closer) implements AutoClosea
   private static Service start(String name, Fleet fleet) throws Exception {
     var type = Class.forName(PACKAGE + "." + name);
     try {
-      var started = (AutoCloseable) type.getDeclaredMethod("start", Fleet.class).invoke(null, fleet);
+      var start = type.getDeclaredMethod("start", Fleet.class);
+      var started = (AutoCloseable) start.invoke(null, fleet);
       var uri = (URI) type.getDeclaredMethod("uri").invoke(started);
       return new Service(name, uri, started);
     } catch (InvocationTargetException e) {

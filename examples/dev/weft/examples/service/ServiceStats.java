@@ -60,7 +60,7 @@ record ServiceStats(long inflight, Map<String, List<String>> breakers) {
     return m;
   }
 
-  /** A minimal JSON reader: objects (insertion-ordered maps), arrays, strings, numbers, literals. */
+  /** A minimal JSON reader: objects (ordered maps), arrays, strings, numbers, literals. */
   private static final class Reader {
     private final String s;
     private int i;

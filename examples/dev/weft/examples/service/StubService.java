@@ -97,7 +97,8 @@ final class StubService implements AutoCloseable {
     this.fleet = fleet;
     this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
         .executor(executor).connectTimeout(Duration.ofSeconds(2)).build();
-    this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+    var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    this.server = HttpServer.create(address, 1024);
     server.setExecutor(executor);
     server.createContext("/", this::handle);
     server.start();
