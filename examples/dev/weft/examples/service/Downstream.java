@@ -90,7 +90,8 @@ public final class Downstream implements AutoCloseable {
 
   private HttpServer bind(int port) {
     try {
-      var s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1024);
+      var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+      var s = HttpServer.create(address, 1024);
       s.setExecutor(executor);
       s.createContext("/", this::handle);
       s.start();
@@ -110,7 +111,7 @@ public final class Downstream implements AutoCloseable {
     return profile;
   }
 
-  /** {@return its base URI, {@code http://127.0.0.1:PORT}; the port stays the same in every mode} */
+  /** {@return its base URI, {@code http://127.0.0.1:PORT}; the same port in every mode} */
   public URI uri() {
     return URI.create("http://127.0.0.1:" + port);
   }

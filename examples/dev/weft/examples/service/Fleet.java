@@ -16,16 +16,20 @@ import java.util.stream.Collectors;
  * The eight simulated downstreams of the listing page, each its own HTTP server on loopback:
  *
  * <pre>
- * name          p50/p99 ms  endpoint                    answers
- * listing        8 /  40    GET /listings/{id}          {"id":7,"title":"Flat 7","city":"Lisbon",
- *                                                        "hostId":1007,"photoIds":[70,71,72,73]}
- * host           6 /  30    GET /hosts/{id}             {"id":1007,"name":"Host 1007","superhost":true}
- * price         10 /  60    GET /prices/{listingId}     {"listingId":7,"nightly":12300,"currency":"EUR"}
- * photos         5 /  50    GET /photos/{photoId}       {"id":70,"url":"https://img.example/70.jpg"}
- * reviews       12 /  80    GET /reviews?listing=7      [{"authorId":3,"stars":5,"text":"lovely"},...]
- * users          6 /  40    GET /users?ids=3,5,9        {"3":{"id":3,"name":"User 3"},"5":{...},...}
- * availability  15 / 120    GET /availability/{id}      {"listingId":7,"nights":["2026-12-03",...]}
- * similar       20 / 200    GET /similar/{listingId}    [8,9,10]
+ * name          p50/p99 ms  endpoint                  answers, for listing 7
+ * listing        8 /  40    GET /listings/{id}        {"id":7,"title":"Flat 7","city":"Lisbon",
+ *                                                      "hostId":1007,"photoIds":[70,71,72,73]}
+ * host           6 /  30    GET /hosts/{id}           {"id":1007,"name":"Host 1007",
+ *                                                      "superhost":true}
+ * price         10 /  60    GET /prices/{listingId}   {"listingId":7,"nightly":12300,
+ *                                                      "currency":"EUR"}
+ * photos         5 /  50    GET /photos/{photoId}     {"id":70,"url":"https://img.example/70.jpg"}
+ * reviews       12 /  80    GET /reviews?listing=7    [{"authorId":8,"stars":4,
+ *                                                      "text":"great host"},...]
+ * users          6 /  40    GET /users?ids=3,5,9      {"3":{"id":3,"name":"User 3"},"5":{...}}
+ * availability  15 / 120    GET /availability/{id}    {"listingId":7,"nights":["2026-12-03",
+ *                                                      "2026-12-04"]}
+ * similar       20 / 200    GET /similar/{listingId}  [8,9,10]
  * </pre>
  *
  * Each answers 500 to 0.2% of calls when healthy. A listing's id decides its content: {@code
@@ -93,7 +97,8 @@ public final class Fleet implements AutoCloseable {
   private static void start(Map<String, Downstream> started, String name, long p50, long p99,
       Function<URI, Reply> endpoint) {
     long seed = 0x5EED_0000L + NAMES.indexOf(name);
-    started.put(name, Downstream.start(name, Profile.ofMillis(p50, p99, ERROR_RATE), seed, endpoint));
+    var profile = Profile.ofMillis(p50, p99, ERROR_RATE);
+    started.put(name, Downstream.start(name, profile, seed, endpoint));
   }
 
   /** {@return the downstream named {@code name}} */

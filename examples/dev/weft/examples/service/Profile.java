@@ -22,7 +22,7 @@ public record Profile(Duration p50, Duration p99, double errorRate) {
   /** The standard normal distribution's 99th percentile. */
   private static final double Z99 = 2.326;
 
-  /** No sample is longer than this many times {@code p99}, so one unlucky draw cannot hang a run. */
+  /** No sample is longer than this many times {@code p99}: one unlucky draw cannot hang a run. */
   private static final int CAP = 20;
 
   public Profile {

@@ -86,7 +86,8 @@ class FleetTest {
         ok("price", "/prices/7"));
     assertEquals("{\"id\":70,\"url\":\"https://img.example/70.jpg\"}", ok("photos", "/photos/70"));
     assertEquals("[{\"authorId\":8,\"stars\":4,\"text\":\"great host\"},"
-        + "{\"authorId\":1,\"stars\":5,\"text\":\"too far from the beach\"}]", ok("reviews", "/reviews?listing=7"));
+        + "{\"authorId\":1,\"stars\":5,\"text\":\"too far from the beach\"}]",
+        ok("reviews", "/reviews?listing=7"));
     assertEquals("[]", ok("reviews", "/reviews?listing=10"));
     assertEquals("{\"3\":{\"id\":3,\"name\":\"User 3\"},\"5\":{\"id\":5,\"name\":\"User 5\"},"
         + "\"9\":{\"id\":9,\"name\":\"User 9\"}}", ok("users", "/users?ids=3,5,9,3"));
