@@ -5,6 +5,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,13 +29,17 @@ import java.util.regex.Pattern;
  *     -Dexample.args="--seconds=5 --rates=100,auto --cells=*"      # about 10 minutes
  * mvn -q test-compile exec:exec -Dexample=dev.weft.examples.service.LoadMatrix \
  *     -Dexample.args="--quick"                                    # 2 cells, 3 s each
+ * mvn -q test-compile exec:exec -Dexample=dev.weft.examples.service.LoadMatrix \
+ *     -Dexample.args="--max-rate"                                 # under 3 minutes
  * </pre>
  *
  * Options: {@code --seconds=S} per cell and side (5); {@code --rates=100,auto} requests a second,
  * {@code auto} meaning near saturation (below); {@code --cells=GLOB,...} such as {@code
  * healthy,price-*,*-down} (all); {@code --modes=slow,down,flaky} (add {@code refused} for
  * connection-refused cells); {@code --ids=7,8,...} the listings asked for; {@code
- * --deadline-ms=400}; {@code --out=target}; {@code --quick}.
+ * --deadline-ms=400}; {@code --out=target}; {@code --quick}. {@code --max-rate} runs no matrix but
+ * looks for the highest constant rate each side keeps its p99 under the deadline at, healthy
+ * (see {@link MaxRate}, which has its own options).
  *
  * <h2>What a cell is</h2>
  * Cells are {@code healthy}, then for each of the eight downstreams in turn {@code NAME-slow},
@@ -68,6 +73,10 @@ import java.util.regex.Pattern;
  */
 public final class LoadMatrix {
   private static final List<String> SIDES = List.of("weft", "baseline");
+  /** The sampler keeps the body of a non-2xx answer, which says what failed; a 2xx's it drops. */
+  private static final HttpResponse.BodyHandler<String> BODY_UNLESS_2XX =
+      info -> info.statusCode() / 100 == 2 ? HttpResponse.BodySubscribers.replacing(null)
+          : HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8);
 
   private final Options options;
   private final Fleet fleet;
@@ -83,9 +92,9 @@ public final class LoadMatrix {
     this.logs = Files.createDirectories(options.out.resolve("load-matrix"));
   }
 
-  /** The command line, parsed. */
+  /** The command line, parsed; {@code maxRate} is null unless {@code --max-rate}. */
   record Options(double seconds, List<String> rates, List<String> cells, List<Mode> modes,
-      List<Long> ids, Duration deadline, Path out, boolean quick) {
+      List<Long> ids, Duration deadline, Path out, boolean quick, MaxRate.Settings maxRate) {
     static Options parse(String[] args) {
       var m = new LinkedHashMap<String, String>();
       for (var a : args) {
@@ -96,7 +105,9 @@ public final class LoadMatrix {
         m.put(eq < 0 ? a.substring(2) : a.substring(2, eq), eq < 0 ? "" : a.substring(eq + 1));
       }
       boolean quick = m.containsKey("quick");
-      var seconds = Double.parseDouble(m.getOrDefault("seconds", quick ? "3" : "5"));
+      boolean maxRate = m.containsKey("max-rate");
+      var seconds = Double.parseDouble(m.getOrDefault("seconds",
+          maxRate ? "4" : quick ? "3" : "5"));
       var rates = List.of(m.getOrDefault("rates", quick ? "100" : "100,auto").split(","));
       var cells = List.of(m.getOrDefault("cells", quick ? "healthy,availability-down" : "*")
           .split(","));
@@ -106,20 +117,38 @@ public final class LoadMatrix {
           .map(s -> Long.parseLong(s.trim())).toList();
       var deadline = Duration.ofMillis(Long.parseLong(m.getOrDefault("deadline-ms",
           Long.toString(ListingService.DEFAULT_DEADLINE.toMillis()))));
-      var known = List.of("quick", "seconds", "rates", "cells", "modes", "ids", "deadline-ms",
-          "out");
+      var matrixOnly = List.of("quick", "rates", "cells", "modes");
+      var known = new ArrayList<>(List.of("max-rate", "seconds", "ids", "deadline-ms", "out"));
+      known.addAll(matrixOnly);
+      known.addAll(MaxRate.Settings.KEYS);
       for (var k : m.keySet()) {
         if (!known.contains(k)) {
           throw new IllegalArgumentException("unknown option --" + k + "; options: " + known);
         }
+        if (maxRate && matrixOnly.contains(k)) {
+          throw new IllegalArgumentException("--" + k + " does not apply to --max-rate");
+        }
+        if (!maxRate && MaxRate.Settings.KEYS.contains(k)) {
+          throw new IllegalArgumentException("--" + k + " needs --max-rate");
+        }
       }
       return new Options(seconds, rates, cells, modes, ids, deadline,
-          Path.of(m.getOrDefault("out", "target")), quick);
+          Path.of(m.getOrDefault("out", "target")), quick,
+          maxRate ? MaxRate.Settings.parse(m) : null);
     }
   }
 
   /** A fault to inject, or none: {@code healthy}. */
   record Cell(String name, String downstream, Mode mode) {}
+
+  private static final Cell HEALTHY = new Cell("healthy", null, null);
+
+  /** A side's run in a cell, and the error texts of the sampled answers that were not 2xx. */
+  private record SideRun(CellResult result, List<String> failures) {
+    MaxRate.Step step() {
+      return new MaxRate.Step(result, failures);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     // before any HTTP server of this JVM starts: the JDK server would otherwise close keep-alive
@@ -128,7 +157,8 @@ public final class LoadMatrix {
     var options = Options.parse(args);
     var h2load = H2load.version();
     var wrk = Wrk.version();
-    if (h2load == null || (wrk == null && options.rates.contains("auto"))) {
+    boolean needsWrk = options.maxRate == null && options.rates.contains("auto");
+    if (h2load == null || (wrk == null && needsWrk)) {
       System.err.println("LoadMatrix needs h2load and wrk: bash scripts/install-loadgen.sh");
       System.exit(2);
     }
@@ -140,6 +170,13 @@ public final class LoadMatrix {
   }
 
   private void run() throws Exception {
+    if (options.maxRate != null) {
+      warmUp();
+      new MaxRate(options.maxRate, options.seconds, options.deadline, options.ids, SIDES,
+          (side, rate) -> runSide(HEALTHY, "max-rate " + Math.round(rate), rate, side).step(),
+          this::recover).run(options.out.resolve("load-matrix-max-rate.md"));
+      return;
+    }
     var cells = cells();
     if (cells.isEmpty()) {
       throw new IllegalArgumentException("no cell matches --cells=" + options.cells);
@@ -172,7 +209,7 @@ public final class LoadMatrix {
         }
         var order = n++ % 2 == 0 ? SIDES : SIDES.reversed();
         for (var side : order) {
-          var r = runSide(cell, rate.getKey(), rate.getValue(), side);
+          var r = runSide(cell, rate.getKey(), rate.getValue(), side).result();
           results.add(r);
           System.out.println(line(r));
         }
@@ -199,7 +236,7 @@ public final class LoadMatrix {
 
   private List<Cell> cells() {
     var all = new ArrayList<Cell>();
-    all.add(new Cell("healthy", null, null));
+    all.add(HEALTHY);
     for (var name : Fleet.NAMES) {
       for (var mode : options.modes) {
         all.add(new Cell(name + "-" + mode.name().toLowerCase(Locale.ROOT), name, mode));
@@ -231,7 +268,7 @@ public final class LoadMatrix {
     System.out.println("warmed up");
   }
 
-  private CellResult runSide(Cell cell, String rateLabel, double rate, String side)
+  private SideRun runSide(Cell cell, String rateLabel, double rate, String side)
       throws Exception {
     var uris = paths().stream().map(p -> service.resolve(prefix(side) + p)).toList();
     int sample = (int) Math.min(50, Math.max(10, Math.round(0.1 * rate * options.seconds)));
@@ -256,18 +293,24 @@ public final class LoadMatrix {
         .mapToDouble(s -> s.latencyMicros() / 1e3).sorted().toArray();
     double seconds = Double.isNaN(run.seconds()) ? plan.seconds() : run.seconds();
     double rps = (latencies.length + sampled.answered()) / seconds;
-    return new CellResult(cell.name(), cell.downstream(), cell.mode(), rateLabel, rate, side,
-        latencies, rps, errors, statuses, sampled.answered(), sampled.partial(),
+    return new SideRun(new CellResult(cell.name(), cell.downstream(), cell.mode(), rateLabel,
+        rate, side, latencies, rps, errors, statuses, sampled.answered(), sampled.partial(),
         after.since(before), run.lost() + sampled.lost(), inflight, run.overInterval(),
-        lateArrivals() - lateBefore, totalCalls() - callsBefore, CellResult.series(run.samples()));
+        lateArrivals() - lateBefore, totalCalls() - callsBefore, CellResult.series(run.samples())),
+        sampled.failures());
   }
 
-  /** What the sampler saw: answered requests, and how many pages left out each section. */
-  private record Sampled(int answered, Map<String, Integer> partial, int lost) {}
+  /**
+   * What the sampler saw: answered requests, how many pages left out each section, and each
+   * non-2xx answer as its status and error text, such as {@code "504 deadline of 400 ms
+   * exceeded"}.
+   */
+  private record Sampled(int answered, Map<String, Integer> partial, int lost,
+      List<String> failures) {}
 
   /** Sends {@code count} requests evenly over {@code seconds}, counting x-partial sections. */
   private Sampled sample(List<URI> uris, int count, double seconds) {
-    var calls = new ArrayList<CompletableFuture<HttpResponse<Void>>>();
+    var calls = new ArrayList<CompletableFuture<HttpResponse<String>>>();
     long start = System.nanoTime();
     long step = (long) (seconds * 1e9 / count);
     try {
@@ -279,17 +322,21 @@ public final class LoadMatrix {
         var request = HttpRequest.newBuilder(uris.get(i % uris.size()))
             .header("x-deadline-ms", String.valueOf(options.deadline.toMillis()))
             .timeout(Duration.ofSeconds(30)).build();
-        calls.add(client.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
+        calls.add(client.sendAsync(request, BODY_UNLESS_2XX));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     var partial = new TreeMap<String, Integer>();
+    var failures = new ArrayList<String>();
     int answered = 0;
     for (var c : calls) {
       try {
         var r = c.get(40, TimeUnit.SECONDS);
         answered++;
+        if (r.statusCode() / 100 != 2) {
+          failures.add(r.statusCode() + " " + errorText(r.body()));
+        }
         for (var s : r.headers().firstValue("x-partial").orElse("").split(",")) {
           if (!s.isBlank()) {
             partial.merge(s.trim(), 1, Integer::sum);
@@ -299,7 +346,19 @@ public final class LoadMatrix {
         c.cancel(true);
       }
     }
-    return new Sampled(answered, partial, count - answered);
+    return new Sampled(answered, partial, count - answered, failures);
+  }
+
+  /** {@return the {@code "error"} of a JSON error body, or the body itself, shortened} */
+  private static String errorText(String body) {
+    try {
+      if (Json.object(Json.parse(body)).get("error") instanceof String error) {
+        return error;
+      }
+    } catch (RuntimeException e) {
+      // not a JSON error body: the text as it is
+    }
+    return body.length() > 200 ? body.substring(0, 200) + "..." : body;
   }
 
   private Map<String, ServiceStats> stats() throws IOException, InterruptedException {

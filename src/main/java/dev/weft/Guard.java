@@ -267,8 +267,8 @@ final class Guard implements Invoker, Elements.Policies {
       failure = t;
     }
     if (permit != null) {
-      // a loser, or an attempt of a cancelled run, says nothing about the downstream; one the
-      // node's timeout stopped does: it was too slow
+      // a loser, or an attempt of a cancelled run, says nothing about the downstream; the first
+      // attempt the node's timeout stopped does: it was too slow (see Hedges.countable)
       if (failure instanceof BulkheadFullException || !hedges.countable(k)) {
         p.breaker.release(permit);
       } else {

@@ -377,6 +377,36 @@ class HedgeTest {
   }
 
   @Test
+  void whenTheTimeoutStopsBothAttempts_theBreakerCountsOneSlowCall() throws Exception {
+    var clock = new FakeScheduler();
+    var breaker = CircuitBreaker.builder("search").slidingWindow(10).minimumCalls(2)
+        .failureRateThreshold(1.0).scheduler(clock).build();
+    var both = new CountDownLatch(2);
+    var g = Graph.builder("hedging");
+    var search = g.node("search").timeout(Duration.ofMillis(25)).circuitBreaker(breaker)
+        .hedge(HedgePolicy.after(DELAY)).call(List.of(), deps -> {
+          both.countDown();
+          new CountDownLatch(1).await();
+          return "never";
+        });
+    var graph = g.build();
+
+    var future = graph.runAsync(Inputs.empty(), o -> o.withScheduler(clock));
+    clock.awaitTimers(2);
+    clock.advance(DELAY);
+    await(both, "both attempts started");
+    clock.advance(Duration.ofMillis(15));
+    var result = future.get(10, SECONDS);
+
+    assertInstanceOf(NodeTimeoutException.class,
+        ((Outcome.Failed<?>) result.outcome(search)).error());
+    // two failures in a window of minimum 2 at threshold 1.0 would open it: one does not
+    assertEquals(CircuitBreaker.State.CLOSED, breaker.state(),
+        "the hedge stopped by the timeout was counted as a second slow call");
+    assertEquals(1.0, breaker.failureRate(), "the first attempt is counted, as a failure");
+  }
+
+  @Test
   void aCancelledRun_stopsEveryAttempt_andLeavesNoThread() throws Exception {
     var clock = new FakeScheduler();
     var both = new CountDownLatch(2);

@@ -623,14 +623,16 @@ public final class Hedges extends Attempts {
   /**
    * {@return whether attempt {@code k}, which just returned or threw on its own thread, says
    * something about the downstream: not when it lost to another, or its run was cancelled; yes
-   * when it ended by itself, or the node's timeout stopped it (it was too slow)}
+   * when it ended by itself. When the node's timeout stopped the set, only the first attempt
+   * counts (it had the whole timeout and was too slow); a hedge sent later had less, and counting
+   * it too would count one slow call twice}
    */
   public boolean countable(int k) {
     int s = (int) INTS.getVolatile(state, k);
     if (s != INTERRUPTED && s != INTERRUPTING) {
       return true;
     }
-    return (int) INTS.getVolatile(outer.state, outerKey) == TIMED_OUT;
+    return k == 0 && (int) INTS.getVolatile(outer.state, outerKey) == TIMED_OUT;
   }
 
   /** {@return how many hedges the budget refused for this attempt} */
