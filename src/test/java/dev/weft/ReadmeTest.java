@@ -148,11 +148,7 @@ class ReadmeTest {
           static Users users;
           static Upsells upsells;
         """ + methods + "}\n");
-    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
-    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
-        dir.toString(), source.toString()), "the data-shaped snippets should compile without "
-        + "warnings:\n" + Files.readString(source));
+    compilesAgainstWeftAlone(dir, source, "the data-shaped snippets should compile without");
   }
 
   /**
@@ -162,23 +158,9 @@ class ReadmeTest {
    */
   @Test
   void adaptiveLimitSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var readme = Files.readString(README);
-    int start = readme.indexOf("\n### Adaptive limits and criticality\n");
-    assertTrue(start >= 0, "README.md should have a section 'Adaptive limits and criticality'");
-    int end = readme.indexOf("\n## ", start + 1);
-    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
-        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
-        .map(m -> m.group(1)).toList();
-    assertEquals(1, blocks.size(), "one snippet: the bulkhead and a node and run using it");
-    var fields = new StringBuilder();
-    var body = new StringBuilder();
-    boolean inField = false;
-    for (var line : blocks.get(0).lines().toList()) {
-      inField |= line.startsWith("static ");
-      (inField ? fields : body).append("  ").append(line).append('\n');
-      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
-    }
-    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var fragment = Fragment.of("\n### Adaptive limits and criticality\n", true, "one snippet: the bulkhead and a node and run using it");
+    var fields = fragment.fields();
+    var body = fragment.body();
     var source = dir.resolve("LimitSnippet.java");
     Files.writeString(source, """
         import dev.weft.*;
@@ -197,11 +179,7 @@ class ReadmeTest {
           }
         }
         """);
-    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
-    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
-        dir.toString(), source.toString()), "the adaptive-limit snippet should compile without "
-        + "warnings:\n" + Files.readString(source));
+    compilesAgainstWeftAlone(dir, source, "the adaptive-limit snippet should compile without");
   }
 
   /**
@@ -212,23 +190,9 @@ class ReadmeTest {
    */
   @Test
   void batchingSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var readme = Files.readString(README);
-    int start = readme.indexOf("\n## Batching\n");
-    assertTrue(start >= 0, "README.md should have a section 'Batching'");
-    int end = readme.indexOf("\n## ", start + 1);
-    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
-        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
-        .map(m -> m.group(1)).toList();
-    assertEquals(1, blocks.size(), "one snippet: the loaders and the nodes that load");
-    var fields = new StringBuilder();
-    var body = new StringBuilder();
-    boolean inField = false;
-    for (var line : blocks.get(0).lines().toList()) {
-      inField |= line.startsWith("static ");
-      (inField ? fields : body).append("  ").append(line).append('\n');
-      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
-    }
-    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var fragment = Fragment.of("\n## Batching\n", true, "one snippet: the loaders and the nodes that load");
+    var fields = fragment.fields();
+    var body = fragment.body();
     var source = dir.resolve("BatchingSnippet.java");
     Files.writeString(source, """
         import dev.weft.*;
@@ -254,11 +218,7 @@ class ReadmeTest {
           }
         }
         """);
-    var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
-    assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
-        dir.toString(), source.toString()), "the batching snippet should compile without "
-        + "warnings:\n" + Files.readString(source));
+    compilesAgainstWeftAlone(dir, source, "the batching snippet should compile without");
   }
 
   /**
@@ -267,23 +227,9 @@ class ReadmeTest {
    */
   @Test
   void tailLatencySnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var readme = Files.readString(README);
-    int start = readme.indexOf("\n## Tail latency and overload\n");
-    assertTrue(start >= 0, "README.md should have a section 'Tail latency and overload'");
-    int end = readme.indexOf("\n## ", start + 1);
-    var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
-        .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
-        .map(m -> m.group(1)).toList();
-    assertTrue(blocks.size() >= 1, "a snippet: the budget, and hedged and skippable nodes");
-    var fields = new StringBuilder();
-    var body = new StringBuilder();
-    boolean inField = false;
-    for (var line : blocks.get(0).lines().toList()) {
-      inField |= line.startsWith("static ");
-      (inField ? fields : body).append("  ").append(line).append('\n');
-      inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
-    }
-    assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+    var fragment = Fragment.of("\n## Tail latency and overload\n", false, "a snippet: the budget, and hedged and skippable nodes");
+    var fields = fragment.fields();
+    var body = fragment.body();
     var source = dir.resolve("TailSnippet.java");
     Files.writeString(source, """
         import dev.weft.*;
@@ -308,11 +254,45 @@ class ReadmeTest {
           }
         }
         """);
+    compilesAgainstWeftAlone(dir, source, "the tail-latency snippet should compile without");
+  }
+
+  /** A README section's first {@code java} snippet: its static declarations, and the rest. */
+  private record Fragment(String fields, String body) {
+    /**
+     * Reads the first snippet of the section starting at {@code heading} (up to the next {@code
+     * ## } heading): its {@code static} declarations (up to the line that ends in {@code ;}, a
+     * trailing comment aside) are the fields, the rest the body, each line indented for a class.
+     */
+    static Fragment of(String heading, boolean onlyOne, String what) throws IOException {
+      var readme = Files.readString(README);
+      int start = readme.indexOf(heading);
+      assertTrue(start >= 0, "README.md should have a section '" + heading.strip() + "'");
+      int end = readme.indexOf("\n## ", start + 1);
+      var blocks = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+          .matcher(readme.substring(start, end < 0 ? readme.length() : end)).results()
+          .map(m -> m.group(1)).toList();
+      assertTrue(onlyOne ? blocks.size() == 1 : !blocks.isEmpty(), what + ": " + blocks.size());
+      var fields = new StringBuilder();
+      var body = new StringBuilder();
+      boolean inField = false;
+      for (var line : blocks.get(0).lines().toList()) {
+        inField |= line.startsWith("static ");
+        (inField ? fields : body).append("  ").append(line).append('\n');
+        inField &= !line.replaceFirst("\\s*//.*$", "").endsWith(";");
+      }
+      assertTrue(fields.length() > 0 && body.length() > 0, blocks.get(0));
+      return new Fragment(fields.toString(), body.toString());
+    }
+  }
+
+  /** Compiles {@code source} against Weft alone, for Java 21, and expects no warning. */
+  private static void compilesAgainstWeftAlone(Path dir, Path source, String what)
+      throws Exception {
     var weft = Path.of(Graph.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     var javac = Path.of(System.getProperty("java.home"), "bin", "javac").toString();
     assertEquals("", run(javac, "--release", "21", "-Xlint:all", "-cp", weft.toString(), "-d",
-        dir.toString(), source.toString()), "the tail-latency snippet should compile without "
-        + "warnings:\n" + Files.readString(source));
+        dir.toString(), source.toString()), what + " warnings:\n" + Files.readString(source));
   }
 
   private static String run(String... command) throws Exception {
