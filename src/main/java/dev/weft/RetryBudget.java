@@ -112,7 +112,7 @@ public final class RetryBudget {
     }
   }
 
-  /** Gives back a withdrawal whose extra call was never sent (a hedge stopped before it started). */
+  /** Gives back a withdrawal whose extra call was never sent (a hedge stopped before it ran). */
   void refund() {
     long now = clock.nanoTime();
     lock.lock();

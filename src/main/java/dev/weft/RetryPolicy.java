@@ -31,8 +31,9 @@ import java.util.function.Predicate;
  * <p>Retryable by default: every {@code Exception} except {@link CircuitOpenException} (retrying
  * into an open breaker only repeats the rejection) and a {@link BulkheadFullException} that shed
  * a less critical run (its retry would add load where load is being shed); never an {@code
- * Error}, nor an attempt interrupted because the run was cancelled. {@link #retryOn}/{@link #retryIf} replace that
- * choice; {@link #abortOn}/{@link #abortIf} name failures that are never retried, and win.
+ * Error}, nor an attempt interrupted because the run was cancelled. {@link #retryOn}/{@link
+ * #retryIf} replace that choice; {@link #abortOn}/{@link #abortIf} name failures that are never
+ * retried, and win.
  *
  * <p>Immutable and thread-safe; one policy may serve any number of nodes. The {@code withX} and
  * {@code retryX}/{@code abortX} methods return copies. Invalid values (durations that are not

@@ -158,7 +158,8 @@ class ReadmeTest {
    */
   @Test
   void adaptiveLimitSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var fragment = Fragment.of("\n### Adaptive limits and criticality\n", true, "one snippet: the bulkhead and a node and run using it");
+    var fragment = Fragment.of("\n### Adaptive limits and criticality\n", true,
+        "one snippet: the bulkhead and a node and run using it");
     var fields = fragment.fields();
     var body = fragment.body();
     var source = dir.resolve("LimitSnippet.java");
@@ -190,7 +191,8 @@ class ReadmeTest {
    */
   @Test
   void batchingSnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var fragment = Fragment.of("\n## Batching\n", true, "one snippet: the loaders and the nodes that load");
+    var fragment = Fragment.of("\n## Batching\n", true,
+        "one snippet: the loaders and the nodes that load");
     var fields = fragment.fields();
     var body = fragment.body();
     var source = dir.resolve("BatchingSnippet.java");
@@ -227,7 +229,8 @@ class ReadmeTest {
    */
   @Test
   void tailLatencySnippet_compilesAgainstWeftAlone(@TempDir Path dir) throws Exception {
-    var fragment = Fragment.of("\n## Tail latency and overload\n", false, "a snippet: the budget, and hedged and skippable nodes");
+    var fragment = Fragment.of("\n## Tail latency and overload\n", false,
+        "a snippet: the budget, and hedged and skippable nodes");
     var fields = fragment.fields();
     var body = fragment.body();
     var source = dir.resolve("TailSnippet.java");
