@@ -47,12 +47,14 @@ public final class BaselinePage {
     }
 
     synchronized void success() {
-      if (openUntil != 0) {
+      if (probing) { // the probe answered: close
         transitions.add("HALF_OPEN->CLOSED");
+        openUntil = 0;
+        probing = false;
       }
-      failures = 0;
-      openUntil = 0;
-      probing = false;
+      if (openUntil == 0) {
+        failures = 0; // a call admitted before it opened does not close it
+      }
     }
 
     synchronized void failure() {

@@ -114,9 +114,18 @@ final class H2load {
 
   /** Runs {@code plan}, writing h2load's per-request log to {@code log}; bounded in time. */
   static Result run(Plan plan, Path log) throws InterruptedException {
-    // ramp: k connections every p ms, so that all start within one interval
-    int periodMs = (int) Math.max(1, Math.floor(1000 / plan.rate()));
-    int perPeriod = (int) Math.max(1, Math.round(plan.rate() * periodMs / 1000));
+    // ramp: k connections every p ms, k/p as close to the rate as whole milliseconds allow (within
+    // 2%), so that the connections start evenly spread over one interval, and send so ever after
+    int perPeriod = 1;
+    int periodMs = (int) Math.max(1, Math.round(1000 / plan.rate()));
+    for (int k = 1; k <= 100; k++) {
+      int p = (int) Math.max(1, Math.round(1000.0 * k / plan.rate()));
+      if (Math.abs(1000.0 * k / p - plan.rate()) <= 0.02 * plan.rate()) {
+        perPeriod = k;
+        periodMs = p;
+        break;
+      }
+    }
     long inactivity = Math.max(5, (long) Math.ceil(4 * plan.interval()));
     var cmd = new ArrayList<>(List.of("h2load", "--h1", "-t1",
         "-c" + plan.connections(), "-n" + plan.requests(),

@@ -7,6 +7,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -321,7 +322,8 @@ final class MaxRate {
     if (!Files.exists(file)) {
       b.append("# Load matrix: the highest rate under the deadline\n\n");
     }
-    b.append("## ").append(ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
+    var now = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS);
+    b.append("## ").append(now.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME))
         .append("\n\n**").append(result).append("** ").append(bounds).append("\n\n");
     b.append(String.format(Locale.ROOT, "- Healthy fleet; listings %s; deadline %d ms "
         + "(x-deadline-ms); %.0f s a step. Each side climbs %s up to %s req/s, then bisects "

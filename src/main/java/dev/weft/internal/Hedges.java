@@ -632,7 +632,11 @@ public final class Hedges extends Attempts {
     if (s != INTERRUPTED && s != INTERRUPTING) {
       return true;
     }
-    return k == 0 && (int) INTS.getVolatile(outer.state, outerKey) == TIMED_OUT;
+    int o;
+    while ((o = (int) INTS.getVolatile(outer.state, outerKey)) == INTERRUPTING) {
+      Thread.yield(); // the timeout (or a cancellation) is between its CAS and its end state
+    }
+    return k == 0 && o == TIMED_OUT;
   }
 
   /** {@return how many hedges the budget refused for this attempt} */
