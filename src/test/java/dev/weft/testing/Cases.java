@@ -15,7 +15,9 @@ import java.util.function.Function;
  *   <li>{@code -Dweft.cases=N}: cases per property (default: the property's CI count);
  *   <li>{@code -Dweft.seed=S}: run only the case of seed {@code S}, as printed by a failure;
  *   <li>{@code -Dweft.baseSeed=B}: derive the case seeds from {@code B} instead of the fixed
- *       default, to explore other graphs ({@code random} picks one and prints it).
+ *       default, to explore other graphs ({@code random} picks one and prints it);
+ *   <li>{@code -Dweft.hedges.strict=true}: fail on the known library issues the checks let pass
+ *       meanwhile, and run HedgeRegressionTest (see {@link HedgeInvariants#STRICT}).
  * </ul>
  */
 public final class Cases {

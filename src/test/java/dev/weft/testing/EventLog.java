@@ -77,7 +77,8 @@ public final class EventLog implements RunListener {
    * NodeEnded closing nothing); as many NodeStarted as body calls; NodeReady first, before any
    * start, and only after every task dependency's NodeEnded; a skipped node neither ready nor
    * started; NodeStarted names the thread it is delivered on; announced retry delays within the
-   * policy; attempts start after their NodeStarted and end before the NodeEnded.
+   * policy; attempts start after their NodeStarted and end before the NodeEnded; a hedged task's
+   * attempts as {@link HedgeInvariants#events} says.
    *
    * @param fromFuture whether {@code r} came from the run's future (not from RunEnded itself)
    */
@@ -94,7 +95,8 @@ public final class EventLog implements RunListener {
       out.add("RunStarted counts " + s.tasks() + " tasks, the graph has " + dag.taskCount());
     }
     // the runs of subgraph nodes cut off at a deadline may end after this one
-    var last = list.stream().filter(x -> x.event().runId() == r.runId()).reduce((a, b) -> b)
+    var last = list.stream().filter(x -> x.event().runId() == r.runId()
+        && !HedgeInvariants.lateAtTheCutOff(x, r.stragglers())).reduce((a, b) -> b)
         .orElse(list.getLast());
     if (!(last.event() instanceof RunEvent.RunEnded e)) {
       out.add("the last event is " + SafeText.of(last.event()));
@@ -103,11 +105,12 @@ public final class EventLog implements RunListener {
     }
     var byNode = new HashMap<String, List<Entry>>();
     var byElement = new HashMap<String, List<Entry>>();
-    var byHedge = new java.util.LinkedHashMap<String, List<RunEvent>>();
+    var byHedge = new HashMap<String, List<Entry>>(); // by task label: n3, n3[2]
     int runStarts = 0;
     int runEnds = 0;
     // the runs of subgraph nodes, by id: their RunStarted names a known parent run
     var nested = new HashMap<Long, int[]>();
+    var nestedStragglers = new HashMap<Long, Map<String, Thread>>();
     for (boolean grew = true; grew; ) { // runs of subgraphs inside subgraphs too
       grew = false;
       for (var entry : list) {
@@ -128,8 +131,13 @@ public final class EventLog implements RunListener {
         int starts = inner[0];
         inner[event instanceof RunEvent.RunStarted ? 0 : 1] += event instanceof RunEvent.RunEnded
             || event instanceof RunEvent.RunStarted ? 1 : 0;
+        if (event instanceof RunEvent.RunEnded e) {
+          nestedStragglers.put(e.runId(), e.result().stragglers());
+        }
+        boolean late = inner[1] == 1 && HedgeInvariants.lateAtTheCutOff(entry,
+            nestedStragglers.getOrDefault(event.runId(), Map.of()));
         if (starts == 0 && !(event instanceof RunEvent.RunStarted) || inner[0] > 1
-            || inner[1] > 1 || inner[1] == 1 && !(event instanceof RunEvent.RunEnded)) {
+            || inner[1] > 1 || inner[1] == 1 && !(event instanceof RunEvent.RunEnded) && !late) {
           out.add("nested run " + event.runId() + ": " + SafeText.of(event) + (starts == 0
               ? " before its RunStarted" : " after its RunStarted or RunEnded"));
         }
@@ -160,19 +168,12 @@ public final class EventLog implements RunListener {
             out.add("BatchEnded after RunEnded: " + SafeText.of(event));
           }
         }
-        case RunEvent.HedgeStarted e -> byHedge.computeIfAbsent(e.node() + "[" + e.element()
-            + "]~" + e.hedge(), k -> new ArrayList<>()).add(event);
-        case RunEvent.HedgeEnded e -> byHedge.computeIfAbsent(e.node() + "[" + e.element()
-            + "]~" + e.hedge(), k -> new ArrayList<>()).add(event);
+        case RunEvent.HedgeStarted e -> byHedge.computeIfAbsent(label(e.node(), e.element()),
+            k -> new ArrayList<>()).add(entry);
+        case RunEvent.HedgeEnded e -> byHedge.computeIfAbsent(label(e.node(), e.element()),
+            k -> new ArrayList<>()).add(entry);
       }
     }
-    // every hedged attempt: one HedgeStarted, then one HedgeEnded
-    byHedge.forEach((attempt, events) -> {
-      if (events.size() != 2 || !(events.get(0) instanceof RunEvent.HedgeStarted)
-          || !(events.get(1) instanceof RunEvent.HedgeEnded)) {
-        out.add("hedged attempt " + attempt + " has events " + SafeText.of(events));
-      }
-    });
     if (runStarts != 1 || runEnds != 1) {
       out.add(runStarts + " RunStarted and " + runEnds + " RunEnded events");
     }
@@ -193,10 +194,17 @@ public final class EventLog implements RunListener {
       }
       out.addAll(node(dag, v, events == null ? List.of() : events, p, r, spans.get(name),
           endTick, readyTick));
-      if (dag.spec(v).fanOut() != null && spans.get(name) != null) {
-        out.addAll(elements(dag, v, events == null ? List.of() : events, byElement, p, r,
-            spans.get(name)));
+      var spec = dag.spec(v);
+      if (spec.fanOut() != null && spans.get(name) != null) {
+        out.addAll(elements(dag, v, events == null ? List.of() : events, byElement, byHedge, p,
+            r, spans.get(name)));
+      } else if (spec.hasBody() && spec.hedging() != null && spans.get(name) != null) {
+        out.addAll(HedgeInvariants.events(name, spec, events == null ? List.of() : events,
+            byHedge.remove(name), spans.get(name), r.stragglers().containsKey(name)));
       }
+    }
+    if (!byHedge.isEmpty()) {
+      out.add("hedge events for tasks that are not hedged, or have no span: " + byHedge.keySet());
     }
     if (!byElement.isEmpty()) {
       out.add("element events for unknown elements " + byElement.keySet());
@@ -293,7 +301,7 @@ public final class EventLog implements RunListener {
     }
     // a straggler may be cut off after its attempt was announced and before its body's first
     // line ran (its thread was slow to get there, under load): one call fewer than announced
-    if (spec.hasBody() ? attempt != p.calls(v) && !(straggler && attempt == p.calls(v) + 1)
+    if (spec.hasBody() ? !callsAgree(spec, attempt, p.calls(v), straggler, span)
         : attempt > 1 || attempt == 1 && !ready) {
       out.add(name + ": " + attempt + " attempts announced, " + p.calls(v) + " body calls");
     }
@@ -319,7 +327,8 @@ public final class EventLog implements RunListener {
    * for elements beyond the list.
    */
   private static List<String> elements(Dag dag, int v, List<Entry> nodeEvents,
-      Map<String, List<Entry>> byElement, Probe p, RunResult r, Span span) {
+      Map<String, List<Entry>> byElement, Map<String, List<Entry>> byHedge, Probe p,
+      RunResult r, Span span) {
     var out = new ArrayList<String>();
     var spec = dag.spec(v);
     long started = nodeEvents.stream().filter(e -> e.event() instanceof RunEvent.NodeStarted)
@@ -372,7 +381,12 @@ public final class EventLog implements RunListener {
               out.add(label + ": ElementEnded's span " + SafeText.of(e.span()) + " differs "
                   + "from the result's " + SafeText.of(span.children().get(i)));
             }
-            if (attempt > 0 && !open && !(e.span().outcome() instanceof Outcome.Cancelled)) {
+            // known (HedgeInvariants.STRICT): stopped by its fan-out between two attempts, it
+            // may end with the failure it was going to retry
+            boolean stoppedByItsFanOut = !HedgeInvariants.STRICT && !spec.fanOut().collect()
+                && e.span().outcome() instanceof Outcome.Failed;
+            if (attempt > 0 && !open && !(e.span().outcome() instanceof Outcome.Cancelled)
+                && !stoppedByItsFanOut) {
               out.add(label + ": ElementEnded closes no attempt yet it ended "
                   + SafeText.of(e.span().outcome()));
             }
@@ -384,11 +398,39 @@ public final class EventLog implements RunListener {
         out.add(label + " has " + ends + " ElementEnded events");
       }
       int calls = p.calls(p.layout().element(v, i));
-      if (attempt != calls && !r.stragglers().containsKey(label)) {
+      var element = Dag.element(spec, i);
+      boolean cut = r.stragglers().containsKey(label);
+      if (element.hedging() == null ? attempt != calls && !cut
+          : !callsAgree(element, attempt, calls, cut, span.children().get(i))) {
         out.add(label + ": " + attempt + " attempts announced, " + calls + " body calls");
+      }
+      if (element.hedging() != null) {
+        out.addAll(HedgeInvariants.events(label, element, events, byHedge.remove(label),
+            span.children().get(i), cut));
       }
     }
     return out;
+  }
+
+  /**
+   * {@return whether {@code attempt} announced attempts agree with {@code calls} body calls} A
+   * straggler may be cut off after its attempt was announced and before its body's first line
+   * ran (its thread was slow to get there, under load): one call fewer than announced. A hedged
+   * task calls its body once to {@code 1 + maxHedges} times per attempt, and fewer when it was
+   * stopped before an attempt's first call.
+   */
+  private static boolean callsAgree(Dag.Spec spec, int attempt, int calls, boolean straggler,
+      Span span) {
+    var h = spec.hedging();
+    if (h == null) {
+      return attempt == calls || straggler && attempt == calls + 1;
+    }
+    boolean stopped = straggler || span == null || span.outcome() instanceof Outcome.Cancelled;
+    return calls <= attempt * h.perAttempt() && (stopped || calls >= attempt);
+  }
+
+  private static String label(String node, int element) {
+    return element < 0 ? node : node + "[" + element + "]";
   }
 
   private static List<String> delay(Dag.Spec spec, RunEvent.NodeRetried e) {

@@ -19,11 +19,13 @@ public final class Layout {
   // the run fast (the dag's own tasks, and elements of its fan-outs that stop at a failure)
   private final List<Integer> owner = new ArrayList<>();
   private final List<Boolean> outer = new ArrayList<>();
+  // per key: the subgraph node whose inner graph holds it (directly), else -1
+  private final List<Integer> parent = new ArrayList<>();
   private final Map<Integer, Integer> subBase = new HashMap<>();
   private final Map<Integer, Integer> elementBase = new HashMap<>();
 
   private Layout(Dag dag) {
-    assign(dag, true);
+    assign(dag, -1);
     int nodes = specs.size();
     for (int k = 0; k < nodes; k++) {
       var s = specs.get(k);
@@ -33,6 +35,7 @@ public final class Layout {
           specs.add(Dag.element(s, i));
           owner.add(k);
           outer.add(outer.get(k) && !s.fanOut().collect());
+          parent.add(parent.get(k));
         }
       }
     }
@@ -42,16 +45,18 @@ public final class Layout {
     return new Layout(dag);
   }
 
-  private int assign(Dag dag, boolean top) {
+  /** Assigns the keys of {@code dag}, inside the subgraph of node {@code by} (-1: none). */
+  private int assign(Dag dag, int by) {
     int base = specs.size();
     for (var s : dag.nodes()) {
       specs.add(s);
       owner.add(-1);
-      outer.add(top);
+      outer.add(by < 0);
+      parent.add(by);
     }
     for (int v = 0; v < dag.size(); v++) {
       if (dag.spec(v).sub() != null) {
-        subBase.put(base + v, assign(dag.spec(v).sub().inner(), false));
+        subBase.put(base + v, assign(dag.spec(v).sub().inner(), base + v));
       }
     }
     return base;
@@ -83,6 +88,26 @@ public final class Layout {
   /** {@return the fan-out node element {@code key} belongs to, or -1 if it is no element} */
   public int owner(int key) {
     return owner.get(key);
+  }
+
+  /** {@return the subgraph node whose inner graph holds {@code key} directly, or -1} */
+  public int parent(int key) {
+    return parent.get(key);
+  }
+
+  /**
+   * {@return how the run names node {@code key} among its stragglers: {@code n3}, and inside
+   * subgraphs by path, {@code n1/n1_n3} (WeftDag names inner nodes after their subgraph node)}
+   */
+  public String path(int key) {
+    int up = parent.get(key);
+    return up < 0 ? spec(key).name() : path(up) + "/" + innerName(key);
+  }
+
+  // the name WeftDag gives a node: prefixed with its subgraph node's, at every depth
+  private String innerName(int key) {
+    int up = parent.get(key);
+    return up < 0 ? spec(key).name() : innerName(up) + "_" + spec(key).name();
   }
 
   /** {@return whether {@code key} is a node of the dag itself or an element of one of them} */

@@ -6,7 +6,9 @@ import dev.weft.Scheduler;
 import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -26,6 +28,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * already set, unless the run may have been cancelled by then (the engine interrupts a task it
  * cancels as soon as the task is running, which is just before its body starts).
  *
+ * <p>The calls of a hedged task ({@link Dag.Hedge}) run beside each other: for those the probe
+ * also keeps every value returned and throwable thrown, how many calls run now, the latest end,
+ * the calls per hedge index ({@code TaskContext.hedge()}, which must stay within the policy), and
+ * the threads the hedges ran on; its single slots (what the last call returned or threw) are then
+ * whichever call wrote last.
+ *
  * <p>One probe per run; thread-safe.
  */
 public final class Probe {
@@ -35,6 +43,8 @@ public final class Probe {
   public static final long BOUND_SECONDS = 10;
   private static final Object NULL = new Object();
   private static final CountDownLatch NEVER = new CountDownLatch(1);
+  /** Hedge indices counted per task: the first attempt and up to 3 hedges. */
+  private static final int MAX_HEDGES_SEEN = 4;
 
   private final Dag dag;
   private final Layout layout;
@@ -60,6 +70,16 @@ public final class Probe {
   private final AtomicIntegerArray returnedInterrupted;
   private final AtomicReferenceArray<Object> returned;
   private final AtomicReferenceArray<Throwable> thrown;
+  // Per hedged key, whose calls run beside each other and race on the slots above: which keys
+  // are hedged, how many calls run now, how many failed (see announce), every value returned
+  // and throwable thrown, calls per hedge index; and the threads of hedges (not the task's own)
+  private final boolean[] hedged;
+  private final AtomicIntegerArray active;
+  private final AtomicIntegerArray failures;
+  private final AtomicReferenceArray<Queue<Object>> allReturned;
+  private final AtomicReferenceArray<Queue<Throwable>> allThrown;
+  private final AtomicIntegerArray hedgeCalls;
+  private final Set<Thread> hedgeThreads = ConcurrentHashMap.newKeySet();
   private final AtomicInteger running = new AtomicInteger();
   // notified when no body runs any more
   private final Object idle = new Object();
@@ -121,6 +141,19 @@ public final class Probe {
     this.returnedInterrupted = new AtomicIntegerArray(n);
     this.returned = new AtomicReferenceArray<>(n);
     this.thrown = new AtomicReferenceArray<>(n);
+    this.hedged = new boolean[n];
+    this.allReturned = new AtomicReferenceArray<>(n);
+    this.allThrown = new AtomicReferenceArray<>(n);
+    for (int v = 0; v < n; v++) {
+      hedged[v] = layout.spec(v).hedging() != null;
+      if (hedged[v]) {
+        allReturned.set(v, new ConcurrentLinkedQueue<>());
+        allThrown.set(v, new ConcurrentLinkedQueue<>());
+      }
+    }
+    this.active = new AtomicIntegerArray(n);
+    this.failures = new AtomicIntegerArray(n);
+    this.hedgeCalls = new AtomicIntegerArray(n * MAX_HEDGES_SEEN);
     this.rendezvousSize = dag.count(Behaviour.RENDEZVOUS);
     this.rendezvous = new CountDownLatch(rendezvousSize);
     this.trigger = trigger;
@@ -152,6 +185,15 @@ public final class Probe {
 
   /** Runs task {@code v} with the arguments Weft passed it; once per attempt. */
   Object body(int v, List<Object> args) throws Exception {
+    return body(v, 0, args);
+  }
+
+  /**
+   * Runs task {@code v} with the arguments Weft passed it, as its hedged attempt {@code hedge}
+   * ({@code TaskContext.hedge()}: 0 for the first, and for a task that is not hedged); once per
+   * call.
+   */
+  Object body(int v, int hedge, List<Object> args) throws Exception {
     // First: an interrupt sent after this read, by a cancellation, cannot be taken for a leak.
     boolean startedInterrupted = Thread.currentThread().isInterrupted();
     long start = TICK.incrementAndGet();
@@ -159,6 +201,10 @@ public final class Probe {
     lastStarts.set(v, start);
     int call = calls.incrementAndGet(v);
     running.incrementAndGet();
+    active.incrementAndGet(v);
+    if (hedged[v] || hedge != 0) {
+      countHedge(v, hedge);
+    }
     if (v == trigger) {
       signal.countDown();
     }
@@ -167,8 +213,10 @@ public final class Probe {
       this.startedInterrupted.set(v, 1);
     }
     int owner = layout.owner(v);
+    // a losing hedge may be stopped by its winner before its body's first line
     if (startedInterrupted && !mayBeCancelled()
-        && !(owner >= 0 && stopsAtFailure[owner] && siblingThrew.get(owner) != 0)) {
+        && !(owner >= 0 && stopsAtFailure[owner] && siblingThrew.get(owner) != 0)
+        && !(hedged[v] && !allReturned.get(v).isEmpty())) {
       var before = lastHere.get();
       violation(v, "it started (call " + call + ", tick " + start + ") with its thread's interrupt "
           + "status already set, before anything could have cancelled the run"
@@ -292,10 +340,17 @@ public final class Probe {
         mayBeCancelled = true; // a null list or binding fails a node without anything thrown
       }
       returned.set(v, result == null ? NULL : result);
-      thrown.set(v, null); // what earlier attempts threw was retried
+      if (hedged[v]) {
+        allReturned.get(v).add(result == null ? NULL : result);
+      } else {
+        thrown.set(v, null); // what earlier attempts threw was retried
+      }
       return result;
     } catch (Throwable t) {
       thrown.set(v, t);
+      if (hedged[v]) {
+        allThrown.get(v).add(t);
+      }
       if (owner >= 0) {
         siblingThrew.set(owner, 1); // before the engine learns of it: it may stop the siblings
       }
@@ -305,8 +360,14 @@ public final class Probe {
       throw t;
     } finally {
       lastHere.set(new Ended(v, restored && Thread.currentThread().isInterrupted()));
-      endNanos.set(v, System.nanoTime());
-      ends.set(v, TICK.incrementAndGet());
+      if (hedged[v]) { // its calls may end in any order: the last to end
+        endNanos.accumulateAndGet(v, System.nanoTime(), Math::max);
+        ends.accumulateAndGet(v, TICK.incrementAndGet(), Math::max);
+      } else {
+        endNanos.set(v, System.nanoTime());
+        ends.set(v, TICK.incrementAndGet());
+      }
+      active.decrementAndGet(v);
       if (running.decrementAndGet() == 0) {
         synchronized (idle) {
           idle.notifyAll();
@@ -356,6 +417,9 @@ public final class Probe {
    * by the node's last attempt. {@return {@code failure}}
    */
   private Throwable announce(int v, int call, Throwable failure) {
+    if (hedged[v]) {
+      call = failures.incrementAndGet(v); // a hedged task's attempt fails once all its calls did
+    }
     int owner = layout.owner(v);
     if (owner >= 0 && stopsAtFailure[owner] && layout.spec(v).lastCall(call, failure)
         && siblingFailTick.compareAndSet(owner, 0, -1)) {
@@ -412,6 +476,20 @@ public final class Probe {
       interrupts.incrementAndGet(v);
       throw new InterruptedException(layout.spec(v).name() + " was interrupted as it unblocked");
     }
+  }
+
+  /** Counts a call of hedged attempt {@code hedge} of task {@code v}, within its policy. */
+  private void countHedge(int v, int hedge) {
+    var h = layout.spec(v).hedging();
+    if (h == null || hedge < 0 || hedge > h.maxHedges()) {
+      violation(v, "a call ran as TaskContext.hedge() " + hedge + (h == null
+          ? ", yet the task is not hedged" : ", beyond " + h));
+      return;
+    }
+    if (hedge > 0) {
+      hedgeThreads.add(Thread.currentThread());
+    }
+    hedgeCalls.incrementAndGet(v * MAX_HEDGES_SEEN + hedge);
   }
 
   private void violation(int v, String what) {
@@ -574,6 +652,63 @@ public final class Probe {
 
   public Throwable thrown(int v) {
     return thrown.get(v);
+  }
+
+  /** {@return whether {@code v} is hedged: its calls may run beside each other} */
+  public boolean hedged(int v) {
+    return hedged[v];
+  }
+
+  /** {@return whether a call of hedged task {@code v} returned {@code value} itself} */
+  public boolean returnedItself(int v, Object value) {
+    for (var r : allReturned.get(v)) {
+      if ((r == NULL ? null : r) == value) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@return whether a call of hedged task {@code v} threw {@code failure} itself} */
+  public boolean threwItself(int v, Throwable failure) {
+    for (var t : allThrown.get(v)) {
+      if (t == failure) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@return how many calls of hedged task {@code v} returned, threw} */
+  public int[] returnedAndThrown(int v) {
+    return new int[] {allReturned.get(v).size(), allThrown.get(v).size()};
+  }
+
+  /** {@return how many calls of task {@code v} ran as its hedged attempt {@code hedge}} */
+  public int hedgeCalls(int v, int hedge) {
+    return hedge < MAX_HEDGES_SEEN ? hedgeCalls.get(v * MAX_HEDGES_SEEN + hedge) : 0;
+  }
+
+  /** {@return how many calls of task {@code v} run right now} */
+  public int active(int v) {
+    return active.get(v);
+  }
+
+  /** {@return the threads hedges (not the tasks' own attempts) ran on} */
+  public List<Thread> hedgeThreads() {
+    return List.copyOf(hedgeThreads);
+  }
+
+  /** {@return the tasks whose bodies are running now, by name, with how many calls each} */
+  public List<String> runningTasks() {
+    var out = new java.util.ArrayList<String>();
+    for (int v = 0; v < layout.size(); v++) {
+      int n = active.get(v);
+      if (n > 0) {
+        out.add(layout.spec(v).name() + (n > 1 ? " x" + n : ""));
+      }
+    }
+    return out;
   }
 
   /** {@return how many task bodies are running now} */

@@ -331,7 +331,7 @@ public final class RandomDags {
     var out = new ArrayList<>(dag.nodes());
     out.set(v, new Spec(s.name(), false, flaky ? Behaviour.FLAKY : Behaviour.RETURN, deps,
         s.salt(), s.viaContext(), s.rank(), flaky ? 1 + rnd.nextInt(3) : 0, s.retry(), f,
-        s.when()));
+        s.when(), s.hedge()));
     return new Dag(out, dag.forward());
   }
 
@@ -400,6 +400,30 @@ public final class RandomDags {
           : 1 + rnd.nextLong(maxDelayNanos);
       dag = dag.with(v, s.flakes(), new Dag.Retry(1 + rnd.nextInt(5), backoff, delay,
           rnd.nextInt(4) == 0));
+    }
+    return dag;
+  }
+
+  /**
+   * {@return {@code dag} with hedged nodes: each task with a body of its own and each fan-out
+   * (whose elements are then hedged each on its own), here and inside subgraphs, is hedged with
+   * probability {@code share}, after a real delay of 1 ns (at once, in effect) one time in four,
+   * else of up to {@code maxDelayNanos}, sending 1 to 3 hedges} Subgraph nodes are never hedged
+   * (Weft refuses it). Drawn after everything else, so the graph is the one {@code rnd} gave
+   * before.
+   */
+  public static Dag withHedges(Dag dag, Random rnd, double share, long maxDelayNanos) {
+    for (int v = 0; v < dag.size(); v++) {
+      var s = dag.spec(v);
+      if (s.input()) {
+        continue;
+      }
+      if (s.sub() != null) {
+        dag = dag.with(v, new Dag.Sub(withHedges(s.sub().inner(), rnd, share, maxDelayNanos)));
+      } else if (rnd.nextDouble() < share) {
+        long delay = rnd.nextInt(4) == 0 ? 1 : 1 + rnd.nextLong(maxDelayNanos);
+        dag = dag.with(v, new Dag.Hedge(delay, 1 + rnd.nextInt(3)));
+      }
     }
     return dag;
   }

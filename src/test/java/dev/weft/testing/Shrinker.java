@@ -9,9 +9,10 @@ import java.util.function.Supplier;
 
 /**
  * Shrinks a failing {@link Dag} greedily: it tries dropping blocks of nodes (halves, quarters,
- * ... single nodes), then single edges, then simpler behaviours, plain edges, plain arities and
- * topological declaration, keeping the first change under which the property still fails and
- * starting over, until no change keeps it failing or the budget is spent.
+ * ... single nodes), then single edges, then simpler behaviours, plain edges, plain arities,
+ * fewer retries and hedges, and topological declaration, keeping the first change under which
+ * the property still fails and starting over, until no change keeps it failing or the budget is
+ * spent.
  *
  * <p>Concurrency failures may not reproduce every time, so each candidate gets several attempts.
  */
@@ -174,6 +175,13 @@ public final class Shrinker {
       }
       if (s.flakes() > 1) {
         list.add(() -> dag.with(node, s.flakes() - 1, s.retry()));
+      }
+      var h = s.hedging();
+      if (h != null) {
+        list.add(() -> dag.with(node, (Dag.Hedge) null));
+        if (h.maxHedges() > 1) {
+          list.add(() -> dag.with(node, new Dag.Hedge(h.delayNanos(), h.maxHedges() - 1)));
+        }
       }
       list.addAll(shapeCandidates(dag, node));
     }

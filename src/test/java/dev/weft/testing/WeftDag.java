@@ -5,6 +5,7 @@ import dev.weft.FailureMode;
 import dev.weft.Fn;
 import dev.weft.Graph;
 import dev.weft.GraphBuilder;
+import dev.weft.HedgePolicy;
 import dev.weft.Input;
 import dev.weft.Inputs;
 import dev.weft.Node;
@@ -24,8 +25,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A {@link Dag} declared as a Weft {@link Graph}, through the public API only: inputs, forward
  * declarations when the dag asks for them, {@code after(...)}, fixed arities 0 to 4 and {@code
- * ctx.get} for the rest, and every edge kind. Each task body hands its arguments to the {@link
- * Probe} of the current run.
+ * ctx.get} for the rest, every edge kind, retries and hedges. Each task body hands its arguments
+ * (and, hedged, which attempt it is) to the {@link Probe} of the current run.
  *
  * <p>Runs of one {@code WeftDag} must not overlap: the probe is swapped per run.
  */
@@ -100,6 +101,10 @@ public final class WeftDag {
     if (spec.retry() != null) {
       node.retry(policy(spec.retry()));
     }
+    boolean hedged = spec.hedging() != null;
+    if (hedged) {
+      node.hedge(policy(spec.hedging()));
+    }
     var values = new ArrayList<Dep<Object>>();
     for (var e : spec.deps()) {
       var dep = dep(d, nodes, v, e);
@@ -123,8 +128,11 @@ public final class WeftDag {
         node.maxConcurrency(f.maxConcurrency());
       }
       Dep<List<Object>> items = unchecked(values.getFirst());
-      Fn.F1<Object, Object> element = item -> probe.body(
-          layout.element(key, TaskContext.current().element()), Arrays.asList(item));
+      Fn.F1<Object, Object> element = item -> {
+        var ctx = TaskContext.current();
+        return probe.body(layout.element(key, ctx.element()), hedged ? ctx.hedge() : 0,
+            Arrays.asList(item));
+      };
       return unchecked(f.collect() ? node.forEachOutcome(items, element)
           : node.forEach(items, element));
     }
@@ -149,19 +157,19 @@ public final class WeftDag {
     }
     int arity = spec.viaContext() ? -1 : values.size();
     return switch (arity) {
-      case 0 -> node.call(() -> call(key));
-      case 1 -> node.call(values.get(0), a -> call(key, a));
-      case 2 -> node.call(values.get(0), values.get(1), (a, b) -> call(key, a, b));
+      case 0 -> node.call(() -> call(key, hedged));
+      case 1 -> node.call(values.get(0), a -> call(key, hedged, a));
+      case 2 -> node.call(values.get(0), values.get(1), (a, b) -> call(key, hedged, a, b));
       case 3 -> node.call(values.get(0), values.get(1), values.get(2),
-          (a, b, c) -> call(key, a, b, c));
+          (a, b, c) -> call(key, hedged, a, b, c));
       case 4 -> node.call(values.get(0), values.get(1), values.get(2), values.get(3),
-          (a, b, c, dd) -> call(key, a, b, c, dd));
+          (a, b, c, dd) -> call(key, hedged, a, b, c, dd));
       default -> node.call(values, ctx -> {
         var args = new Object[values.size()];
         for (int i = 0; i < args.length; i++) {
           args[i] = ctx.get(values.get(i));
         }
-        return call(key, args);
+        return call(key, hedged, args);
       });
     };
   }
@@ -179,8 +187,9 @@ public final class WeftDag {
     };
   }
 
-  private Object call(int v, Object... args) throws Exception {
-    return probe.body(v, Arrays.asList(args));
+  // a hedged task's body tells the probe which of its attempts runs
+  private Object call(int v, boolean hedged, Object... args) throws Exception {
+    return probe.body(v, hedged ? TaskContext.current().hedge() : 0, Arrays.asList(args));
   }
 
   /** {@return the Weft policy {@code r} describes} */
@@ -193,6 +202,11 @@ public final class WeftDag {
           .withJitter(r.backoff() == Dag.Retry.Backoff.EXPONENTIAL_JITTER);
     };
     return r.abortUnchecked() ? policy.abortOn(RuntimeException.class) : policy;
+  }
+
+  /** {@return the Weft policy {@code h} describes} */
+  public static HedgePolicy policy(Dag.Hedge h) {
+    return HedgePolicy.after(Duration.ofNanos(h.delayNanos())).withMaxHedges(h.maxHedges());
   }
 
   @SuppressWarnings("unchecked")
