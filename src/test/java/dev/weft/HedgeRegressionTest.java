@@ -33,11 +33,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * the run cancelled and the nodes declared after that one not yet stopped. A listener that
  * blocks on the ElementEnded of an element it cuts off holds the cut-off likewise.
  *
- * <p>Run only with {@code -Dweft.hedges.strict=true}, so that the build stays green meanwhile:
- * drop the condition once they pass.
+ * <p>Six are fixed and run always. The five still failing run only with {@code
+ * -Dweft.hedges.strict=true}, so that the build stays green meanwhile: drop their condition once
+ * they pass.
  */
-@EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
-    disabledReason = "fails until the library is fixed: run with -Dweft.hedges.strict=true")
 class HedgeRegressionTest {
   private static void await(CountDownLatch latch, String what) throws InterruptedException {
     assertTrue(latch.await(10, SECONDS), "timed out after 10 s waiting until " + what);
@@ -102,6 +101,8 @@ class HedgeRegressionTest {
    * started has no NodeStarted, the fix is RunEvent's javadoc and EventLog.check instead; then
    * drop this test.)
    */
+  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
+      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void anAttemptStoppedBeforeItStarted_stillHasAHedgeStartedBeforeItsHedgeEnded()
       throws Exception {
@@ -399,6 +400,8 @@ class HedgeRegressionTest {
    * there by a listener: it delivers the ElementEnded of a fan-out declared before, which it cuts
    * off first.
    */
+  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
+      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void anAttemptThatEndsWhileTheCutOffIsEndingItsNode_endsWithinTheNodesSpan() throws Exception {
     var running = new CountDownLatch(3); // the element, search's first attempt and its hedge
@@ -524,6 +527,8 @@ class HedgeRegressionTest {
    * for: the run ends, and the next listener gets that HedgeEnded after the task's NodeEnded and
    * after RunEnded. (A task's own end is waited for in the same case: the run counts it.)
    */
+  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
+      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void aHedgeEndedIsDeliveredBeforeItsNodesNodeEnded_evenAtTheCutOff() throws Exception {
     var hedgeRunning = new CountDownLatch(1);
@@ -586,6 +591,8 @@ class HedgeRegressionTest {
    * Held by a scheduler whose sleep, the retry's delay, returns once the failing element's
    * thread is in that sweep (read from its stack: the only sign of it).
    */
+  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
+      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void anElementStoppedBetweenItsAttempts_isCancelled_notFailedWithWhatItWouldRetry()
       throws Exception {
@@ -725,6 +732,8 @@ class HedgeRegressionTest {
    * hedges: found by the hedge properties, which check the stragglers before waiting for the
    * bodies to end. The race is between that thread and the timer's: tried up to 50 times.
    */
+  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
+      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void stragglersInsideASubgraph_areTheRunsToo_whenTheSubgraphsOwnCutOffCameFirst()
       throws Exception {

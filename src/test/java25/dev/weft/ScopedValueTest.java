@@ -102,6 +102,14 @@ class ScopedValueTest {
       }
       return "r";
     });
+    // a hedged node whose first call fails at once: its hedge goes at once, on a thread of its own
+    g.node("hedged").hedge(HedgePolicy.after(Duration.ofHours(1))).call(() -> {
+      note(seen, "hedged attempt");
+      if (TaskContext.current().hedge() == 0) {
+        throw new IllegalStateException("the first call fails");
+      }
+      return "h";
+    });
     g.node("fallen-back").<String>fallbackWith(e -> {
       note(seen, "fallback");
       return "f";
@@ -116,7 +124,7 @@ class ScopedValueTest {
         "inline task", List.of(value), "fan-out element", List.of(value, value, value),
         "guarded fan-out element", List.of(value, value, value),
         "subgraph inner task", List.of(value), "retried attempt", List.of(value, value, value),
-        "fallback", List.of(value));
+        "hedged attempt", List.of(value, value), "fallback", List.of(value));
   }
 
   @ParameterizedTest

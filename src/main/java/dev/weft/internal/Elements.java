@@ -171,6 +171,13 @@ public final class Elements extends Attempts {
     if (failed >= 0) {
       sneakyThrow(failure.of(failed, (Throwable) slot[failed]));
     }
+    for (int i = 0; i < size; i++) {
+      if ((int) INTS.getVolatile(state, i) == CANCELLED) {
+        // an element stopped by the run (which has not reached the node yet): its slot holds
+        // what it ended with, not a value, so the node is cancelled, not a list with that in it
+        throw new CancellationException(cancelReason(i));
+      }
+    }
     return Collections.unmodifiableList(Arrays.asList(slot));
   }
 

@@ -77,6 +77,7 @@ public final class Hedges extends Attempts {
   private final Object[] slot;
   private final String[] ranOnName;
   private final boolean[] cut;
+  private final String[] reasons; // why each cancelled attempt was, fixed when it ended
   private final long readyAt;
 
   // guarded by this
@@ -85,6 +86,7 @@ public final class Hedges extends Attempts {
   private Future<?> timer;
   private int refusedByBudget;
   private boolean spent; // the budget refused a hedge: no more for this attempt
+  private int arming; // launches between reserving their attempt and arming the next timer
   private boolean finished; // the task's thread has stopped waiting: nothing more is sent
   private volatile int winner = -1;
   private volatile String stopReason;
@@ -102,6 +104,7 @@ public final class Hedges extends Attempts {
     this.slot = new Object[max];
     this.ranOnName = new String[max];
     this.cut = new boolean[max];
+    this.reasons = new String[max];
     this.readyAt = outer.run.clock();
   }
 
@@ -193,6 +196,7 @@ public final class Hedges extends Attempts {
           && outer.remainingNanos(outerKey) > 0) {
         if (policy.mayHedge(launched)) {
           k = launched++;
+          arming++; // until the next timer is armed, the set is not closed
         } else {
           refusedByBudget++;
           spent = true; // no more hedges for this attempt: the budget is spent
@@ -212,18 +216,29 @@ public final class Hedges extends Attempts {
     run.enter(1); // counted from its launch until it ends (see Run.enter)
     int hedge = k;
     try {
-      Thread.ofVirtual().name("weft-hedge").start(() -> lane(hedge));
-    } catch (Throwable refused) {
-      run.exit();
-      if (INTS.compareAndSet(state, k, SCHEDULED, FAILED)) {
-        slot[k] = refused; // no thread for it: a failed attempt, not the task's failure yet
-        startAt[k] = endAt[k] = run.clock();
-        unsent(k);
-        ended(k);
+      try {
+        Thread.ofVirtual().name("weft-hedge").start(() -> lane(hedge));
+      } catch (Throwable refused) {
+        run.exit();
+        if (INTS.compareAndSet(state, k, SCHEDULED, FAILED)) {
+          slot[k] = refused; // no thread for it: a failed attempt, not the task's failure yet
+          startAt[k] = endAt[k] = run.clock();
+          unsent(k);
+          ended(k);
+        }
+        return;
       }
-      return;
+      armNext();
+    } finally {
+      boolean closedNow;
+      synchronized (this) {
+        arming--;
+        closedNow = closedLocked();
+      }
+      if (closedNow) {
+        wakeCoordinator();
+      }
     }
-    armNext();
   }
 
   private void lane(int k) {
@@ -324,10 +339,15 @@ public final class Hedges extends Attempts {
     if (won) {
       stopAll(k == 0 ? "the first attempt won" : "hedge " + k + " won");
     }
-    ended(k);
     if (end == FAILED) {
-      launch(false); // gRPC's rule: a failed attempt sends the next hedge at once
+      // gRPC's rule: a failed attempt sends the next hedge at once; before it is counted ended,
+      // so that the set cannot look closed in between
+      launch(false);
     }
+    if (end == CANCELLED) {
+      reasons[k] = stopText(); // fixed now: its HedgeEnded and the result say the same
+    }
+    ended(k);
   }
 
   private void unsent(int k) {
@@ -368,7 +388,7 @@ public final class Hedges extends Attempts {
 
   // guarded by this: every attempt launched has ended, and none will follow
   private boolean closedLocked() {
-    if (endedCount < launched) {
+    if (endedCount < launched || arming > 0) {
       return false;
     }
     if (!mayLaunchLocked()) {
@@ -412,8 +432,8 @@ public final class Hedges extends Attempts {
       pending.cancel(false);
     }
     int w = winner;
-    if (w >= 0 && !stoppedFromAbove()) {
-      return slot[w];
+    if (w >= 0) {
+      return slot[w]; // a value, as a task that returns despite its interrupt succeeds
     }
     if (stoppedFromAbove()) {
       throw new CancellationException(outerStopText());
@@ -474,6 +494,7 @@ public final class Hedges extends Attempts {
         if (s == SCHEDULED) {
           if (INTS.compareAndSet(state, k, SCHEDULED, CANCELLED)) {
             startAt[k] = endAt[k] = run.clock();
+            reasons[k] = why;
             if (k > 0) {
               unsent(k);
             }
@@ -511,6 +532,7 @@ public final class Hedges extends Attempts {
           var thread = threads[k];
           if (INTS.compareAndSet(state, k, s, CANCELLED)) {
             endAt[k] = now;
+            reasons[k] = stopText();
             if (s != SCHEDULED && thread != null && thread != coordinator) {
               cut[k] = true;
               stragglers.put(label(k), thread); // the task's own thread is its task's straggler
@@ -529,6 +551,22 @@ public final class Hedges extends Attempts {
   }
 
   // ---- the attempts as tasks of their task ----
+
+  /**
+   * Ends {@link #hold} as for any task; if the run was cancelled meanwhile, also stops the task
+   * these attempts belong to, as the run's sweep would (it may not have reached it yet): so the
+   * task ends cancelled, not failed with the cancellation its attempts ended with.
+   */
+  @Override
+  void release(int key, int held) {
+    super.release(key, held);
+    if (held == RUNNING && run.cancelled() != null) {
+      int s = (int) INTS.getVolatile(outer.state, outerKey);
+      if (s == RUNNING || s == TIMED_OUT) {
+        outer.cancelRunning(outerKey, s, outer.stopText());
+      }
+    }
+  }
 
   @Override
   String stopText() {
@@ -660,7 +698,7 @@ public final class Hedges extends Attempts {
   }
 
   private String cancelReason(int k) {
-    var why = stopText();
+    var why = reasons[k] != null ? reasons[k] : stopText();
     return !cut[k] ? why : why + "; the attempt ignored the interrupt and was cut off after "
         + Durations.text(Duration.ofNanos(CutOff.GRACE_NANOS));
   }

@@ -464,8 +464,6 @@ public record Dag(List<Spec> nodes, boolean forward) {
       case dev.weft.Outcome.Cancelled<?> c -> 19;
       case dev.weft.Outcome.Skipped<?> k -> 23;
       case dev.weft.Outcome.Omitted<?> m -> 23;
-      // what a known bug leaves in a fan-out's list for a cancelled element (HedgeInvariants)
-      case Throwable t when !HedgeInvariants.STRICT -> 29;
       default -> throw new IllegalArgumentException("unexpected argument " + arg);
     };
   }
