@@ -279,6 +279,9 @@ public final class Elements extends Attempts {
       frame.restoreThread();
     }
     long now = run.clock();
+    // the result first: a span built as soon as the state says FAILED or SUCCEEDED (the
+    // cut-off's, a listener's) reads it; a cut-off's CANCELLED never does
+    slot[i] = result;
     int end = settle(i, outcome);
     if (end < 0) {
       return; // cut off: the cut-off ended and counted it
@@ -287,7 +290,6 @@ public final class Elements extends Attempts {
     // element's on this lane, nor the node's: a stop of the node shows in its state, which the
     // lane and the node's thread read.
     Thread.interrupted();
-    slot[i] = result;
     endAt[i] = now;
     if (jfr != null) {
       commitJfr(jfr, i, 1, Outcome.Status.values()[end - SUCCEEDED]);

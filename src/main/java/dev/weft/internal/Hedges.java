@@ -308,6 +308,9 @@ public final class Hedges extends Attempts {
       }
     }
     long now = run.clock();
+    // the result first: a span built as soon as the state says FAILED or SUCCEEDED (the
+    // cut-off's, a listener's) reads it; a cut-off's CANCELLED never does
+    slot[k] = result;
     int end = settle(k, outcome);
     if (end < 0) {
       return; // cut off: the cut-off ended and counted it
@@ -315,7 +318,6 @@ public final class Hedges extends Attempts {
     // An interrupt still set is the attempt's (or one meant for it), not the task's: a stop of
     // the task shows in its state, which the task's thread reads.
     Thread.interrupted();
-    slot[k] = result;
     endAt[k] = now;
     if (jfr != null) {
       commitJfr(jfr, k, outer.current(outerKey), Outcome.Status.values()[end - SUCCEEDED]);
