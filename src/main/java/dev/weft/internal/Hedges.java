@@ -182,6 +182,14 @@ public final class Hedges extends Attempts {
    * nothing once a winner is known, the task is stopped, every hedge was sent, or no time is left.
    */
   private void launch(boolean fromTimer) {
+    launch(fromTimer, false);
+  }
+
+  /**
+   * {@link #launch(boolean)}; {@code reserved} when the caller (a failed attempt, before it is
+   * counted ended) already holds the set open with an {@code arming} of its own, given back here.
+   */
+  private void launch(boolean fromTimer, boolean reserved) {
     int k = -1;
     boolean closed;
     Future<?> pending = null;
@@ -196,11 +204,16 @@ public final class Hedges extends Attempts {
           && outer.remainingNanos(outerKey) > 0) {
         if (policy.mayHedge(launched)) {
           k = launched++;
-          arming++; // until the next timer is armed, the set is not closed
+          if (!reserved) {
+            arming++; // until the next timer is armed, the set is not closed
+          }
         } else {
           refusedByBudget++;
           spent = true; // no more hedges for this attempt: the budget is spent
         }
+      }
+      if (k < 0 && reserved) {
+        arming--; // nothing to send: the failed attempt's hold is given back
       }
       closed = closedLocked();
     }
@@ -341,15 +354,18 @@ public final class Hedges extends Attempts {
     if (won) {
       stopAll(k == 0 ? "the first attempt won" : "hedge " + k + " won");
     }
-    if (end == FAILED) {
-      // gRPC's rule: a failed attempt sends the next hedge at once; before it is counted ended,
-      // so that the set cannot look closed in between
-      launch(false);
-    }
     if (end == CANCELLED) {
       reasons[k] = stopText(); // fixed now: its HedgeEnded and the result say the same
     }
+    if (end == FAILED) {
+      synchronized (this) {
+        arming++; // held open from before it is counted ended until the next hedge is sent
+      }
+    }
     ended(k);
+    if (end == FAILED) {
+      launch(false, true); // gRPC's rule: a failed attempt sends the next hedge at once
+    }
   }
 
   private void unsent(int k) {
