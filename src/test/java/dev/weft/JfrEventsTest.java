@@ -381,14 +381,18 @@ class JfrEventsTest {
   void eachHedgedCall_isRecordedOnItsOwnThread_withWhichHedgeItIs() throws Exception {
     var name = graphName("jfr-hedges");
     var threads = new ConcurrentHashMap<Integer, Thread>();
+    var firstRuns = new CountDownLatch(1);
     var g = Graph.builder(name);
     g.node("search").hedge(HedgePolicy.after(Duration.ofMillis(1))).call(java.util.List.of(),
         deps -> {
           int hedge = TaskContext.current().hedge();
           threads.put(hedge, Thread.currentThread());
           if (hedge == 0) {
+            firstRuns.countDown();
             NEVER.await(); // the first hangs until the hedge wins and interrupts it
           }
+          // the hedge wins only once the first runs: one beaten before it started has no event
+          assertTrue(firstRuns.await(10, SECONDS), "the first attempt never started");
           return "hedged";
         });
     var graph = g.build();
