@@ -187,7 +187,10 @@ public sealed interface RunEvent {
   /**
    * One attempt of a hedged task ended, before the task does: the winner succeeded, the others
    * were cancelled (they lost) or failed, which is not the task's failure while another attempt
-   * may succeed.
+   * may succeed. An attempt stopped before it started (a hedge sent but beaten before its thread
+   * took it, or a first attempt that a hedge sent at once beat) has a HedgeEnded and no
+   * HedgeStarted, as a node cancelled before it started has a NodeEnded only; its span shows no
+   * thread and no time.
    *
    * @param graph the graph's name
    * @param runId the run's id

@@ -55,9 +55,6 @@ public final class HedgeInvariants {
    *       and which its fan-out stopped may end Failed, not Cancelled (also without hedges);
    *   <li>{@code stragglersInsideASubgraph...}: stragglers of a subgraph's own cut-off are
    *       missing from the run's (also without hedges);
-   *   <li>{@code anAttemptStoppedBeforeItStarted...}: an attempt stopped before it started has a
-   *       HedgeEnded and no HedgeStarted (which may be the contract instead: see {@link
-   *       #events}).
    * </ul>
    */
   public static final boolean STRICT = Boolean.getBoolean("weft.hedges.strict");
@@ -385,7 +382,7 @@ public final class HedgeInvariants {
           if (!open && late) {
             continue; // after its task's end
           }
-          if (!open || !started.contains(k) && (STRICT || !neverStarted(hs))
+          if (!open || !started.contains(k) && !neverStarted(hs) // the contract: RunEvent
               || ended.put(k, hs) != null) {
             out.add(label + ": HedgeEnded of attempt " + k + " " + (!open
                 ? "outside the task's attempts" : !started.contains(k)
@@ -417,8 +414,8 @@ public final class HedgeInvariants {
    * {@return whether a hedged attempt's span shows it stopped before it started: cancelled, on no
    * thread, in no time} Such an attempt (sent, then stopped by a winner or the cut-off before its
    * thread took it; or a first attempt a hedge sent at once beat) has a HedgeEnded and no
-   * HedgeStarted, as a node cancelled before it started has a NodeEnded only. See
-   * HedgeRegressionTest: whether it should have a HedgeStarted is the library's call.
+   * HedgeStarted, as a node cancelled before it started has a NodeEnded only: the contract
+   * {@link dev.weft.RunEvent.HedgeEnded} states.
    */
   private static boolean neverStarted(Span span) {
     return span.outcome() instanceof Outcome.Cancelled && span.threadName().isEmpty()
