@@ -84,7 +84,6 @@ public final class Hedges extends Attempts {
   private int launched;
   private int endedCount;
   private Future<?> timer;
-  private int refusedByBudget;
   private boolean spent; // the budget refused a hedge: no more for this attempt
   private int arming; // launches between reserving their attempt and arming the next timer
   private boolean finished; // the task's thread has stopped waiting: nothing more is sent
@@ -208,7 +207,6 @@ public final class Hedges extends Attempts {
             arming++; // until the next timer is armed, the set is not closed
           }
         } else {
-          refusedByBudget++;
           spent = true; // no more hedges for this attempt: the budget is spent
         }
       }
@@ -693,13 +691,6 @@ public final class Hedges extends Attempts {
       Thread.yield(); // the timeout (or a cancellation) is between its CAS and its end state
     }
     return k == 0 && o == TIMED_OUT;
-  }
-
-  /** {@return how many hedges the budget refused for this attempt} */
-  public int refusedByBudget() {
-    synchronized (this) {
-      return refusedByBudget;
-    }
   }
 
   /** {@return the outcome of attempt {@code k}, which has ended} */

@@ -67,7 +67,7 @@ public final class LatencyHistogram {
     long epoch = Math.floorDiv(now, windowNanos);
     int i = (int) (epoch & 1);
     long seen = epochs.get(i);
-    if (seen != epoch && seen < epoch && epochs.compareAndSet(i, seen, epoch)) {
+    if (seen < epoch && epochs.compareAndSet(i, seen, epoch)) {
       var stale = counts[i];
       for (int b = 0; b <= BUCKETS; b++) {
         stale.set(b, 0);
