@@ -408,23 +408,17 @@ class BatchLoaderTest {
 
   @Test
   void everyCall_isAJfrEvent_withLoaderKeysRoundAndOutcome() throws Exception {
-    var recorded = new java.util.concurrent.LinkedBlockingQueue<jdk.jfr.consumer.RecordedEvent>();
     var down = new Downstream();
     var loader = BatchLoader.<Integer, String>of("jfr-users", down::fetch);
-    try (var stream = new jdk.jfr.consumer.RecordingStream()) {
-      stream.enable("dev.weft.BatchExecution");
-      stream.onEvent("dev.weft.BatchExecution", e -> {
-        if ("jfr-users".equals(e.getString("loader"))) {
-          recorded.add(e);
-        }
-      });
-      stream.startAsync();
+    try (var capture = JfrEventsTest.Capture.batches("jfr-batches", 1)) {
       var g = Graph.builder("jfr-batches").options(quietOnly());
       g.task("a", () -> loader.loadMany(List.of(1, 2, 3)));
       var result = within(g.build().runAsync(Inputs.empty()));
-      var event = recorded.poll(10, SECONDS);
+      capture.awaitEvents();
+      assertEquals(1, capture.batches.size(), () -> "one call: " + capture.batches);
+      var event = capture.batches.get(0);
 
-      assertTrue(event != null, "no BatchExecution event");
+      assertEquals("jfr-users", event.getString("loader"));
       assertEquals("jfr-batches", event.getString("graph"));
       assertEquals(result.runId(), event.getLong("runId"));
       assertEquals(1, event.getInt("round"));
