@@ -244,4 +244,42 @@ class FailFastTest {
       assertEquals("the run failed fast after node 'failing' failed", cancelled.reason());
     }
   }
+
+  /**
+   * A node cancelled while it waited keeps the span its NodeEnded carried, ready when it ended,
+   * though the dependency it waited for ends (skipped) only after it, earlier on the clock. Its
+   * ready time is derived, not stored (Run.readyAt); a derivation that let a dependency ending
+   * later count the node down to "ready" moved its ready time back to the dependency's end in
+   * the result (found by SchedulingPropertiesTest).
+   */
+  @Test
+  void aNodeCancelledWhileItWaited_keepsTheSpanItsNodeEndedCarried() {
+    var clock = new dev.weft.testing.FakeScheduler();
+    var g = Graph.builder("fail-fast");
+    Node<String> failing = g.task("failing", () -> {
+      throw new IllegalStateException("boom");
+    });
+    Node<String> skipped = g.task("skipped", failing, f -> f); // skipped at the failure's end
+    // waits for 'skipped', optionally: not skipped with it, but cancelled by the fail-fast
+    Node<Boolean> waiting = g.task("waiting", skipped.optional(), s -> s.isPresent());
+    var ended = new java.util.concurrent.ConcurrentHashMap<String, Span>();
+    RunListener listener = e -> {
+      if (e instanceof RunEvent.NodeEnded n) {
+        ended.put(n.node(), n.span());
+        if (n.node().equals("failing")) {
+          clock.advance(java.time.Duration.ofMillis(1)); // the cancellation comes 1 ms later
+        }
+      }
+    };
+    var result = g.build().run(Inputs.empty(), o -> o.withScheduler(clock)
+        .withFailureMode(FailureMode.FAIL_FAST).withListener(listener));
+
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(waiting));
+    var span = result.spans().stream().filter(x -> x.node().equals("waiting")).findFirst()
+        .orElseThrow();
+    assertEquals(ended.get("waiting"), span, "the span NodeEnded carried, and the result's");
+    assertEquals(java.time.Duration.ofMillis(1), span.ready(), "ready as it was cancelled");
+    assertEquals(span.ended(), span.ready());
+    assertEquals(java.time.Duration.ZERO, ended.get("skipped").ended(), "skipped at 0 ms");
+  }
 }

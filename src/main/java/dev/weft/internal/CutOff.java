@@ -99,7 +99,8 @@ final class CutOff {
         if (s == WAITING || s == SCHEDULED) {
           if (INTS.compareAndSet(state, v, s, CANCELLED)) {
             if (s == WAITING) {
-              run.readyAt[v] = now;
+              // never ready, whatever of its dependencies ends after it (see Run.readyAt)
+              INTS.getAndAdd(run.pending, v, Run.NEVER_READY);
             }
             run.startAt[v] = run.endAt[v] = now;
             count++;
@@ -154,7 +155,7 @@ final class CutOff {
               run.endAt[v] = now;
               cut.put(v, thread);
               // and what its thread ended before it and had not yet counted: see Run.runVertex
-              count += 1 + run.pending[v];
+              count += 1 + run.owed(v);
               var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
                 elements.cutOff(now, within); // each element ends with one outcome too

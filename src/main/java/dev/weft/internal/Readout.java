@@ -92,7 +92,7 @@ public final class Readout {
   Span span(int vertex, long origin) {
     var name = run.ranOnName[vertex]; // null if its task never started
     var thread = name == null ? null : run.threads[vertex];
-    return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt[vertex], origin),
+    return new Span(run.plan.names[vertex], outcome(vertex), at(run.readyAt(vertex), origin),
         at(run.startAt[vertex], origin), at(run.endAt[vertex], origin),
         run.attempts.count(vertex), thread == null ? 0 : thread.threadId(),
         thread == null ? "" : name, -1, inside(run.attempts.child(vertex), origin));

@@ -80,6 +80,8 @@ public final class Run<R> {
   static final int OMITTED = 14;
 
   static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+  /** Added to the pending count of a vertex cancelled while it waited: see readyAt. */
+  static final int NEVER_READY = 1 << 30;
   private static final VarHandle REMAINING;
   private static final VarHandle FAIL_FAST_CAUSE;
   private static final VarHandle CANCELLED_BY;
@@ -125,7 +127,9 @@ public final class Run<R> {
   // Per vertex. state and pending are accessed atomically by any thread of the run; the others
   // are written only by the thread that owns the vertex's transition (see the notes above).
   final int[] state;
-  // per vertex: dependencies not yet ended; once it runs, what its thread owes (see runVertex)
+  // per vertex: dependencies not yet ended, counted down only for those with more than one; 0
+  // once it became ready, NEVER_READY added when it ends without (so it stays above 0 whatever
+  // ends after it); once it runs, -1 minus what its thread owes (see runVertex and owed)
   final int[] pending;
   final Object[] slot;
   // The thread a vertex's task runs on: written before it is claimed (so an interrupter that sees
@@ -133,7 +137,6 @@ public final class Run<R> {
   // now is the state's to say; ranOnName, the thread's name as the task started, says it did.
   final Thread[] threads;
   final String[] ranOnName;
-  final long[] readyAt;
   final long[] startAt;
   final long[] endAt;
 
@@ -154,7 +157,8 @@ public final class Run<R> {
   // JFR run event, when JFR records it; begun by the caller, committed by the finishing thread
   private final RunExecutionEvent jfrRun;
 
-  private Run(Plan plan, Settings<R> settings, Function<Run<R>, R> resultFactory) {
+  private Run(Plan plan, Object[] values, Settings<R> settings,
+      Function<Run<R>, R> resultFactory) {
     this.plan = plan;
     this.id = IDS.incrementAndGet();
     this.executor = settings.executor();
@@ -171,10 +175,9 @@ public final class Run<R> {
     int n = plan.size();
     this.state = new int[n];
     this.pending = plan.initialPending.clone();
-    this.slot = new Object[n];
+    this.slot = values; // the inputs' values, bound by vertex: the run's own from now on
     this.threads = new Thread[n];
     this.ranOnName = new String[n];
-    this.readyAt = new long[n];
     this.startAt = new long[n];
     this.endAt = new long[n];
     this.future = new RunFuture<>(this);
@@ -190,14 +193,15 @@ public final class Run<R> {
   }
 
   /**
-   * Starts a run; {@code inputValues} is indexed by vertex and already checked. Tasks with nothing
+   * Starts a run; {@code inputValues} is indexed by vertex, one slot per vertex, already checked,
+   * and becomes the run's own (it holds every vertex's value from then on). Tasks with nothing
    * to wait for are handed to {@code executor}; with a synchronous executor the whole run happens
    * before this method returns.
    */
   public static <R> CompletableFuture<R> start(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory) {
-    var run = new Run<>(plan, settings, resultFactory);
-    run.begin(inputValues);
+    var run = new Run<>(plan, inputValues, settings, resultFactory);
+    run.begin();
     return run.future;
   }
 
@@ -209,8 +213,8 @@ public final class Run<R> {
    */
   public static <R> CompletableFuture<R> startInside(Plan plan, Object[] inputValues,
       Settings<R> settings, Function<Run<R>, R> resultFactory, Attempts site, int key) {
-    var run = new Run<>(plan, settings, resultFactory);
-    run.begin(inputValues, () -> {
+    var run = new Run<>(plan, inputValues, settings, resultFactory);
+    run.begin(() -> {
       if (!site.adopt(key, run)) {
         run.cancelFromParent(site.stopText()); // its task was cut off: it ends on its own
       }
@@ -218,8 +222,8 @@ public final class Run<R> {
     return run.future;
   }
 
-  private void begin(Object[] inputValues) {
-    begin(inputValues, null);
+  private void begin() {
+    begin(null);
   }
 
   /**
@@ -227,7 +231,7 @@ public final class Run<R> {
    * task count is set and RunStarted is reported, before any task is ready: a subgraph's run is
    * adopted by its node there, and a node already stopped cancels it at once, as a run begun.
    */
-  private void begin(Object[] inputValues, Runnable started) {
+  private void begin(Runnable started) {
     // this thread, while it starts the run and runs its inline roots; unless it is counted
     // already, as a task's of the same request starting a subgraph's run
     var outer = Frame.current();
@@ -239,9 +243,8 @@ public final class Run<R> {
     }
     try {
       for (int v : plan.inputs) {
-        slot[v] = inputValues[v];
-        state[v] = SUCCEEDED;
-        readyAt[v] = startAt[v] = endAt[v] = startNanos;
+        state[v] = SUCCEEDED; // its value is in its slot already
+        startAt[v] = endAt[v] = startNanos;
       }
       remaining = plan.taskCount;
       if (hooks != null) {
@@ -259,7 +262,7 @@ public final class Run<R> {
       }
       cutOff.armDeadline(); // from the run's start: RunStarted listeners must not push it
       for (int r : plan.roots) {
-        becameReady(r, startNanos, frame);
+        becameReady(r, frame); // ready at the run's start: lastDependencyEnd says so
       }
       drainEnded(frame);
       loop(-1, frame);
@@ -328,8 +331,9 @@ public final class Run<R> {
     frame.taskLeftInterrupt = false;
     threads[v] = frame.thread;
     // pending[v] reached 0 when v became ready and no one counts it down again: it now holds
-    // what this thread ended and still owes remaining, which a cut-off of v subtracts for it
-    pending[v] = frame.finished;
+    // what this thread ended and still owes remaining, which a cut-off of v subtracts for it,
+    // as -1 - owed, so that it still says v became ready (see readyAt)
+    pending[v] = -1 - frame.finished;
     if (!INTS.compareAndSet(state, v, SCHEDULED, RUNNING)) {
       threads[v] = null; // cancelled, or refused by the executor, before it could start
       return;
@@ -337,7 +341,7 @@ public final class Run<R> {
     long clock = frame.clock;
     // Reusing this thread's last end time saves a clock read; never earlier than readiness, which
     // another thread's later end may have set.
-    startAt[v] = clock != 0 ? Math.max(clock, readyAt[v]) : clock();
+    startAt[v] = clock != 0 ? Math.max(clock, lastDependencyEnd(v)) : clock();
     frame.clock = 0;
     ranOnName[v] = frame.threadName; // as it is now: a later rename changes no returned span
     NodeExecutionEvent jfr = null;
@@ -425,8 +429,12 @@ public final class Run<R> {
         int d = plan.outNode[k];
         if (s != SUCCEEDED && plan.outRequired[k]) {
           skip(d, s, e, frame);
+        } else if (plan.initialPending[d] == 1) {
+          // its only dependency: no other thread counts it down, so no atomic is needed (the
+          // state's CAS in becameReady publishes it to whoever runs or cancels it)
+          becameReady(d, frame);
         } else if ((int) INTS.getAndAdd(pending, d, -1) == 1) {
-          becameReady(d, lastDependencyEnd(d), frame);
+          becameReady(d, frame);
         }
       }
     }
@@ -446,7 +454,7 @@ public final class Run<R> {
     }
     // skipped and omitted vertices hold the vertex that failed or was omitted first
     slot[d] = s == SKIPPED || s == OMITTED ? slot[e] : s == FAILED ? Integer.valueOf(e) : null;
-    readyAt[d] = startAt[d] = endAt[d] = endAt[e];
+    startAt[d] = endAt[d] = endAt[e]; // never ready: its ready time is its end (see readyAt)
     frame.ended.push(d);
     return true;
   }
@@ -476,6 +484,24 @@ public final class Run<R> {
   }
 
   /**
+   * {@return when {@code v} became ready, or, if it never did (skipped, or cancelled while it
+   * waited), when it ended} Not stored: a vertex became ready when its last dependency ended
+   * (the run's start for one with none), which the end times of its dependencies say; whether
+   * it did, its pending count says: 0 or below once it did, above 0 for ever for one skipped
+   * (the edge that skipped it is never counted down) or cancelled while it waited ({@link
+   * #NEVER_READY} added as it ended, so dependencies that end after it cannot bring it to 0).
+   * Read once it has ended: the same value whenever read after that.
+   */
+  long readyAt(int v) {
+    return pending[v] <= 0 ? Math.min(lastDependencyEnd(v), startAt[v]) : startAt[v];
+  }
+
+  /** {@return what the thread running {@code v} owes {@link #remaining}: see runVertex} */
+  int owed(int v) {
+    return -1 - pending[v];
+  }
+
+  /**
    * {@return when the last dependency of {@code v} ended: the moment it became ready} Every
    * dependency stored its end time before decrementing {@code pending}, so all are visible here.
    */
@@ -487,21 +513,23 @@ public final class Run<R> {
     return ready;
   }
 
-  private void becameReady(int v, long now, Frame frame) {
-    if (plan.conditions[v] != null && cancelled == null && !conditionHolds(v, now, frame)) {
+  /** {@code v}'s last dependency has ended: runs, hands on, omits or cancels it. */
+  private void becameReady(int v, Frame frame) {
+    if (plan.conditions[v] != null && cancelled == null
+        && !conditionHolds(v, lastDependencyEnd(v), frame)) {
       return; // omitted, or failed by its condition
     }
     if (cancelled != null) {
       if (INTS.compareAndSet(state, v, WAITING, CANCELLED)) {
-        readyAt[v] = startAt[v] = endAt[v] = now;
+        startAt[v] = endAt[v] = lastDependencyEnd(v);
         frame.ended.push(v);
       }
     } else if (hooks != null) {
       // Announce while no one else may end the node, so NodeReady precedes its NodeEnded. A
       // canceller skips READYING vertices; the cancelled flag, set before its sweep, is read here.
       if (INTS.compareAndSet(state, v, WAITING, READYING)) {
-        readyAt[v] = now;
-        hooks.nodeReady(this, v, now);
+        pending[v] = 0; // it became ready (see readyAt); no dependency counts it down any more
+        hooks.nodeReady(this, v, lastDependencyEnd(v));
         if (cancelled != null) {
           startAt[v] = endAt[v] = clock();
           INTS.setVolatile(state, v, CANCELLED);
@@ -512,7 +540,7 @@ public final class Run<R> {
         }
       }
     } else if (INTS.compareAndSet(state, v, WAITING, SCHEDULED)) {
-      readyAt[v] = now;
+      pending[v] = 0; // it became ready (see readyAt); no dependency counts it down any more
       dispatch(v, frame);
     }
   }
@@ -532,7 +560,7 @@ public final class Run<R> {
     }
     if (INTS.compareAndSet(state, v, WAITING, failure == null ? OMITTED : FAILED)) {
       slot[v] = failure == null ? Integer.valueOf(v) : failure;
-      readyAt[v] = startAt[v] = endAt[v] = now;
+      startAt[v] = endAt[v] = now;
       frame.ended.push(v);
     }
     return false;
