@@ -161,6 +161,8 @@ public final class Elements extends Attempts {
       throw new CancellationException(run.readout().cancelText());
     }
     if (collect) {
+      // a collecting fan-out's elements are cancelled only by a stop of the node or of its run
+      throwIfAnyCancelled();
       var outcomes = new ArrayList<Outcome<?>>(size);
       for (int i = 0; i < size; i++) {
         outcomes.add(outcome(i));
@@ -171,14 +173,21 @@ public final class Elements extends Attempts {
     if (failed >= 0) {
       sneakyThrow(failure.of(failed, (Throwable) slot[failed]));
     }
+    throwIfAnyCancelled();
+    return Collections.unmodifiableList(Arrays.asList(slot));
+  }
+
+  /**
+   * Cancels the node if an element ended Cancelled: one stopped by the run, which has not
+   * reached the node yet. Its slot holds what it ended with, not a value, and its Cancelled is
+   * no outcome to collect: the node is cancelled, not a list with that in it.
+   */
+  private void throwIfAnyCancelled() {
     for (int i = 0; i < size; i++) {
       if ((int) INTS.getVolatile(state, i) == CANCELLED) {
-        // an element stopped by the run (which has not reached the node yet): its slot holds
-        // what it ended with, not a value, so the node is cancelled, not a list with that in it
         throw new CancellationException(cancelReason(i));
       }
     }
-    return Collections.unmodifiableList(Arrays.asList(slot));
   }
 
   @SuppressWarnings("unchecked")
