@@ -11,8 +11,9 @@ import org.openjdk.jmh.annotations.State;
  * ({@code weft}: every task may block, so each runs on a virtual thread), Weft with every node
  * {@link NodeBuilder#inline()} ({@code weftInline}), and the same graph wired by hand with
  * CompletableFuture, every stage inline ({@code cfInline}) or every node an async stage on a new
- * virtual thread ({@code cfVirtual}). All four must return the same value, checked before anything
- * is timed. A subclass names its shapes with a {@code @Param} field returned by {@link #shape()}
+ * virtual thread ({@code cfVirtual}); and both Weft ways again {@link
+ * GraphBuilder#withoutTaskTimes() without task times} ({@code weftUntimed}, {@code
+ * weftInlineUntimed}). All must return the same value, checked before anything is timed. A subclass names its shapes with a {@code @Param} field returned by {@link #shape()}
  * and sets the mode and units; JMH runs these methods under the subclass's name.
  */
 @State(Scope.Benchmark)
@@ -36,6 +37,18 @@ public abstract class FourWaysBenchmark {
   @Benchmark
   public long weftInline() {
     return wired.weftInline();
+  }
+
+  /** {@code weft} without task times ({@link GraphBuilder#withoutTaskTimes()}). */
+  @Benchmark
+  public long weftUntimed() {
+    return wired.weftUntimed();
+  }
+
+  /** {@code weftInline} without task times. */
+  @Benchmark
+  public long weftInlineUntimed() {
+    return wired.weftInlineUntimed();
   }
 
   @Benchmark

@@ -153,7 +153,18 @@ final class Shapes {
    * @param inline whether every node is marked {@link NodeBuilder#inline()}
    */
   static Weft weft(Shape shape, boolean inline) {
-    var g = Graph.builder(shape.name() + (inline ? "-inline" : ""));
+    return weft(shape, inline, true);
+  }
+
+  /**
+   * As {@link #weft(Shape, boolean)}; {@code timed} false declares the graph {@link
+   * GraphBuilder#withoutTaskTimes() without task times}.
+   */
+  static Weft weft(Shape shape, boolean inline, boolean timed) {
+    var g = Graph.builder(shape.name() + (inline ? "-inline" : "") + (timed ? "" : "-untimed"));
+    if (!timed) {
+      g.withoutTaskTimes();
+    }
     var nodes = new ArrayList<Node<Long>>(shape.size());
     for (int i = 0; i < shape.size(); i++) {
       int[] d = shape.deps()[i];
@@ -246,11 +257,23 @@ final class Shapes {
     private final Shape shape;
     private final Weft weft;
     private final Weft weftInline;
+    private final Weft weftUntimed;
+    private final Weft weftInlineUntimed;
 
     Wired(String name) {
       shape = of(name);
       weft = Shapes.weft(shape, false);
       weftInline = Shapes.weft(shape, true);
+      weftUntimed = Shapes.weft(shape, false, false);
+      weftInlineUntimed = Shapes.weft(shape, true, false);
+    }
+
+    long weftUntimed() {
+      return weftUntimed.run();
+    }
+
+    long weftInlineUntimed() {
+      return weftInlineUntimed.run();
     }
 
     long weft() {
@@ -272,12 +295,14 @@ final class Shapes {
     /** Runs each implementation once; throws unless all return the sequential value. */
     void check() {
       long expected = shape.expected();
-      long[] got = {weft(), weftInline(), cfInline(), cfVirtual()};
+      long[] got = {weft(), weftInline(), cfInline(), cfVirtual(), weftUntimed(),
+          weftInlineUntimed()};
       for (long g : got) {
         if (g != expected) {
           throw new IllegalStateException(shape.name() + ": implementations disagree: expected "
               + expected + ", weft=" + got[0] + " weftInline=" + got[1] + " cfInline=" + got[2]
-              + " cfVirtual=" + got[3]);
+              + " cfVirtual=" + got[3] + " weftUntimed=" + got[4] + " weftInlineUntimed="
+              + got[5]);
         }
       }
     }

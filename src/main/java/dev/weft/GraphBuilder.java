@@ -247,6 +247,28 @@ public final class GraphBuilder {
     return this;
   }
 
+  /**
+   * Runs of this graph read the clock once per run instead of once or twice per task. A clock
+   * read cost about 40 ns on the 2-core test machine (a virtual machine), most of what a cheap
+   * {@linkplain NodeBuilder#inline() inline} task costs: see BENCHMARKS.md. Off by default.
+   *
+   * <p>The trade: every span of a run starts, waits and ends at the run's start, so {@link
+   * RunResult#spans()}, {@link RunResult#trace()}, its exports and its critical path still show
+   * every task's outcome, attempts, thread and nesting, but no time; and every event about a
+   * task a listener gets (readiness, attempts, retries, hedges, end) carries that same time,
+   * {@code at} 0. What keeps its own clock is unchanged:
+   * {@link RunResult#elapsed()}, the run's deadline, timeouts, retries' back-off, hedges'
+   * delays and latency history, breakers' slow calls, {@link NodeBuilder#skipWhenLate()},
+   * {@link #refuseUnreachableDeadlines()} and the JFR events. Subgraphs take their own graph's
+   * setting.
+   *
+   * @return this builder
+   */
+  public GraphBuilder withoutTaskTimes() {
+    plan().untimed();
+    return this;
+  }
+
   boolean refusesUnreachableDeadlines() {
     return refuseUnreachable;
   }

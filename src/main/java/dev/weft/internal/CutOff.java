@@ -89,7 +89,7 @@ final class CutOff {
    * {@return how many tasks it ended}
    */
   int sweep() {
-    long now = run.clock();
+    long now = run.taskClock();
     var state = run.state;
     int count = 0;
     String why = null;
@@ -139,7 +139,7 @@ final class CutOff {
   /** Ends, as CANCELLED, every task still running after the grace, and with them the run. */
   private void cutStragglers() {
     try {
-      long now = run.clock();
+      long now = run.taskClock();
       var state = run.state;
       var cut = new LinkedHashMap<Integer, Thread>();
       var within = new LinkedHashMap<String, Thread>();

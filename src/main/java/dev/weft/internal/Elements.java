@@ -87,7 +87,7 @@ public final class Elements extends Attempts {
     this.policies = policies;
     this.collect = collect;
     this.size = items.size();
-    this.readyAt = run.clock();
+    this.readyAt = run.taskClock();
     this.startAt = new long[size];
     this.endAt = new long[size];
     this.slot = new Object[size];
@@ -249,7 +249,7 @@ public final class Elements extends Attempts {
       threads[i] = null; // stopped before it could start
       return;
     }
-    startAt[i] = run.clock();
+    startAt[i] = run.taskClock();
     ranOnName[i] = frame.threadName;
     NodeExecutionEvent jfr = null;
     Object result;
@@ -287,7 +287,7 @@ public final class Elements extends Attempts {
       }
       frame.restoreThread();
     }
-    long now = run.clock();
+    long now = run.taskClock();
     // the result first: a span built as soon as the state says FAILED or SUCCEEDED (the
     // cut-off's, a listener's) reads it; a cut-off's CANCELLED never does
     slot[i] = result;
@@ -350,7 +350,7 @@ public final class Elements extends Attempts {
         int s = (int) INTS.getVolatile(state, i);
         if (s == SCHEDULED) {
           if (INTS.compareAndSet(state, i, SCHEDULED, CANCELLED)) {
-            startAt[i] = endAt[i] = run.clock();
+            startAt[i] = endAt[i] = run.taskClock();
             ended(i);
             break;
           }

@@ -104,7 +104,7 @@ public final class Hedges extends Attempts {
     this.ranOnName = new String[max];
     this.cut = new boolean[max];
     this.reasons = new String[max];
-    this.readyAt = outer.run.clock();
+    this.readyAt = outer.run.taskClock();
   }
 
   private static int[] scheduled(int n) {
@@ -233,7 +233,7 @@ public final class Hedges extends Attempts {
         run.exit();
         if (INTS.compareAndSet(state, k, SCHEDULED, FAILED)) {
           slot[k] = refused; // no thread for it: a failed attempt, not the task's failure yet
-          startAt[k] = endAt[k] = run.clock();
+          startAt[k] = endAt[k] = run.taskClock();
           unsent(k);
           ended(k);
         }
@@ -279,7 +279,7 @@ public final class Hedges extends Attempts {
       }
       return;
     }
-    startAt[k] = run.clock();
+    startAt[k] = run.taskClock();
     ranOnName[k] = frame.threadName;
     single(k);
     Object result;
@@ -294,7 +294,7 @@ public final class Hedges extends Attempts {
           throw new CancellationException("cut off at the run's cancellation");
         }
         try {
-          run.hooks.hedgeStarted(cast(run), this, k, run.scheduler.nanoTime());
+          run.hooks.hedgeStarted(cast(run), this, k, run.eventClock());
         } finally {
           release(k, held);
         }
@@ -318,7 +318,7 @@ public final class Hedges extends Attempts {
         frame.leave();
       }
     }
-    long now = run.clock();
+    long now = run.taskClock();
     // the result first: a span built as soon as the state says FAILED or SUCCEEDED (the
     // cut-off's, a listener's) reads it; a cut-off's CANCELLED never does
     slot[k] = result;
@@ -509,7 +509,7 @@ public final class Hedges extends Attempts {
         int s = (int) INTS.getVolatile(state, k);
         if (s == SCHEDULED) {
           if (INTS.compareAndSet(state, k, SCHEDULED, CANCELLED)) {
-            startAt[k] = endAt[k] = run.clock();
+            startAt[k] = endAt[k] = run.taskClock();
             reasons[k] = why;
             if (k > 0) {
               unsent(k);

@@ -42,6 +42,8 @@ public final class Plan {
   final Condition[] conditions;
   /** Whether any vertex is guarded. */
   final boolean guarded;
+  /** Whether runs read the clock for every task's span (see Run.taskClock). */
+  final boolean timed;
   /**
    * For vertices with many dependencies, an open-addressing table from upstream vertex to its
    * first edge position: {@code [key+1, position]} pairs, 0 marking a free slot.
@@ -52,7 +54,8 @@ public final class Plan {
       Class<?>[] inputTypes, Invoker[] invokers, int[] depStart, int[] depNode,
       EdgeKind[] depKind, Object[] depFallback, int[] outStart, int[] outNode,
       boolean[] outRequired, int[] initialPending, int[] roots, boolean[] absorbs, int taskCount,
-      boolean[] guardedVertex, boolean[] inline, Condition[] conditions) {
+      boolean[] guardedVertex, boolean[] inline, Condition[] conditions, boolean timed) {
+    this.timed = timed;
     this.graph = graph;
     this.owner = owner;
     this.names = names;

@@ -17,6 +17,7 @@ public final class PlanBuilder {
   private final Object owner;
   private final ArrayList<Vertex> vertices = new ArrayList<>();
   private final HashMap<String, Integer> byName = new HashMap<>();
+  private boolean timed = true;
 
   private static final class Vertex {
     final String name;
@@ -36,6 +37,11 @@ public final class PlanBuilder {
       this.input = input;
       this.type = type;
     }
+  }
+
+  /** Runs of the plan take no time per task: see {@code GraphBuilder.withoutTaskTimes}. */
+  public void untimed() {
+    timed = false;
   }
 
   public PlanBuilder(String graph) {
@@ -255,7 +261,7 @@ public final class PlanBuilder {
     }
     return new Plan(graph, owner, names, input, inputs, inputTypes, invokers, depStart, depNode,
         depKind, depFallback, outStart, outNode, outRequired, pending, roots, absorbs, taskCount,
-        guarded, inline, conditions);
+        guarded, inline, conditions, timed);
   }
 
   /**

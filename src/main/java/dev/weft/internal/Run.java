@@ -341,7 +341,7 @@ public final class Run<R> {
     long clock = frame.clock;
     // Reusing this thread's last end time saves a clock read; never earlier than readiness, which
     // another thread's later end may have set.
-    startAt[v] = clock != 0 ? Math.max(clock, lastDependencyEnd(v)) : clock();
+    startAt[v] = clock != 0 ? Math.max(clock, lastDependencyEnd(v)) : taskClock();
     frame.clock = 0;
     ranOnName[v] = frame.threadName; // as it is now: a later rename changes no returned span
     NodeExecutionEvent jfr = null;
@@ -386,7 +386,7 @@ public final class Run<R> {
         frame.restoreThread();
       }
     }
-    long now = clock();
+    long now = taskClock();
     int end = attempts.settle(v, outcome);
     if (end < 0) {
       // Cut off as a straggler: the run has ended without this task, and the cut-off counted
@@ -531,7 +531,7 @@ public final class Run<R> {
         pending[v] = 0; // it became ready (see readyAt); no dependency counts it down any more
         hooks.nodeReady(this, v, lastDependencyEnd(v));
         if (cancelled != null) {
-          startAt[v] = endAt[v] = clock();
+          startAt[v] = endAt[v] = taskClock();
           INTS.setVolatile(state, v, CANCELLED);
           frame.ended.push(v);
         } else {
@@ -588,7 +588,7 @@ public final class Run<R> {
       exit();
       if (INTS.compareAndSet(state, v, SCHEDULED, FAILED)) {
         slot[v] = t; // the executor refused it: a failure of this node, not of the run
-        startAt[v] = endAt[v] = clock();
+        startAt[v] = endAt[v] = taskClock();
         frame.ended.push(v);
       }
     } finally {
@@ -662,17 +662,34 @@ public final class Run<R> {
     }
   }
 
+  /**
+   * {@return the time for a task's span: the scheduler's, or the run's start when the graph
+   * takes no task times ({@code GraphBuilder.withoutTaskTimes}), which reads no clock per task}
+   */
+  long taskClock() {
+    return plan.timed ? clock() : startNanos;
+  }
+
+  /**
+   * {@return the time of an event about a task: the scheduler's (a clock that throws fails the
+   * report, as it did the call it reports), or the run's start when the graph takes no task
+   * times}
+   */
+  long eventClock() {
+    return plan.timed ? scheduler.nanoTime() : startNanos;
+  }
+
   // hooks for the run's parts (the attempt protocol, the cut-off), which see it as Run<?>
 
   void reportStarted(int vertex, int attempt) {
     if (hooks != null) {
-      hooks.nodeStarted(this, vertex, attempt, scheduler.nanoTime());
+      hooks.nodeStarted(this, vertex, attempt, eventClock());
     }
   }
 
   void reportRetried(int vertex, int attempt, Throwable error, long delayNanos) {
     if (hooks != null) {
-      hooks.nodeRetried(this, vertex, attempt, error, delayNanos, scheduler.nanoTime());
+      hooks.nodeRetried(this, vertex, attempt, error, delayNanos, eventClock());
     }
   }
 
@@ -733,14 +750,14 @@ public final class Run<R> {
   }
 
   void reportElementStarted(int vertex, int element, int attempt) {
-    hooks.elementStarted(this, vertex, element, attempt, scheduler.nanoTime());
+    hooks.elementStarted(this, vertex, element, attempt, eventClock());
   }
 
   void reportElementRetried(int vertex, int element, int attempt, Throwable error,
       long delayNanos) {
     if (hooks != null) {
       hooks.elementRetried(this, vertex, element, attempt, error, delayNanos,
-          scheduler.nanoTime());
+          eventClock());
     }
   }
 
