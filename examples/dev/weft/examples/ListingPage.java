@@ -139,6 +139,9 @@ public final class ListingPage {
     return GRAPH.run(Inputs.of(LISTING_ID, listingId).and(VIEWER_ID, viewerId));
   }
 
+  /** Runs between the cold run the example shows and the warm one. */
+  static final int WARM_UP_RUNS = 10;
+
   public static void main(String[] args) throws IOException {
     RunResult result = render(42, 1);
     Page page = result.get(PAGE);
@@ -167,11 +170,23 @@ public final class ListingPage {
     System.out.println("host:    " + hostPage.host());
     System.out.println("listings: " + hostPage.listings());
 
+    // The first run in a JVM is cold: its classes (Weft's, the example's, the JDK's HTTP-free
+    // parts it uses) load and nothing is compiled yet, so its waits are the JVM's, not Weft's
+    // scheduling. The same page again after a few runs shows what a serving process sees.
     System.out.println();
-    System.out.printf(Locale.ROOT, "run %d of %s took %.1f ms%n", result.runId(), result.graph(),
+    System.out.printf(Locale.ROOT, "run %d of %s took %.1f ms: cold, the first run in this JVM"
+        + " (classes load, nothing is compiled yet)%n", result.runId(), result.graph(),
         millis(result.elapsed()));
     System.out.print(waterfall(result));
-    Trace trace = result.trace();
+    RunResult warm = result;
+    for (int i = 0; i < WARM_UP_RUNS; i++) {
+      warm = render(42, 1);
+    }
+    System.out.println();
+    System.out.printf(Locale.ROOT, "run %d of %s took %.1f ms: warm, the same page after %d more"
+        + " runs%n", warm.runId(), warm.graph(), millis(warm.elapsed()), WARM_UP_RUNS);
+    System.out.print(waterfall(warm));
+    Trace trace = warm.trace();
     System.out.println();
     System.out.print(trace.criticalPathText());
     Path html = Path.of("target", "listing-page.html");

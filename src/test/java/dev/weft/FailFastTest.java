@@ -282,4 +282,62 @@ class FailFastTest {
     assertEquals(span.ended(), span.ready());
     assertEquals(java.time.Duration.ZERO, ended.get("skipped").ended(), "skipped at 0 ms");
   }
+
+  /**
+   * A task that ends with a CancellationException once its run is cancelled is cancelled, not
+   * failed, even before the run's sweep reached it: what it ran inside (a fan-out's elements,
+   * hedges, a subgraph) saw the cancellation first and ended so. Found by
+   * SchedulingPropertiesTest (a fan-out Failed with the CancellationException its cancelled
+   * elements made). Here the sweep is held at an earlier node, in a listener, while the task
+   * throws.
+   */
+  @Test
+  void aTaskEndingWithACancellation_onceItsRunIsCancelled_isCancelled() throws Exception {
+    var xRunning = new CountDownLatch(1);
+    var sweepHeld = new CountDownLatch(1);
+    var xEnded = new CountDownLatch(1);
+    var g = Graph.builder("fail-fast");
+    Node<String> slow = g.task("slow", () -> {
+      NEVER.await(); // until the sweep interrupts it
+      return "slow";
+    });
+    g.task("waiting", slow, s -> s); // cancelled by the sweep, before it reaches 'x'
+    Node<String> x = g.task("x", () -> {
+      xRunning.countDown();
+      awaitUninterruptibly(sweepHeld);
+      throw new java.util.concurrent.CancellationException("what it ran inside was cancelled");
+    });
+    g.task("failing", () -> {
+      assertTrue(xRunning.await(10, SECONDS), "x should start");
+      throw new IllegalStateException("boom");
+    });
+    RunListener listener = e -> {
+      if (e instanceof RunEvent.NodeEnded n && n.node().equals("waiting")) {
+        sweepHeld.countDown();
+        awaitUninterruptibly(xEnded); // the sweep waits here until 'x' has ended
+      } else if (e instanceof RunEvent.NodeEnded n && n.node().equals("x")) {
+        xEnded.countDown();
+      }
+    };
+    var result = g.build().run(Inputs.empty(), o -> o.withListener(listener)
+        .withFailureMode(FailureMode.FAIL_FAST));
+
+    assertInstanceOf(Outcome.Cancelled.class, result.outcome(x), () -> "x ended "
+        + result.outcome(x));
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    long bound = System.nanoTime() + SECONDS.toNanos(10);
+    boolean interrupted = false;
+    while (latch.getCount() > 0 && System.nanoTime() < bound) {
+      try {
+        latch.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

@@ -158,6 +158,13 @@ class ListingPageExampleTest {
     assertTrue(text.contains("\n  photos[2] "), "element rows in the waterfall:\n" + text);
     assertTrue(text.contains("\n  profile "), "subgraph rows in the waterfall:\n" + text);
     assertTrue(text.contains("critical path of run"), text);
+    // a cold run and a warm one, each named as such, each with its waterfall
+    assertTrue(Pattern.compile("\nrun \\d+ of listing-page took [\\d.]+ ms: cold, the first run"
+        + " in this JVM").matcher(text).find(), text);
+    assertTrue(Pattern.compile("\nrun \\d+ of listing-page took [\\d.]+ ms: warm, the same page"
+        + " after 10 more runs\n").matcher(text).find(), text);
+    assertTrue(Pattern.compile("\n  photos\\[2\\] ").matcher(text).results().count() >= 2,
+        "both waterfalls show the elements:\n" + text);
     var html = Path.of("target", "listing-page.html");
     assertTrue(text.contains("waterfall written to " + html.toAbsolutePath()), text);
     var dir = Path.of("target", "weft-trace");

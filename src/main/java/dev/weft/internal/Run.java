@@ -44,7 +44,9 @@ import java.util.function.Function;
  * interrupt status cleared, name and context class loader as its loop found them ({@link Frame}).
  *
  * <p>Cancellation (fail-fast, the caller, the future, a fault, the deadline) sets {@link
- * #cancelled} once, then sweeps the vertices: unstarted ones become CANCELLED, running ones are
+ * #cancelled} once, then sweeps the vertices (a task that ends with a {@code
+ * CancellationException} once it is set is cancelled too, swept or not: what it ran inside saw
+ * the cancellation first): unstarted ones become CANCELLED, running ones are
  * interrupted. The RUNNING/INTERRUPTING/INTERRUPTED handshake (as in {@code FutureTask})
  * guarantees an interrupt meant for one task never reaches the next task run on the same thread:
  * the task's thread waits out INTERRUPTING, then clears the interrupt it was sent. Such waits
@@ -377,7 +379,9 @@ public final class Run<R> {
         outcome = SUCCEEDED;
       } catch (Throwable t) {
         result = t;
-        outcome = FAILED;
+        // Stopped by the run's cancellation before the sweep reached it: what it ran inside (a
+        // fan-out's elements, hedges, a subgraph) saw the cancellation first and ended cancelled
+        outcome = t instanceof CancellationException && cancelled != null ? CANCELLED : FAILED;
       } finally {
         frame.current = -1;
         if (scopes != null) {
