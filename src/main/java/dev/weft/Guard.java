@@ -10,6 +10,7 @@ import dev.weft.internal.Invoker;
 import dev.weft.internal.LatencyHistogram;
 import dev.weft.internal.Run;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.ArrayList;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Future;
@@ -115,7 +116,9 @@ final class Guard implements Invoker, Elements.Policies {
       }
       for (int attempt = 1; ; attempt++) {
         if (attempt > 1 && site.stopped(v)) {
-          throw failure; // cancelled between attempts, its interrupt swallowed: no more attempts
+          // cancelled between attempts, its interrupt swallowed: the retry it was promised is
+          // what the stop cancelled, so it ends cancelled (the failure it would retry attached)
+          throw stoppedBeforeAttempt(attempt);
         }
         try {
           return attempt(site, v, attempt);
@@ -201,6 +204,11 @@ final class Guard implements Invoker, Elements.Policies {
     return value;
   }
 
+  private CancellationException stoppedBeforeAttempt(int attempt) {
+    return new CancellationException("node '" + node + "' was stopped before its attempt "
+        + attempt);
+  }
+
   /** Decides on a retry and, if there is one, waits out its delay. */
   private boolean retryAgain(Attempts site, int v, int attempt, Throwable failure, long first)
       throws InterruptedException {
@@ -231,8 +239,11 @@ final class Guard implements Invoker, Elements.Policies {
           "retry " + (attempt + 1), p.budget.terms()));
       return false;
     }
-    if (!site.retried(v, attempt, failure, delay) || site.stopped(v)) {
-      return false; // cut off or cancelled while it was reported
+    if (!site.retried(v, attempt, failure, delay)) {
+      return false; // cut off while it was reported
+    }
+    if (site.stopped(v)) {
+      throw stoppedBeforeAttempt(attempt + 1); // cancelled once its retry was announced
     }
     if (delay > 0) {
       clock.sleep(delay, TimeUnit.NANOSECONDS);

@@ -625,15 +625,15 @@ class HedgeRegressionTest {
   /**
    * An element whose retry was announced (ElementRetried) and which its fan-out stopped before
    * that retry began ends Cancelled, as EventLog.check holds every run to, and as it does when
-   * the fan-out's stop reaches it first. Today, when it looks between its attempts while the
+   * the fan-out's stop reaches it first; also when it looks between its attempts while the
    * stop is under way (the fan-out's first failure set its stop, and the sweep of its elements
-   * waits on an earlier element held in a listener), it ends Failed with the failure it was
-   * going to retry. Not about hedges (found by the hedge properties, on an unhedged fan-out).
+   * waits on an earlier element held in a listener), where it ended Failed with the failure it
+   * was going to retry: the stop now ends it with a CancellationException (that failure
+   * attached), which an element of a stopped fan-out ends Cancelled with. Not about hedges
+   * (found by the hedge properties, on an unhedged fan-out).
    * Held by a scheduler whose sleep, the retry's delay, returns once the failing element's
    * thread is in that sweep (read from its stack: the only sign of it).
    */
-  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
-      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void anElementStoppedBetweenItsAttempts_isCancelled_notFailedWithWhatItWouldRetry()
       throws Exception {

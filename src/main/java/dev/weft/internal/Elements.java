@@ -278,7 +278,9 @@ public final class Elements extends Attempts {
       outcome = SUCCEEDED;
     } catch (Throwable t) {
       result = t;
-      outcome = FAILED;
+      // stopped with the fan-out or its run before the stop reached it: between its attempts,
+      // or inside what it ran (as a vertex, see Run.runVertex)
+      outcome = t instanceof CancellationException && halted() ? CANCELLED : FAILED;
     } finally {
       frame.site = null;
       frame.current = -1;

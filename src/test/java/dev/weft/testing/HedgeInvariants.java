@@ -51,8 +51,6 @@ public final class HedgeInvariants {
    *       element threw as its value (also without hedges);
    *   <li>{@code aHedgeEndedIsDeliveredBefore...}: at the cut-off, a HedgeEnded may come after
    *       its task's NodeEnded, even after RunEnded;
-   *   <li>{@code anElementStoppedBetweenItsAttempts...}: an element whose retry was announced
-   *       and which its fan-out stopped may end Failed, not Cancelled (also without hedges);
    *   <li>{@code stragglersInsideASubgraph...}: stragglers of a subgraph's own cut-off are
    *       missing from the run's (also without hedges);
    * </ul>
