@@ -46,6 +46,8 @@ final class CutOff {
   private volatile Map<Integer, Thread> stragglers = Map.of();
   // the threads of what ran inside those (elements, subgraphs' tasks), by path: photos[3]
   private volatile Map<String, Thread> innerStragglers = Map.of();
+  // set while cutStragglers cuts, until what it cut is published (see collectStragglers)
+  private volatile boolean cutting;
 
   CutOff(Run<?> run, boolean hasDeadline, long deadlineNanos, long startNanos) {
     this.run = run;
@@ -138,6 +140,7 @@ final class CutOff {
 
   /** Ends, as CANCELLED, every task still running after the grace, and with them the run. */
   private void cutStragglers() {
+    cutting = true; // before the first task is cut: see collectStragglers
     try {
       long now = run.taskClock();
       var state = run.state;
@@ -162,7 +165,10 @@ final class CutOff {
               } else if (inside instanceof Hedges hedges) {
                 hedges.cutOff(now, within); // and each hedged attempt
               } else if (inside instanceof Run<?> inner) {
-                inner.attempts.collectRunning(run.attempts.label(v) + "/", within);
+                var prefix = run.attempts.label(v) + "/";
+                inner.attempts.collectRunning(prefix, within);
+                // and those its own cut-off, armed first, ended already: they run on too
+                inner.cutOff.collectStragglers(prefix, within);
               }
               break;
             }
@@ -183,6 +189,9 @@ final class CutOff {
       if (!cut.isEmpty()) {
         addInnerStragglers(within);
         stragglers = Collections.unmodifiableMap(cut); // listeners of other nodes may read it
+      }
+      cutting = false; // what it cut is published: before any listener is called
+      if (!cut.isEmpty()) {
         for (int v : cut.keySet()) {
           run.reportEnded(v);
         }
@@ -190,6 +199,8 @@ final class CutOff {
       }
     } catch (Throwable t) {
       run.faults.abort(t);
+    } finally {
+      cutting = false;
     }
   }
 
@@ -212,6 +223,23 @@ final class CutOff {
 
   Map<Integer, Thread> stragglers() {
     return stragglers;
+  }
+
+  /**
+   * Puts into {@code into} the stragglers this run's cut-off ended, and those of what ran inside
+   * them, each by its path under {@code prefix}: as the run's result names them to the run around
+   * it once its node's thread is back.
+   */
+  void collectStragglers(String prefix, Map<String, Thread> into) {
+    // A cut-off under way on another thread (a subgraph's own, armed first) may have ended a
+    // task the caller found running no more, and not yet published it: wait it out. It never
+    // waits for the run around it (only the ElementEnded and HedgeEnded listeners it calls, for
+    // what it cuts inside its tasks, can hold it).
+    while (cutting) {
+      Thread.yield();
+    }
+    stragglers.forEach((v, thread) -> into.put(prefix + run.attempts.label(v), thread));
+    innerStragglers.forEach((path, thread) -> into.put(prefix + path, thread));
   }
 
   Map<String, Thread> innerStragglers() {

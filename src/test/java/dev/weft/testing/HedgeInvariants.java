@@ -51,8 +51,6 @@ public final class HedgeInvariants {
    *       element threw as its value (also without hedges);
    *   <li>{@code aHedgeEndedIsDeliveredBefore...}: at the cut-off, a HedgeEnded may come after
    *       its task's NodeEnded, even after RunEnded;
-   *   <li>{@code stragglersInsideASubgraph...}: stragglers of a subgraph's own cut-off are
-   *       missing from the run's (also without hedges);
    * </ul>
    */
   public static final boolean STRICT = Boolean.getBoolean("weft.hedges.strict");
@@ -144,15 +142,11 @@ public final class HedgeInvariants {
 
   /**
    * {@return whether task {@code label}, inside the subgraphs {@code path} names, was cut off}
-   * Inside a subgraph that was, or that left stragglers, it may have been without being named
-   * (see {@link #STRICT}).
+   * Named by its path whichever cut-off cut it, its run's or a subgraph's own (fixed: one that a
+   * subgraph's own cut-off ended just before the run's looked inside went unnamed).
    */
   private static boolean cut(String path, String label, Map<String, Thread> stragglers) {
-    if (stragglers.containsKey(path + label)) {
-      return true;
-    }
-    return !STRICT && !path.isEmpty() && (stragglers.containsKey(path.substring(0,
-        path.length() - 1)) || stragglers.keySet().stream().anyMatch(n -> n.startsWith(path)));
+    return stragglers.containsKey(path + label);
   }
 
   /** Checks one hedged task, {@code label}, under probe key {@code key}, against its span. */
