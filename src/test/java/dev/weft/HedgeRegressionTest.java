@@ -396,15 +396,13 @@ class HedgeRegressionTest {
   }
 
   /**
-   * A hedged node's attempts end within the node's span. Today, when an attempt ends by itself
+   * A hedged node's attempts end within the node's span, also when an attempt ends by itself
    * (here a hedge that returns its value despite the interrupt) while the cut-off is ending the
-   * node, after it read the time it gives every task it cuts off and before it reached this
-   * node, the attempt is not cut off: it keeps its own end, after the node's. The cut-off is held
-   * there by a listener: it delivers the ElementEnded of a fan-out declared before, which it cuts
-   * off first.
+   * run, before it reached this node. The cut-off read the time once, as it began, and gave it to
+   * every task it cut, so the node ended before that attempt; it now reads the time as it cuts
+   * each task. The cut-off is held by a listener: it delivers the ElementEnded of a fan-out
+   * declared before, which it cuts off first.
    */
-  @EnabledIfSystemProperty(named = "weft.hedges.strict", matches = "true",
-      disabledReason = "still fails: run with -Dweft.hedges.strict=true")
   @Test
   void anAttemptThatEndsWhileTheCutOffIsEndingItsNode_endsWithinTheNodesSpan() throws Exception {
     var running = new CountDownLatch(3); // the element, search's first attempt and its hedge

@@ -142,7 +142,6 @@ final class CutOff {
   private void cutStragglers() {
     cutting = true; // before the first task is cut: see collectStragglers
     try {
-      long now = run.taskClock();
       var state = run.state;
       var cut = new LinkedHashMap<Integer, Thread>();
       var within = new LinkedHashMap<String, Thread>();
@@ -155,15 +154,18 @@ final class CutOff {
           } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
             var thread = run.threads[v];
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
-              run.endAt[v] = now;
+              // ended now, not when the cut-off began: an attempt inside it may have ended by
+              // itself meanwhile (a listener held the cut-off), and a task ends after its parts
+              long at = run.taskClock();
+              run.endAt[v] = at;
               cut.put(v, thread);
               // and what its thread ended before it and had not yet counted: see Run.runVertex
               count += 1 + run.owed(v);
               var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
-                elements.cutOff(now, within); // each element ends with one outcome too
+                elements.cutOff(at, within); // each element ends with one outcome too
               } else if (inside instanceof Hedges hedges) {
-                hedges.cutOff(now, within); // and each hedged attempt
+                hedges.cutOff(at, within); // and each hedged attempt
               } else if (inside instanceof Run<?> inner) {
                 var prefix = run.attempts.label(v) + "/";
                 inner.attempts.collectRunning(prefix, within);

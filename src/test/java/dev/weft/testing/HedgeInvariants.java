@@ -46,7 +46,10 @@ public final class HedgeInvariants {
    *   <li>{@code aHedgedNodeWhoseHedgeWon...}, {@code aNodeWhoseBodyReturnsDespite...}: a hedged
    *       task with an attempt that succeeded ends Cancelled when its run's cancellation reached
    *       it, where an unhedged one succeeds;
-   *   <li>{@code anAttemptThatEndsWhileTheCutOff...}: such an attempt ends after its task;
+   *   <li>{@code anAttemptThatEndsWhileTheCutOff...} (fixed as that test holds it): an attempt
+   *       may still end after its task when it reads the clock after the cut-off read it for
+   *       its task and settles before the cut-off reached its attempts, a window of a few
+   *       instructions, which a preempted thread widens;
    *   <li>{@code aFanOutWithACancelledElement...}: a fan-out succeeds with what a cancelled
    *       element threw as its value (also without hedges);
    *   <li>{@code aHedgeEndedIsDeliveredBefore...}: at the cut-off, a HedgeEnded may come after
