@@ -190,7 +190,9 @@ public sealed interface RunEvent {
    * may succeed. An attempt stopped before it started (a hedge sent but beaten before its thread
    * took it, or a first attempt that a hedge sent at once beat) has a HedgeEnded and no
    * HedgeStarted, as a node cancelled before it started has a NodeEnded only; its span shows no
-   * thread and no time.
+   * thread and no time. At the cut-off, one still being delivered by its own thread to a slow
+   * listener may reach the listeners after it once its task's NodeEnded has (see {@link
+   * RunListener}).
    *
    * @param graph the graph's name
    * @param runId the run's id
