@@ -23,10 +23,11 @@ package dev.weft;
  * delivered from the thread that cuts it off; if that task's own thread is at that moment still
  * inside a listener's {@code NodeStarted} or {@code NodeRetried} (a listener slower than the
  * grace), the two deliveries overlap. So it is for a hedged attempt: one whose thread is still
- * inside a listener's {@code HedgeEnded} when the cut-off ends its task is not waited for (the
- * cut-off never waits on a listener), so the listeners after it get that {@code HedgeEnded}
- * after the task's {@code NodeEnded}, and after {@code RunEnded} if the run ends meanwhile;
- * each event is still delivered once. A listener may cancel the run (through the future of
+ * inside a listener's {@code HedgeEnded} when the cut-off ends its task is not waited for, so
+ * the listeners after it get that {@code HedgeEnded} after the task's {@code NodeEnded}, and
+ * after {@code RunEnded} if the run ends meanwhile; each event is still delivered once. (A
+ * listener that blocks while its event's task cannot be cut, between two of its attempts, holds
+ * the cut-off, and so the run, until it returns.) A listener may cancel the run (through the future of
  * {@link Graph#runAsync}); {@code cancel} then returns without waiting for the run, which cannot
  * end before the listener returns. It must not wait for the run itself ({@code join}, {@code
  * get}): that never returns. A listener that throws does not disturb the run or the other

@@ -164,8 +164,12 @@ final class CutOff {
               var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
                 elements.cutOff(at, within); // each element ends with one outcome too
+                run.endAt[v] = run.taskClock(); // after its parts, those that ended by themselves
               } else if (inside instanceof Hedges hedges) {
                 hedges.cutOff(at, within); // and each hedged attempt
+                // after its attempts: one that ended by itself read its time before it settled,
+                // which the cut-off saw (and this thread may have been preempted since `at`)
+                run.endAt[v] = run.taskClock();
               } else if (inside instanceof Run<?> inner) {
                 var prefix = run.attempts.label(v) + "/";
                 inner.attempts.collectRunning(prefix, within);

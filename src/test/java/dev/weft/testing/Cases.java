@@ -16,8 +16,8 @@ import java.util.function.Function;
  *   <li>{@code -Dweft.seed=S}: run only the case of seed {@code S}, as printed by a failure;
  *   <li>{@code -Dweft.baseSeed=B}: derive the case seeds from {@code B} instead of the fixed
  *       default, to explore other graphs ({@code random} picks one and prints it);
- *   <li>{@code -Dweft.hedges.strict=true}: fail on the known library issues the checks let pass
- *       meanwhile, and run HedgeRegressionTest (see {@link HedgeInvariants#STRICT}).
+ *   <li>{@code -Dweft.hedges.lenient=true}: let pass the library issues HedgeRegressionTest
+ *       pinned, all fixed now (see {@link HedgeInvariants#STRICT}), to bisect older commits.
  * </ul>
  */
 public final class Cases {

@@ -31,10 +31,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HedgeInvariants {
   /**
-   * Whether the harness fails on the library issues {@code HedgeRegressionTest} pins down
-   * ({@code -Dweft.hedges.strict=true}), rather than letting them pass so that the properties
-   * stay green and find what else there is. Off until they are fixed (then drop it, and what
-   * it relaxes); each check it relaxes says so. By that test's methods:
+   * Whether the harness fails on the library issues {@code HedgeRegressionTest} pinned down: on
+   * by default, since all are fixed (the whole suite passes strict, and the hedge properties did
+   * at 5,000 cases); {@code -Dweft.hedges.lenient=true} lets them pass again, to bisect older
+   * commits or to look past one while another is found. Each check it relaxes says so. By that
+   * test's methods:
    *
    * <ul>
    *   <li>{@code aFailedAttempt_sendsTheNextHedge...}: an attempt set closes before sending all
@@ -46,15 +47,14 @@ public final class HedgeInvariants {
    *   <li>{@code aHedgedNodeWhoseHedgeWon...}, {@code aNodeWhoseBodyReturnsDespite...}: a hedged
    *       task with an attempt that succeeded ends Cancelled when its run's cancellation reached
    *       it, where an unhedged one succeeds;
-   *   <li>{@code anAttemptThatEndsWhileTheCutOff...} (fixed as that test holds it): an attempt
-   *       of a task the cut-off ended may still end after its task: seen with strict checks,
-   *       a stubborn first attempt (on the task's own thread) ending 4 ms after its task
-   *       (HedgePropertiesTest#deadlineRuns..., 2,000 cases); not yet explained;
+   *   <li>{@code anAttemptThatEndsWhileTheCutOff...}: such an attempt ended after its task
+   *       (also when the cut-off's thread was preempted between cutting the task and its
+   *       attempts: the task now ends after them);
    *   <li>{@code aFanOutWithACancelledElement...}: a fan-out succeeds with what a cancelled
    *       element threw as its value (also without hedges);
    * </ul>
    */
-  public static final boolean STRICT = Boolean.getBoolean("weft.hedges.strict");
+  public static final boolean STRICT = !Boolean.getBoolean("weft.hedges.lenient");
 
   private HedgeInvariants() {}
 
