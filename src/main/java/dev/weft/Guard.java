@@ -10,7 +10,6 @@ import dev.weft.internal.Invoker;
 import dev.weft.internal.LatencyHistogram;
 import dev.weft.internal.Run;
 import java.time.Duration;
-import java.util.concurrent.CancellationException;
 import java.util.ArrayList;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Future;

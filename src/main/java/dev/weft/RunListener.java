@@ -27,13 +27,13 @@ package dev.weft;
  * the listeners after it get that {@code HedgeEnded} after the task's {@code NodeEnded}, and
  * after {@code RunEnded} if the run ends meanwhile; each event is still delivered once. (A
  * listener that blocks while its event's task cannot be cut, between two of its attempts, holds
- * the cut-off, and so the run, until it returns.) A listener may cancel the run (through the future of
- * {@link Graph#runAsync}); {@code cancel} then returns without waiting for the run, which cannot
- * end before the listener returns. It must not wait for the run itself ({@code join}, {@code
- * get}): that never returns. A listener that throws does not disturb the run or the other
- * listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged once per
- * run through {@link System.Logger} at WARNING; one that fails after the run ended (a straggler's
- * context scope closing late) is logged only, since the result no longer changes.
+ * the cut-off, and so the run, until it returns.) A listener may cancel the run (through the
+ * future of {@link Graph#runAsync}); {@code cancel} then returns without waiting for the run,
+ * which cannot end before the listener returns. It must not wait for the run itself ({@code
+ * join}, {@code get}): that never returns. A listener that throws does not disturb the run or
+ * the other listeners: what it threw is kept in {@link RunResult#listenerFailures()} and logged
+ * once per run through {@link System.Logger} at WARNING; one that fails after the run ended (a
+ * straggler's context scope closing late) is logged only, since the result no longer changes.
  */
 @FunctionalInterface
 public interface RunListener {

@@ -304,7 +304,7 @@ class FailFastTest {
     g.task("waiting", slow, s -> s); // cancelled by the sweep, before it reaches 'x'
     Node<String> x = g.task("x", () -> {
       xRunning.countDown();
-      awaitUninterruptibly(sweepHeld);
+      HedgeRegressionTest.awaitIgnoringInterrupts(sweepHeld);
       throw new java.util.concurrent.CancellationException("what it ran inside was cancelled");
     });
     g.task("failing", () -> {
@@ -314,7 +314,8 @@ class FailFastTest {
     RunListener listener = e -> {
       if (e instanceof RunEvent.NodeEnded n && n.node().equals("waiting")) {
         sweepHeld.countDown();
-        awaitUninterruptibly(xEnded); // the sweep waits here until 'x' has ended
+        // the sweep waits here until 'x' has ended
+        HedgeRegressionTest.awaitIgnoringInterrupts(xEnded);
       } else if (e instanceof RunEvent.NodeEnded n && n.node().equals("x")) {
         xEnded.countDown();
       }
@@ -324,20 +325,5 @@ class FailFastTest {
 
     assertInstanceOf(Outcome.Cancelled.class, result.outcome(x), () -> "x ended "
         + result.outcome(x));
-  }
-
-  private static void awaitUninterruptibly(CountDownLatch latch) {
-    long bound = System.nanoTime() + SECONDS.toNanos(10);
-    boolean interrupted = false;
-    while (latch.getCount() > 0 && System.nanoTime() < bound) {
-      try {
-        latch.await(10, java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 /**
  * What HedgePropertiesTest found, each pinned down: each failed until the library was fixed
  * (the properties let the known ones pass meanwhile; now they fail on them, unless {@code
- * -Dweft.hedges.lenient=true}: see {@code HedgeInvariants.STRICT}). Most are exact: the runs are held at the moment that matters by
- * listeners, scheduler methods and task bodies that block (bounded) until the test lets them go.
+ * -Dweft.hedges.lenient=true}: see {@code HedgeInvariants.STRICT}). Most are exact: the runs are
+ * held at the moment that matters by listeners, scheduler methods and task bodies that block
+ * (bounded) until the test lets them go.
  * Two are races between two threads that no hook can order, tried many times with a window held
  * open ({@code aFailedAttempt_sendsTheNextHedge...}, {@code stragglersInsideASubgraph...}).
  *
@@ -265,8 +266,7 @@ class HedgeRegressionTest {
     var future = s.graph().runAsync(Inputs.empty(), o -> o.withListener(listener));
     await(s.rootStarted(), "root started");
     await(held, "search's first attempt is held in its HedgeStarted");
-    var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-    assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+    cancelFromAnotherThread(future);
 
     assertNotNull(result.get(), "no RunEnded");
     var outcome = result.get().outcome(s.search());
@@ -320,8 +320,7 @@ class HedgeRegressionTest {
     await(s.rootStarted(), "root started");
     await(firstHeld, "search's first attempt is held in its HedgeStarted");
     await(hedgeRunning, "search's hedge runs");
-    var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-    assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+    cancelFromAnotherThread(future);
 
     assertNotNull(result.get(), "no RunEnded");
     var span = result.get().spans().stream().filter(x -> x.node().equals("search")).findFirst()
@@ -332,7 +331,18 @@ class HedgeRegressionTest {
   }
 
   /** Waits for {@code latch} (bounded), swallowing interrupts: a call that ignores them. */
-  private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+  /**
+   * Cancels {@code future} from a thread of its own (a listener may hold the sweep, and the test's
+   * thread is needed to let it go), and fails unless {@code cancel} returns within 20 s.
+   */
+  private static void cancelFromAnotherThread(java.util.concurrent.Future<?> future)
+      throws InterruptedException {
+    var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
+    assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+  }
+
+  /** Waits for {@code latch} up to 10 s, going on through interrupts (a task that ignores them). */
+  static void awaitIgnoringInterrupts(CountDownLatch latch) {
     awaitIgnoringInterrupts(latch, Duration.ofSeconds(10));
   }
 
@@ -387,8 +397,7 @@ class HedgeRegressionTest {
     };
     var future = graph.runAsync(Inputs.empty(), o -> o.withListener(listener));
     await(hedgeWon, "the hedge won");
-    var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-    assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+    cancelFromAnotherThread(future);
 
     assertNotNull(result.get(), "no RunEnded");
     var span = result.get().spans().getFirst();
@@ -447,8 +456,7 @@ class HedgeRegressionTest {
     try {
       var future = graph.runAsync(Inputs.of(ids, List.of(1)), o -> o.withListener(listener));
       await(running, "the element and both of search's attempts run");
-      var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-      assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+      cancelFromAnotherThread(future);
     } finally {
       releaseAll.countDown();
     }
@@ -550,8 +558,7 @@ class HedgeRegressionTest {
     var future = graph.runAsync(Inputs.of(ids, List.of(1, 2)), o -> o.withListener(listener));
     await(rootStarted, "root started");
     await(firstRunning, "photos[0] runs");
-    var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-    assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+    cancelFromAnotherThread(future);
     assertNotNull(result.get(), "no RunEnded");
     return new FanOutRun(result.get(), photos);
   }
@@ -614,8 +621,7 @@ class HedgeRegressionTest {
       var future = graph.runAsync(Inputs.empty(), o -> o.withListener(slow)
           .withListener(recorder));
       await(hedgeRunning, "search's hedge runs");
-      var canceller = Thread.ofVirtual().start(() -> future.cancel(true));
-      assertTrue(canceller.join(Duration.ofSeconds(20)), "cancel() did not return");
+      cancelFromAnotherThread(future);
       await(runEnded, "RunEnded");
     } finally {
       release.countDown();

@@ -154,28 +154,27 @@ final class CutOff {
           } else if (s == RUNNING || s == INTERRUPTED || s == TIMED_OUT) {
             var thread = run.threads[v];
             if (INTS.compareAndSet(state, v, s, CANCELLED)) {
-              // ended now, not when the cut-off began: an attempt inside it may have ended by
-              // itself meanwhile (a listener held the cut-off), and a task ends after its parts
+              // now, not when the cut-off began: an attempt inside it may have ended by itself
+              // meanwhile (a listener held the cut-off), and a task ends after its parts
               long at = run.taskClock();
-              run.endAt[v] = at;
               cut.put(v, thread);
               // and what its thread ended before it and had not yet counted: see Run.runVertex
               count += 1 + run.owed(v);
               var inside = run.attempts.close(v); // nothing recorded inside it after this
               if (inside instanceof Elements elements) {
                 elements.cutOff(at, within); // each element ends with one outcome too
-                run.endAt[v] = run.taskClock(); // after its parts, those that ended by themselves
               } else if (inside instanceof Hedges hedges) {
                 hedges.cutOff(at, within); // and each hedged attempt
-                // after its attempts: one that ended by itself read its time before it settled,
-                // which the cut-off saw (and this thread may have been preempted since `at`)
-                run.endAt[v] = run.taskClock();
               } else if (inside instanceof Run<?> inner) {
                 var prefix = run.attempts.label(v) + "/";
                 inner.attempts.collectRunning(prefix, within);
                 // and those its own cut-off, armed first, ended already: they run on too
                 inner.cutOff.collectStragglers(prefix, within);
               }
+              // after its elements or attempts: one that ended by itself read its time before
+              // it settled, which the cut-off saw (this thread may have been preempted since)
+              run.endAt[v] = inside instanceof Elements || inside instanceof Hedges
+                  ? run.taskClock() : at;
               break;
             }
           } else {

@@ -55,7 +55,6 @@ public final class Plan {
       EdgeKind[] depKind, Object[] depFallback, int[] outStart, int[] outNode,
       boolean[] outRequired, int[] initialPending, int[] roots, boolean[] absorbs, int taskCount,
       boolean[] guardedVertex, boolean[] inline, Condition[] conditions, boolean timed) {
-    this.timed = timed;
     this.graph = graph;
     this.owner = owner;
     this.names = names;
@@ -77,6 +76,7 @@ public final class Plan {
     this.guardedVertex = guardedVertex;
     this.inline = inline;
     this.conditions = conditions;
+    this.timed = timed;
     boolean any = false;
     for (boolean g : guardedVertex) {
       any |= g;
