@@ -45,10 +45,7 @@ import java.util.function.DoubleSupplier;
  *       counter of those calls, tagged {@code loader}, {@code outcome} ({@code succeeded}, {@code
  *       failed} or {@code cancelled}). Both come from {@link RunEvent.BatchEnded}, one per call
  *       and run: a call shared across runs counts once per run that waited for it, with that
- *       run's keys.
- * </ul>
- *
- * <ul>
+ *       run's keys;
  *   <li>{@code weft.node.hedges}: a counter of hedges sent ({@link RunEvent.HedgeStarted} past
  *       the first attempt), tagged {@code graph}, {@code node}; and {@code
  *       weft.retry.budget.available} and {@code weft.retry.budget.refused}, gauges of a {@link

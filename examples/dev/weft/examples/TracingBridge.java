@@ -35,7 +35,12 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>only a node (or element) that failed has error status, with {@code error.type} (the
  *       exception's class name). One that failed and then succeeded on retry has none: each of
  *       its attempts is a child span {@code graph/node attempt} with {@code weft.attempt}, and
- *       the failed ones have error status and {@code error.type}.
+ *       the failed ones have error status and {@code error.type};
+ *   <li>a hedged node's calls ({@link dev.weft.NodeBuilder#hedge}) are child spans {@code
+ *       graph/node hedge} with {@code weft.hedge} (0 the first call, 1, 2, ... the hedges) and
+ *       {@code weft.outcome}, opened when the node ends from its span's children, so one cut
+ *       off late is traced too; only a failed call has error status: a loser cancelled because
+ *       another call won is not an error. A call stopped before it ran has no span.
  * </ul>
  *
  * The tracing API is a tiny stand-in defined below ({@link FakeTracer}); with OpenTelemetry,
@@ -52,7 +57,7 @@ public final class TracingBridge {
 
   // ---- the bridge ----
 
-  /** {@return {@code options} that trace each run, node, element and retried attempt} */
+  /** {@return {@code options} that trace each run, node, element, retried attempt and hedge} */
   public static RunOptions traced(RunOptions options, FakeTracer tracer) {
     return options.withListener(new Spans(tracer))
         .withPropagator(ContextPropagator.threadLocal(FakeTracer.CURRENT));
@@ -157,6 +162,17 @@ public final class TracingBridge {
         last.end(at);
       }
       attemptStarts.remove(key);
+      for (var child : result.children()) { // a hedged task's calls, each under the task
+        if (child.hedge() >= 0 && child.threadId() != 0) { // one stopped before it ran: none
+          var call = tracer.startSpan(span.name() + " hedge", span.context(), child.started());
+          call.attribute("weft.hedge", child.hedge())
+              .attribute("weft.outcome", child.outcome().status().label());
+          if (child.outcome() instanceof Outcome.Failed<?> f) {
+            call.error(f.error().getClass().getName()); // a loser cancelled is not an error
+          }
+          call.end(child.ended());
+        }
+      }
       span.attribute("weft.outcome", outcome.status().label())
           .attribute("weft.attempts", result.attempts());
       if (outcome instanceof Outcome.Failed<?> f) {

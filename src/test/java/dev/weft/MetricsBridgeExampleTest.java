@@ -106,6 +106,39 @@ class MetricsBridgeExampleTest {
   }
 
   /**
+   * An adaptive limit's gauges read its current limit: a window of timed-out calls (fed straight
+   * to the bulkhead, on times of its own, as its attempts would) lowers it, and the saturation
+   * follows.
+   */
+  @Test
+  void adaptiveLimitSaturation_followsTheCurrentLimit() {
+    var registry = new FakeRegistry();
+    var bulkhead = Bulkhead.builder("search").adaptiveLimit(AdaptiveLimit.of(10, 2, 20)).build();
+    MetricsBridge.bind(bulkhead, registry);
+    for (int i = 0; i < 10; i++) {
+      assertTrue(bulkhead.tryAcquire(Criticality.CRITICAL), "place " + i);
+    }
+    assertEquals(10, registry.gauge("weft.bulkhead.limit", "bulkhead", "search"));
+    assertEquals(1.0, registry.gauge("weft.bulkhead.saturation", "bulkhead", "search"));
+
+    long ms = 1_000_000L;
+    long start = 1_000 * ms;
+    for (int i = 0; i < 26; i++) { // one window (100 ms, 26 samples), every call timed out
+      long at = start + i * 4 * ms;
+      bulkhead.release(at, at + ms, Bulkhead.Sample.DROPPED);
+      if (i < 25) {
+        assertTrue(bulkhead.tryAcquire(Criticality.CRITICAL), "place again " + i);
+      }
+    }
+
+    int lowered = (int) registry.gauge("weft.bulkhead.limit", "bulkhead", "search");
+    assertEquals(bulkhead.limit(), lowered);
+    assertTrue(lowered < 10, "a window of drops did not lower the limit: " + lowered);
+    assertEquals((double) bulkhead.inUse() / lowered,
+        registry.gauge("weft.bulkhead.saturation", "bulkhead", "search"));
+  }
+
+  /**
    * A loader's calls, from {@code BatchEnded}: their sizes in keys and their count by outcome.
    * Only the run going quiet sends keys here (the scheduler's timers never fire), so the rounds
    * are exact.

@@ -13,6 +13,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -159,6 +161,66 @@ class TracingBridgeExampleTest {
     assertEquals("failed", broken.attributes().get("weft.outcome"));
     var run = spans.stream().filter(s -> s.name().equals("retrying")).findFirst().orElseThrow();
     assertEquals("partial", run.attributes().get("weft.outcome"));
+  }
+
+  /**
+   * A hedged node whose first call fails at once, so its hedge goes at once: two child spans,
+   * the failed first with error status, the winning hedge without; the node has none.
+   */
+  @Test
+  void hedgedNode_hasAChildSpanPerCall_onlyTheFailedOneWithErrorType() {
+    var tracer = new FakeTracer(false);
+    var g = Graph.builder("hedging");
+    g.node("search").hedge(HedgePolicy.after(Duration.ofHours(1))).call(() -> {
+      if (TaskContext.current().hedge() == 0) {
+        throw new IllegalStateException("the first call fails");
+      }
+      return "found";
+    });
+    var graph = g.options(TracingBridge.traced(RunOptions.defaults(), tracer)).build();
+
+    graph.run(Inputs.empty()).throwIfFailed();
+
+    var spans = tracer.ended();
+    var node = spans.stream().filter(s -> s.name().equals("hedging/search")).toList();
+    assertEquals(1, node.size());
+    assertFalse(node.getFirst().error(), "the node succeeded through its hedge");
+    var calls = spans.stream().filter(s -> s.name().equals("hedging/search hedge"))
+        .collect(Collectors.toMap(s -> s.attributes().get("weft.hedge"), s -> s));
+    assertEquals(Set.of(0, 1), calls.keySet());
+    for (var call : calls.values()) {
+      assertEquals(node.getFirst().context().spanId(), call.parentId());
+    }
+    assertTrue(calls.get(0).error());
+    assertEquals(IllegalStateException.class.getName(),
+        calls.get(0).attributes().get("error.type"));
+    assertEquals("failed", calls.get(0).attributes().get("weft.outcome"));
+    assertFalse(calls.get(1).error());
+    assertEquals("succeeded", calls.get(1).attributes().get("weft.outcome"));
+  }
+
+  /** A first call that the hedge beats is cancelled: its span has no error status. */
+  @Test
+  void hedgedNode_theLoserCancelledByTheWinner_hasNoErrorStatus() {
+    var tracer = new FakeTracer(false);
+    var g = Graph.builder("hedging");
+    var hedged = g.node("search").hedge(HedgePolicy.after(Duration.ofNanos(1)));
+    Node<String> search = hedged.call(() -> {
+      if (TaskContext.current().hedge() == 0) { // waits until the winning hedge interrupts it
+        return new CountDownLatch(1).await(10, TimeUnit.SECONDS) ? "never" : "slow";
+      }
+      return "fast";
+    });
+    var graph = g.options(TracingBridge.traced(RunOptions.defaults(), tracer)).build();
+
+    assertEquals("fast", graph.run(Inputs.empty()).get(search));
+
+    var calls = tracer.ended().stream().filter(s -> s.name().equals("hedging/search hedge"))
+        .collect(Collectors.toMap(s -> s.attributes().get("weft.hedge"), s -> s));
+    assertEquals(Set.of(0, 1), calls.keySet());
+    assertEquals("cancelled", calls.get(0).attributes().get("weft.outcome"));
+    assertFalse(calls.get(0).error(), "losing to a hedge is not an error");
+    assertEquals("succeeded", calls.get(1).attributes().get("weft.outcome"));
   }
 
   @Test

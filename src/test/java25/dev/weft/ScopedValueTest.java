@@ -94,6 +94,20 @@ class ScopedValueTest {
       return i;
     });
     g.subgraph("sub", Subgraph.of(innerGraph, innerTask));
+    var perItem = Graph.builder("per-item");
+    Input<Integer> item = perItem.input("item", Integer.class);
+    Node<Integer> itemTask = perItem.task("item-task", item, i -> {
+      note(seen, "subgraph element task");
+      return i;
+    });
+    g.node("subgraph-fan-out").forEach(items, item, Subgraph.of(perItem.build(), itemTask));
+    // one key per call, two keys: two calls, one made on a task's thread, one maybe on its own
+    var loader = BatchLoader.of("things", (List<String> keys) -> {
+      note(seen, "batch call");
+      return Map.of(keys.get(0), keys.get(0));
+    }).maxBatchSize(1);
+    g.task("loads-a", () -> loader.load("a"));
+    g.task("loads-b", () -> loader.load("b"));
     var attempts = new AtomicInteger();
     g.node("retried").retry(RetryPolicy.fixed(3, Duration.ZERO)).call(() -> {
       note(seen, "retried attempt");
@@ -120,11 +134,14 @@ class ScopedValueTest {
   }
 
   private static Map<String, List<String>> expected(String value) {
-    return Map.of("typed task", List.of(value), "list-form task", List.of(value),
-        "inline task", List.of(value), "fan-out element", List.of(value, value, value),
-        "guarded fan-out element", List.of(value, value, value),
-        "subgraph inner task", List.of(value), "retried attempt", List.of(value, value, value),
-        "hedged attempt", List.of(value, value), "fallback", List.of(value));
+    var one = List.of(value);
+    var three = List.of(value, value, value);
+    return Map.ofEntries(Map.entry("typed task", one), Map.entry("list-form task", one),
+        Map.entry("inline task", one), Map.entry("fan-out element", three),
+        Map.entry("guarded fan-out element", three), Map.entry("subgraph inner task", one),
+        Map.entry("subgraph element task", three), Map.entry("batch call", List.of(value, value)),
+        Map.entry("retried attempt", three), Map.entry("hedged attempt", List.of(value, value)),
+        Map.entry("fallback", one));
   }
 
   @ParameterizedTest
@@ -251,6 +268,23 @@ class ScopedValueTest {
       assertEquals(id, result.get(first));
       assertEquals(List.of(id, id, id), result.get(each));
     }
+  }
+
+  @Test
+  void aCallSharedAcrossRuns_isNoOneRequests_andSeesNoBinding() throws Exception {
+    var inCall = new CopyOnWriteArrayList<String>();
+    var shared = BatchLoader.of("shared", (List<String> keys) -> {
+      inCall.add(seen());
+      return Map.of(keys.get(0), keys.get(0));
+    }).sharedAcrossRuns();
+    var g = Graph.builder("shared");
+    Node<String> task = g.task("task", () -> shared.load("k") + " " + seen());
+    var graph = g.options(RunOptions.defaults().withScopedValue(REQUEST_ID)).build();
+
+    var result = ScopedValue.where(REQUEST_ID, "req-1").call(() -> graph.run(Inputs.empty()));
+
+    assertEquals("k req-1", result.get(task), "the task itself sees its request's value");
+    assertEquals(List.of(UNBOUND), inCall, "a shared call may serve other requests' runs");
   }
 
   @Test
