@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,11 +13,13 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every export, and the critical path, is linear in nodes plus edges. Measured as a ratio on the
- * same machine in the same run, never as a wall time: a chain four times longer must cost about
- * four times as much (quadratic code costs sixteen times as much; the bound is ten). The same
- * holds for a fan-out's elements, which every export nests under their node, and for the size of
- * what each export writes.
+ * Every export, and the critical path, is linear in nodes plus edges, measured by what it
+ * allocates on its thread and what it writes, never by time (a timing ratio failed here on a
+ * loaded machine, x26 once for a linear export): a chain four times longer must allocate and
+ * write about four times as much (quadratic copying would be sixteen times; the bound is ten).
+ * The same holds for a fan-out's elements, which every export nests under their node. Their time
+ * is measured by JMH beside this ({@code ExportBenchmark}, in BENCHMARKS.md), where a quadratic
+ * scan that allocates nothing would show.
  */
 class ExportScalingTest {
   private static final int SMALL = 10_000;
@@ -54,16 +57,19 @@ class ExportScalingTest {
     return exports;
   }
 
-  /** {@return the least of five timings of {@code export}, in nanoseconds} */
-  private static long best(Function<RunResult, String> export, RunResult result) {
-    long best = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
-      long start = System.nanoTime();
+  private static final com.sun.management.ThreadMXBean THREADS =
+      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+  /** {@return the fewest bytes of three runs of {@code export} allocated on this thread} */
+  private static long allocated(Function<RunResult, String> export, RunResult result) {
+    long least = Long.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      long before = THREADS.getCurrentThreadAllocatedBytes();
       var text = export.apply(result);
-      best = Math.min(best, System.nanoTime() - start);
+      least = Math.min(least, THREADS.getCurrentThreadAllocatedBytes() - before);
       assertFalse(text.isEmpty());
     }
-    return best;
+    return least;
   }
 
   @Test
@@ -80,16 +86,18 @@ class ExportScalingTest {
   }
 
   private static void assertLinear(String what, RunResult small, RunResult large, String unit) {
+    assertTrue(THREADS.isThreadAllocatedMemorySupported()
+        && THREADS.isThreadAllocatedMemoryEnabled(), "this JVM measures no allocation per thread");
     var report = new StringBuilder();
     boolean linear = true;
     for (var e : exports().entrySet()) {
-      best(e.getValue(), large); // warm up: compiled before either is timed
-      long s = best(e.getValue(), small);
-      long l = best(e.getValue(), large);
+      allocated(e.getValue(), large); // warm up: compiled before either is measured
+      long s = allocated(e.getValue(), small);
+      long l = allocated(e.getValue(), large);
       double ratio = (double) l / s;
       double size = (double) e.getValue().apply(large).length()
           / e.getValue().apply(small).length();
-      report.append(String.format("%n  %-13s %,7.1f ms at %,d %s, %,7.1f ms at %,d: x%.1f;"
+      report.append(String.format("%n  %-13s %,7.1f MB at %,d %s, %,7.1f MB at %,d: x%.1f;"
           + " size x%.1f", e.getKey(), s / 1e6, SMALL, unit, l / 1e6, LARGE, ratio, size));
       linear &= ratio < BOUND && size < BOUND;
     }
