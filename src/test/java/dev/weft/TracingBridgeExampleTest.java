@@ -205,11 +205,14 @@ class TracingBridgeExampleTest {
     var tracer = new FakeTracer(false);
     var g = Graph.builder("hedging");
     var hedged = g.node("search").hedge(HedgePolicy.after(Duration.ofNanos(1)));
+    var firstStarted = new CountDownLatch(1);
     Node<String> search = hedged.call(() -> {
       if (TaskContext.current().hedge() == 0) { // waits until the winning hedge interrupts it
+        firstStarted.countDown();
         return new CountDownLatch(1).await(10, TimeUnit.SECONDS) ? "never" : "slow";
       }
-      return "fast";
+      // the hedge wins only once the first call runs: one beaten before it ran has no span
+      return firstStarted.await(10, TimeUnit.SECONDS) ? "fast" : "the first call never started";
     });
     var graph = g.options(TracingBridge.traced(RunOptions.defaults(), tracer)).build();
 
