@@ -105,6 +105,9 @@ public final class Hedges extends Attempts {
     this.cut = new boolean[max];
     this.reasons = new String[max];
     this.readyAt = outer.run.taskClock();
+    // the first attempt counts as launched from the start: a cut-off between the adoption and
+    // its start ends it unstarted, and it then never runs (it ran after its task was cut once)
+    this.launched = 1;
   }
 
   private static int[] scheduled(int n) {
@@ -124,9 +127,6 @@ public final class Hedges extends Attempts {
     var hedges = new Hedges(outer, key, 1 + maxHedges, call, policy);
     if (!outer.adopt(key, hedges)) { // from now on, stopping the task stops its attempts
       throw new CancellationException("cut off before its attempts were set up");
-    }
-    synchronized (hedges) {
-      hedges.launched = 1;
     }
     hedges.armNext();
     hedges.attempt(0);
